@@ -1,0 +1,40 @@
+/** Exit codes of sophia-cli: documented in the README's CLI reference; tests rely on them. */
+import type { ErrorCode } from "../errors.js";
+
+export const EXIT = {
+  ok: 0,
+  /** The task ended `failed`; `check` found violations; an unexpected internal error. */
+  failed: 1,
+  /** Bad flags or arguments, or an input that cannot be used (missing file, invalid task file or SRT). */
+  usage: 2,
+  /** The task ended `canceled`. */
+  canceled: 3,
+  /** Refused: the task is not in a status that allows the command, is busy, or its id is ambiguous. */
+  refused: 4,
+  /** Stopped by SIGINT/SIGTERM; the task it was running is back in the queue. */
+  interrupted: 130,
+} as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case "usage":
+    case "task_not_found":
+    case "task_invalid":
+    case "media_missing":
+    case "script_missing":
+    case "srt_invalid":
+    case "output_outside_workspace":
+    case "output_clobbers_input":
+      return EXIT.usage;
+    case "transition_refused":
+    case "task_busy":
+    case "task_conflict":
+      return EXIT.refused;
+    case "canceled":
+      return EXIT.canceled;
+    case "interrupted":
+      return EXIT.interrupted;
+    default:
+      return EXIT.failed;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Live progress bars on a terminal: one bar per task stage, drawn from the runner's events as they
+ * are written (cli-progress). Off a terminal, one line per stage start and end instead, so logs stay readable.
+ */
+import cliProgress from "cli-progress";
+import type { SophiaEvent } from "../task/schema.js";
+
+export interface ProgressView {
+  onEvent(event: SophiaEvent): void;
+  stop(): void;
+}
+
+export function createProgressView(stream: NodeJS.WriteStream = process.stderr): ProgressView {
+  return stream.isTTY ? new BarView(stream) : new LineView(stream);
+}
+
+class BarView implements ProgressView {
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly multibar: cliProgress.MultiBar;
+
+  constructor(stream: NodeJS.WriteStream) {
+    this.multibar = new cliProgress.MultiBar(
+      {
+        stream,
+        format: "{label} |{bar}| {percentage}% {msg}",
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: false,
+        barsize: 30,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  onEvent(event: SophiaEvent): void {
+    const key = (stage: string) => `${event.task_id}/${stage}`;
+    switch (event.type) {
+      case "stage.started":
+        this.bars.set(key(event.payload.stage), this.multibar.create(1000, 0, { label: key(event.payload.stage).padEnd(28), msg: "" }));
+        break;
+      case "stage.progress":
+        this.bars.get(key(event.payload.stage))?.update(Math.round(event.payload.progress * 1000), { msg: event.payload.msg.slice(0, 60) });
+        break;
+      case "stage.completed":
+        this.bars.get(key(event.payload.stage))?.update(1000, { msg: `done in ${event.payload.duration_sec.toFixed(1)} s` });
+        break;
+      case "stage.aborted":
+        if (event.payload.stage) this.bars.get(key(event.payload.stage))?.update({ msg: event.payload.reason });
+        break;
+      case "task.failed":
+        this.multibar.log(`${event.task_id}: failed: ${event.payload.error}\n`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  stop(): void {
+    this.multibar.stop();
+  }
+}
+
+class LineView implements ProgressView {
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  onEvent(event: SophiaEvent): void {
+    if (event.type === "stage.started") this.stream.write(`${event.task_id}: ${event.payload.stage} started\n`);
+    if (event.type === "stage.completed") this.stream.write(`${event.task_id}: ${event.payload.stage} done in ${event.payload.duration_sec.toFixed(1)} s\n`);
+  }
+
+  stop(): void {}
+}

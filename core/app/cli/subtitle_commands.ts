@@ -1,0 +1,64 @@
+/** `check` and `refine`: the refine rules on any SRT file, outside the task system. */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { Command } from "commander";
+import { writeFileAtomically } from "../atomic_write.js";
+import { SophiaError } from "../errors.js";
+import { checkCues, formatSrt, parseSrt, refineWords, resolveRules, summarize, wordsFromCues } from "../refine/index.js";
+import { printJson, type GlobalOptions } from "./context.js";
+import { EXIT } from "./exit_codes.js";
+
+interface RuleFlags {
+  children?: boolean;
+}
+
+export function checkCommand(): Command {
+  return new Command("check")
+    .description("lint an SRT file against the subtitle rules; exit 1 when any cue breaks one")
+    .argument("<file.srt>", "subtitles to check")
+    .option("--children", "children's reading speed (17 characters per second)")
+    .action(async (file: string, flags: RuleFlags, command: Command) => {
+      const { json } = command.optsWithGlobals<GlobalOptions>();
+      const cues = parseSrt(await readInput(file, "SRT file"));
+      const violations = checkCues(cues, resolveRules({ children: flags.children === true }));
+      const summary = summarize(violations);
+      if (json) printJson({ file, cues: cues.length, violations, summary });
+      else {
+        for (const violation of violations) process.stdout.write(`${violation.message}\n`);
+        const broken = Object.entries(summary).filter(([, count]) => count > 0);
+        process.stdout.write(`${file}: ${cues.length} cues, ${violations.length} violations${broken.length ? ` (${broken.map(([rule, count]) => `${rule} ${count}`).join(", ")})` : ""}\n`);
+      }
+      process.exitCode = violations.length > 0 ? EXIT.failed : EXIT.ok;
+    });
+}
+
+export function refineCommand(): Command {
+  return new Command("refine")
+    .description("refine one SRT file (one-off use, no task): re-segment, re-break and re-time it")
+    .argument("<in.srt>", "subtitles to refine (for example a raw SRT from asr)")
+    .option("--script <file>", "UTF-8 text of what is said: the output uses its words, exactly")
+    .option("-o, --output <out.srt>", "write here (atomically) instead of standard output")
+    .option("--children", "children's reading speed (17 characters per second)")
+    .action(async (input: string, flags: RuleFlags & { script?: string; output?: string }, command: Command) => {
+      const { json } = command.optsWithGlobals<GlobalOptions>();
+      const script = flags.script ? await readInput(flags.script, "script") : undefined;
+      if (flags.output && path.resolve(flags.output) === path.resolve(input)) {
+        throw new SophiaError("output_clobbers_input", `--output is the input file ${input}; inputs are never overwritten: choose another path`);
+      }
+      const result = refineWords(wordsFromCues(parseSrt(await readInput(input, "SRT file"))), resolveRules({ children: flags.children === true }), { script });
+      const srt = formatSrt(result.cues);
+      if (flags.output) await writeFileAtomically(path.resolve(flags.output), srt);
+      else process.stdout.write(srt);
+      const report = { cues: result.cues.length, violations: result.violations, alignment: result.alignment };
+      if (json && flags.output) printJson(report);
+      else process.stderr.write(`refined: ${report.cues} cues; remaining violations: ${JSON.stringify(report.violations)}\n`);
+    });
+}
+
+async function readInput(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new SophiaError("usage", `${what} ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+}

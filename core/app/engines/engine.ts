@@ -1,0 +1,32 @@
+/**
+ * What a speech-to-text engine offers the `asr` stage. One implementation today: faster_whisper.
+ */
+import type { Transcript } from "../transcript.js";
+
+export interface TranscribeRequest {
+  /** Absolute path of the media file; the engine only reads it. */
+  media: string;
+  /** A model name ("tiny.en", "medium") or a directory holding a CTranslate2 model. */
+  model: string;
+  /** Engine options from `config_snapshot.engine` other than `type` and `model`. */
+  options: Record<string, unknown>;
+}
+
+export interface TranscribeProgress {
+  position_sec: number;
+  duration_sec: number;
+  /** Text of the segment just transcribed, for progress messages. */
+  text: string;
+}
+
+export interface TranscribeControls {
+  signal: AbortSignal;
+  onProgress: (progress: TranscribeProgress) => void;
+}
+
+export interface AsrEngine {
+  /** Resolves with the whole transcript; rejects with a SophiaError (or the abort reason when aborted). */
+  transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript>;
+  /** Ends the engine's processes; safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+/**
+ * Errors are values with a code, a message a user can act on, and the cause attached.
+ * The CLI turns them into one line and an exit code; the runner stores them in the task's `error` field.
+ */
+export type ErrorCode =
+  | "usage" // bad flags or arguments
+  | "task_not_found"
+  | "task_invalid" // a task file that is not JSON, or does not match the schema
+  | "task_conflict" // two task files claim one task_id
+  | "transition_refused" // a status change the lifecycle does not allow
+  | "task_busy" // the task is claimed by another runner right now
+  | "media_missing"
+  | "media_unreadable"
+  | "script_missing"
+  | "script_mismatch" // the script does not fit the media's speech
+  | "output_outside_workspace"
+  | "output_clobbers_input"
+  | "engine_unknown"
+  | "engine_unavailable" // the engine's runtime (Python venv) cannot be started
+  | "model_unavailable"
+  | "worker_crashed"
+  | "stage_unknown"
+  | "stage_input_missing"
+  | "srt_invalid"
+  | "canceled"
+  | "interrupted"
+  | "internal";
+
+export class SophiaError extends Error {
+  readonly code: ErrorCode;
+  /** Extra facts for `--json` output and event payloads (file names, positions, ...). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "SophiaError";
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isSophiaError(error: unknown, code?: ErrorCode): error is SophiaError {
+  return error instanceof SophiaError && (code === undefined || error.code === code);
+}
+
+/** Any thrown value as an Error, so callers can rely on `.message` and `.stack`. */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}

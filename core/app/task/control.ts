@@ -1,0 +1,105 @@
+/**
+ * What a user asks of tasks besides running them: submit, cancel, retry. Each is one store
+ * transition plus its event; the CLI only parses flags and prints.
+ */
+import { randomBytes } from "node:crypto";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SophiaError } from "../errors.js";
+import type { EventWriter } from "./events.js";
+import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
+import type { StoredTask, TaskStore } from "./store.js";
+
+export const TOOL_NAME = "sophia-cli-v0.1.0";
+
+export interface SubmitRequest {
+  media: string;
+  script?: string | null;
+  model?: string;
+  engine?: string;
+  taskId?: string;
+  runId?: string;
+  refine: boolean;
+}
+
+export async function submitTask(store: TaskStore, events: EventWriter, request: SubmitRequest): Promise<StoredTask> {
+  const { workspace } = store;
+  const media = path.resolve(request.media);
+  await assertFile(media, "media", "media_missing");
+  const script = request.script ? path.resolve(request.script) : null;
+  if (script) await assertFile(script, "--script", "script_missing");
+  const taskId = request.taskId ?? generatedTaskId(media);
+  if (!TASK_ID_PATTERN.test(taskId)) {
+    throw new SophiaError("usage", `--id "${taskId}" is not a valid task id: use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
+  }
+  const outputs = workspace.defaultOutputs(media);
+  const raw = {
+    task_id: taskId,
+    run_id: request.runId ?? `run_${randomBytes(6).toString("hex")}`,
+    created_at: new Date().toISOString(),
+    status: "queued",
+    type: "transcription",
+    requested_by: "user",
+    tool: TOOL_NAME,
+    config_snapshot: {
+      engine: { type: request.engine ?? "faster_whisper", ...(request.model ? { model: request.model } : {}) },
+      refine: { enabled: request.refine },
+    },
+    input: { media: workspace.display(media), script: script ? workspace.display(script) : null },
+    pipeline: request.refine ? ["asr", "refine"] : ["asr"],
+    output: outputs,
+    error: null,
+    // Present from birth: marks a task whose `task.created` event is already in the stream.
+    attempts: 0,
+  };
+  const stored = await store.create(raw);
+  await events.emit(stored.task, "task.created", { input: stored.task.input.media });
+  return stored;
+}
+
+export interface CancelResult {
+  stored: StoredTask;
+  previous: TaskStatus;
+  /** For a running task: whether its runner let go (outputs removed) within the wait. */
+  stopped: boolean;
+}
+
+/** Cancels a queued or running task; for a running one, waits up to `waitMs` for its runner to stop. */
+export async function cancelTask(store: TaskStore, events: EventWriter, taskId: string, waitMs = 10_000): Promise<CancelResult> {
+  const found = await store.find(taskId);
+  let previous: TaskStatus = found.task.status;
+  const stored = await store.transition(found.file, "cancel", (task) => {
+    previous = task.status;
+    return { finished_at: new Date().toISOString() };
+  });
+  await events.emit(stored.task, "task.canceled", { previous_status: previous });
+  const stopped = previous === "running" ? await waitForLeaseRelease(store, found.file, waitMs) : true;
+  return { stored, previous, stopped };
+}
+
+export async function retryTask(store: TaskStore, events: EventWriter, taskId: string): Promise<StoredTask> {
+  const found = await store.find(taskId);
+  const stored = await store.transition(found.file, "retry", () => ({ error: null, attempts: 0, started_at: null, finished_at: null, runner: null }));
+  await events.emit(stored.task, "task.requeued", { reason: "retry", attempts: 0 });
+  return stored;
+}
+
+async function waitForLeaseRelease(store: TaskStore, file: string, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (!(await store.leaseHeld(file))) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+async function assertFile(absolute: string, what: string, code: "media_missing" | "script_missing"): Promise<void> {
+  const info = await stat(absolute).catch(() => null);
+  if (!info?.isFile()) throw new SophiaError(code, `${what} ${absolute} is not a file that exists`, { details: { path: absolute } });
+}
+
+function generatedTaskId(media: string): string {
+  const stem = path.basename(media, path.extname(media)).replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
+  return `${stem || "task"}_${randomBytes(3).toString("hex")}`;
+}

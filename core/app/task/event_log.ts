@@ -1,0 +1,77 @@
+/**
+ * Reading the event stream: all of it, or following it as runners append (`sophia-cli events`).
+ * Read-only; EventWriter is the only writer.
+ */
+import { open, readdir } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SophiaEvent } from "./schema.js";
+
+const EVENT_FILE = /^\d{4}-\d{2}-\d{2}_events\.jsonl$/;
+
+export interface EventFilter {
+  taskId?: string;
+}
+
+export interface EventLine {
+  file: string;
+  line: number;
+  event: SophiaEvent | null;
+  /** Set when the line is not JSON: reported, never hidden. */
+  error?: string;
+}
+
+/** Reads the stream from the start, oldest file first; calls `onLine` for each line that passes the filter. */
+export class EventLog {
+  private readonly offsets = new Map<string, { bytes: number; lines: number; partial: string }>();
+
+  constructor(private readonly eventsDir: string, private readonly filter: EventFilter = {}) {}
+
+  /** Everything appended since the last call (the first call reads all). */
+  async readNew(): Promise<EventLine[]> {
+    const lines: EventLine[] = [];
+    for (const name of await this.files()) lines.push(...(await this.readFileFrom(path.join(this.eventsDir, name))));
+    return lines.filter((line) => line.event === null || this.filter.taskId === undefined || line.event.task_id === this.filter.taskId);
+  }
+
+  /** Calls `onLine` for every existing and future line until `signal` aborts. */
+  async follow(onLine: (line: EventLine) => void, signal: AbortSignal, pollMs = 200): Promise<void> {
+    while (!signal.aborted) {
+      for (const line of await this.readNew()) onLine(line);
+      await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  private async files(): Promise<string[]> {
+    const names = await readdir(this.eventsDir).catch(() => [] as string[]);
+    return names.filter((name) => EVENT_FILE.test(name)).sort();
+  }
+
+  private async readFileFrom(file: string): Promise<EventLine[]> {
+    const state = this.offsets.get(file) ?? { bytes: 0, lines: 0, partial: "" };
+    const handle = await open(file, "r");
+    let chunk: string;
+    try {
+      const { size } = await handle.stat();
+      if (size <= state.bytes) return [];
+      const buffer = Buffer.alloc(size - state.bytes);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, state.bytes);
+      state.bytes += bytesRead;
+      chunk = state.partial + buffer.subarray(0, bytesRead).toString("utf8");
+    } finally {
+      await handle.close();
+    }
+    const parts = chunk.split("\n");
+    // A line without its newline yet is kept until the rest arrives.
+    state.partial = parts.pop() ?? "";
+    this.offsets.set(file, state);
+    return parts.filter((text) => text.trim() !== "").map((text) => {
+      state.lines += 1;
+      try {
+        return { file, line: state.lines, event: JSON.parse(text) as SophiaEvent };
+      } catch (error) {
+        return { file, line: state.lines, event: null, error: (error as Error).message };
+      }
+    });
+  }
+}

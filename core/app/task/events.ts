@@ -1,0 +1,47 @@
+/**
+ * EventWriter: the only appender to the event stream `events/{UTC date}_events.jsonl`.
+ *
+ * Each event is one line written by one write(2) on a descriptor opened with O_APPEND. The kernel
+ * places every such write at the end of the file and, for regular files on local filesystems,
+ * holds the inode lock for the whole write, so lines from concurrent runner processes never
+ * interleave or tear. The file name follows the event's own `ts`, so the stream rotates at UTC midnight.
+ */
+import { appendFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { EventSchema, type EventPayload, type EventType, type SophiaEvent } from "./schema.js";
+
+export interface EventSubject {
+  task_id: string;
+  run_id: string | null;
+}
+
+export type EventListener = (event: SophiaEvent) => void;
+
+export class EventWriter {
+  private dirReady: Promise<unknown> | null = null;
+
+  constructor(
+    readonly eventsDir: string,
+    /** Told of every event after it is on disk: how the CLI draws progress without reading files. */
+    private readonly listener: EventListener = () => undefined,
+  ) {}
+
+  async emit<T extends EventType>(subject: EventSubject, type: T, payload: EventPayload<T>): Promise<SophiaEvent> {
+    const event = EventSchema.parse({
+      ts: new Date().toISOString(),
+      run_id: subject.run_id,
+      task_id: subject.task_id,
+      type,
+      payload,
+    }) as SophiaEvent;
+    this.dirReady ??= mkdir(this.eventsDir, { recursive: true });
+    await this.dirReady;
+    await appendFile(eventFilePath(this.eventsDir, event.ts), `${JSON.stringify(event)}\n`, { flag: "a" });
+    this.listener(event);
+    return event;
+  }
+}
+
+export function eventFilePath(eventsDir: string, ts: string): string {
+  return path.join(eventsDir, `${ts.slice(0, 10)}_events.jsonl`);
+}

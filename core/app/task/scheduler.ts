@@ -1,0 +1,151 @@
+/**
+ * Scheduler: keeps up to `concurrency` tasks running, oldest queued first.
+ *
+ * `drain()` runs what is queued and returns (for `sophia-cli run`); `watch()` runs until `stop()`,
+ * woken by the OS's file notifications on the task folder (chokidar) and, as a safety net for
+ * filesystems that do not notify (network shares, some containers), by a periodic rescan.
+ * Every pass first recovers tasks orphaned by dead runners.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { watch, type FSWatcher } from "chokidar";
+import type { EventWriter } from "./events.js";
+import { loadQueue, type InvalidEntry } from "./loader.js";
+import { recoverOrphans, type Recovered } from "./recovery.js";
+import type { RunOutcome, TaskRunner } from "./runner.js";
+import type { StoredTask, TaskStore } from "./store.js";
+
+export interface SchedulerOptions {
+  runner: TaskRunner;
+  store: TaskStore;
+  events: EventWriter;
+  concurrency: number;
+  /** Seconds between safety-net rescans in watch mode. */
+  rescanSec: number;
+  onOutcome?: (outcome: RunOutcome) => void;
+  onInvalid?: (entry: InvalidEntry) => void;
+  onRecovered?: (recovered: Recovered) => void;
+  /** A pass that failed (disk gone, permissions): reported, and the next pass tries again. */
+  onPassError?: (error: unknown) => void;
+}
+
+export class Scheduler {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly outcomes: RunOutcome[] = [];
+  /** file → the error already reported for it, so a broken file is reported once, not every pass. */
+  private readonly reported = new Map<string, string>();
+  private stopping = false;
+  private watching = false;
+  private resolveStopped: () => void = () => undefined;
+  private pass: Promise<void> | null = null;
+  private passAgain = false;
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  /** Runs every queued task (each at most once), then resolves with their outcomes. */
+  async drain(): Promise<RunOutcome[]> {
+    const tried = new Set<string>();
+    for (;;) {
+      await this.fill(tried);
+      if (this.running.size === 0) return this.outcomes;
+      await Promise.race(this.running.values());
+    }
+  }
+
+  /** Runs until `stop()` resolves. */
+  async watch(): Promise<void> {
+    const { tasksDir } = this.options.store.workspace;
+    this.watching = true;
+    await mkdir(tasksDir, { recursive: true });
+    const watcher: FSWatcher = watch(tasksDir, {
+      ignoreInitial: true,
+      depth: 0,
+      ignored: (file) => file !== tasksDir && !path.basename(file).endsWith(".task.json"),
+    });
+    watcher.on("add", () => this.schedulePass()).on("change", () => this.schedulePass());
+    const rescan = setInterval(() => this.schedulePass(), this.options.rescanSec * 1000);
+    try {
+      this.schedulePass();
+      await new Promise<void>((resolve) => {
+        this.resolveStopped = resolve;
+      });
+    } finally {
+      clearInterval(rescan);
+      await watcher.close();
+    }
+  }
+
+  /** Stops claiming, hands the running tasks back to the queue, and waits for them to let go. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.options.runner.shutdown();
+    await this.pass;
+    await Promise.all(this.running.values());
+    this.resolveStopped();
+  }
+
+  private schedulePass(): void {
+    if (this.stopping) return;
+    if (this.pass) {
+      this.passAgain = true;
+      return;
+    }
+    this.pass = this.fill().catch((error: unknown) => this.options.onPassError?.(error)).finally(() => {
+      this.pass = null;
+      if (this.passAgain) {
+        this.passAgain = false;
+        this.schedulePass();
+      }
+    });
+  }
+
+  private async fill(tried?: Set<string>): Promise<void> {
+    if (this.stopping) return;
+    for (const recovered of await recoverOrphans(this.options.store, this.options.events)) this.options.onRecovered?.(recovered);
+    const { queued, invalid } = await loadQueue(this.options.store);
+    await this.reportInvalid(invalid);
+    for (const stored of queued) {
+      if (this.stopping || this.running.size >= this.options.concurrency) break;
+      if (this.running.has(stored.file) || tried?.has(stored.file)) continue;
+      tried?.add(stored.file);
+      this.start(stored);
+    }
+  }
+
+  private start(stored: StoredTask): void {
+    const done = this.options.runner
+      .run(stored)
+      .then(
+        (outcome) => outcome,
+        (error: unknown): RunOutcome => {
+          this.options.onPassError?.(error);
+          return { kind: "skipped", taskId: stored.task.task_id, reason: (error as Error).message };
+        },
+      )
+      .then((outcome) => {
+        this.outcomes.push(outcome);
+        this.options.onOutcome?.(outcome);
+      })
+      .finally(() => {
+        this.running.delete(stored.file);
+        this.schedulePassIfWatching();
+      });
+    this.running.set(stored.file, done);
+  }
+
+  private schedulePassIfWatching(): void {
+    if (this.watching) this.schedulePass();
+  }
+
+  private async reportInvalid(invalid: InvalidEntry[]): Promise<void> {
+    for (const entry of invalid) {
+      if (this.reported.get(entry.file) === entry.error.message) continue;
+      this.reported.set(entry.file, entry.error.message);
+      this.options.onInvalid?.(entry);
+      await this.options.events.emit({ task_id: entry.idFromName, run_id: null }, "task.rejected", {
+        file: this.options.store.workspace.display(entry.file),
+        error: entry.error.message,
+      });
+    }
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * TaskStore: the only reader and writer of task files and their locks.
+ *
+ * Files: `tasks/{timestamp}_{task_id}.task.json`. Beside each, while in use:
+ *  - `<file>.lock`  the claim lock, held for the few milliseconds of a read-modify-write;
+ *  - `<file>.lease` the run lease, held by the runner for as long as it executes the task.
+ * Both are proper-lockfile locks: a directory made with mkdir (atomic on every filesystem, NFS
+ * included) whose mtime the holder refreshes; one whose mtime is older than its stale time is
+ * taken over, so a lock left by a dead process blocks nobody for long.
+ *
+ * Every write goes through writeFileAtomically and starts from the file as it is on disk under the
+ * claim lock, so concurrent writers (runners, `cancel`, `retry`) never lose each other's changes.
+ */
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import lockfile from "proper-lockfile";
+import { writeFileAtomically } from "../atomic_write.js";
+import { SophiaError, asError } from "../errors.js";
+import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
+import { TaskSchema, type Task } from "./schema.js";
+import type { Workspace } from "./workspace.js";
+
+const TASK_FILE_SUFFIX = ".task.json";
+/** `{timestamp}_{task_id}`: the timestamp has no `_`, so the first `_` ends it. */
+const TASK_FILE_NAME = /^(\d{8}(?:T?\d{4,6}(?:\d{3})?Z?)?)_(.+)\.task\.json$/;
+
+const CLAIM_LOCK = {
+  stale: 5_000,
+  retries: { retries: 60, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
+};
+/** A run lease whose holder stopped refreshing it this long ago belongs to a dead (or frozen) runner. */
+export const LEASE_STALE_MS = 10_000;
+const LEASE_REFRESH_MS = 2_000;
+
+export interface StoredTask {
+  /** Absolute path of the task file. */
+  file: string;
+  /** The file as parsed JSON, unknown fields included: what the store writes back. */
+  raw: Record<string, unknown>;
+  /** The validated view of `raw`. */
+  task: Task;
+}
+
+export type TaskEntry =
+  | { ok: true; file: string; stored: StoredTask }
+  | { ok: false; file: string; idFromName: string; error: SophiaError };
+
+export interface Lease {
+  release(): Promise<void>;
+}
+
+export class TaskStore {
+  constructor(readonly workspace: Workspace) {}
+
+  /** Every task file, valid or not, in name order (oldest timestamp first). */
+  async list(): Promise<TaskEntry[]> {
+    const names = await this.taskFileNames();
+    return Promise.all(
+      names.map(async (name): Promise<TaskEntry> => {
+        const file = path.join(this.workspace.tasksDir, name);
+        try {
+          return { ok: true, file, stored: await this.read(file) };
+        } catch (error) {
+          const sophiaError = error instanceof SophiaError ? error : new SophiaError("task_invalid", asError(error).message, { cause: error });
+          return { ok: false, file, idFromName: taskIdFromFileName(name), error: sophiaError };
+        }
+      }),
+    );
+  }
+
+  async find(taskId: string): Promise<StoredTask> {
+    const names = (await this.taskFileNames()).filter((name) => taskIdFromFileName(name) === taskId);
+    if (names.length === 0) {
+      throw new SophiaError("task_not_found", `no task "${taskId}" in ${this.workspace.tasksDir} (\`sophia-cli list\` shows the tasks there)`, {
+        details: { task_id: taskId },
+      });
+    }
+    if (names.length > 1) {
+      throw new SophiaError("task_conflict", `task id "${taskId}" is used by ${names.length} files: ${names.join(", ")}; rename or remove all but one`, {
+        details: { task_id: taskId, files: names },
+      });
+    }
+    return this.read(path.join(this.workspace.tasksDir, names[0] as string));
+  }
+
+  async read(file: string): Promise<StoredTask> {
+    const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") throw new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
+      throw error;
+    });
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not valid JSON: ${asError(error).message}`, { cause: error, details: { file } });
+    }
+    return { file, raw: raw as Record<string, unknown>, task: validateTask(raw, file) };
+  }
+
+  /** Writes a new task file; refuses a task_id that is already in use. */
+  async create(raw: Record<string, unknown>): Promise<StoredTask> {
+    const task = validateTask(raw, "new task");
+    const existing = (await this.taskFileNames()).find((name) => taskIdFromFileName(name) === task.task_id);
+    if (existing) {
+      throw new SophiaError("task_conflict", `task id "${task.task_id}" is already used by ${existing}; choose another --id`, { details: { task_id: task.task_id } });
+    }
+    const file = path.join(this.workspace.tasksDir, taskFileName(task));
+    await writeFileAtomically(file, serialize(raw));
+    return { file, raw, task };
+  }
+
+  /**
+   * Moves a task along one edge of the lifecycle, under the claim lock. `change` sees the task as it
+   * is on disk now and returns the fields to set besides `status`; it may throw to veto the change.
+   */
+  async transition(
+    file: string,
+    name: TransitionName,
+    change: (task: Task) => Record<string, unknown> = () => ({}),
+    options: { breakLease?: boolean } = {},
+  ): Promise<StoredTask> {
+    return this.withClaimLock(file, async () => {
+      const current = await this.read(file);
+      assertTransition(name, current.task.task_id, current.task.status);
+      const raw = { ...current.raw, ...change(current.task), status: TRANSITIONS[name].to };
+      const task = validateTask(raw, file);
+      // Only after `change` has confirmed the dead owner still owns the task: nobody else can
+      // hold the lease then, because a fresh lease is never taken over and claims wait for our lock.
+      if (options.breakLease) await rm(leasePath(file), { recursive: true, force: true });
+      await writeFileAtomically(file, serialize(raw));
+      return { file, raw, task };
+    });
+  }
+
+  /**
+   * Takes the task's run lease, or returns null when a live runner holds it. `onLost` is called if
+   * the lease is taken over while held (this process was frozen past LEASE_STALE_MS).
+   */
+  async acquireLease(file: string, onLost: (error: Error) => void): Promise<Lease | null> {
+    try {
+      const release = await lockfile.lock(leaseTarget(file), {
+        lockfilePath: leasePath(file),
+        realpath: false,
+        stale: LEASE_STALE_MS,
+        update: LEASE_REFRESH_MS,
+        retries: 0,
+        onCompromised: onLost,
+      });
+      let released = false;
+      return {
+        release: async () => {
+          if (released) return;
+          released = true;
+          await release().catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ELOCKED") return null;
+      throw error;
+    }
+  }
+
+  /** True while some runner holds a fresh run lease on the task. */
+  async leaseHeld(file: string): Promise<boolean> {
+    return lockfile.check(leaseTarget(file), { lockfilePath: leasePath(file), realpath: false, stale: LEASE_STALE_MS });
+  }
+
+  private async withClaimLock<T>(file: string, body: () => Promise<T>): Promise<T> {
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(file, {
+        ...CLAIM_LOCK,
+        lockfilePath: `${file}.lock`,
+        realpath: false,
+        // Held for milliseconds; if it is ever taken over, the write that follows is still atomic.
+        onCompromised: () => undefined,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
+        throw new SophiaError("task_busy", `task file ${path.basename(file)} stayed locked by another process; try again`, { cause: error });
+      }
+      throw error;
+    }
+    try {
+      return await body();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  private async taskFileNames(): Promise<string[]> {
+    const names = await readdir(this.workspace.tasksDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [] as string[];
+      throw error;
+    });
+    return names.filter((name) => name.endsWith(TASK_FILE_SUFFIX)).sort();
+  }
+}
+
+export function taskFileName(task: Pick<Task, "created_at" | "task_id">): string {
+  const stamp = new Date(task.created_at).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `${stamp}_${task.task_id}${TASK_FILE_SUFFIX}`;
+}
+
+/** The task_id a file name announces; a name without the `{timestamp}_` prefix is all id. */
+export function taskIdFromFileName(name: string): string {
+  const match = TASK_FILE_NAME.exec(name);
+  return match ? (match[2] as string) : name.slice(0, -TASK_FILE_SUFFIX.length);
+}
+
+function validateTask(raw: unknown, where: string): Task {
+  const result = TaskSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
+    throw new SophiaError("task_invalid", `${path.basename(where)} does not match the task schema: ${problems}`, {
+      details: { file: where, issues: result.error.issues },
+    });
+  }
+  const fileId = where.endsWith(TASK_FILE_SUFFIX) ? taskIdFromFileName(path.basename(where)) : result.data.task_id;
+  if (fileId !== result.data.task_id) {
+    throw new SophiaError("task_invalid", `${path.basename(where)} names task "${fileId}" but its task_id is "${result.data.task_id}"`, { details: { file: where } });
+  }
+  return result.data;
+}
+
+function serialize(raw: Record<string, unknown>): string {
+  return `${JSON.stringify(raw, null, 2)}\n`;
+}
+
+// proper-lockfile keys its bookkeeping by target path, so the lease needs a target of its own.
+function leaseTarget(file: string): string {
+  return `${file}.run`;
+}
+function leasePath(file: string): string {
+  return `${file}.lease`;
+}

@@ -1,0 +1,94 @@
+/**
+ * The workspace layout and path rules.
+ *
+ *   <root>/<workspace>/tasks/    task files (owned by TaskStore)
+ *   <root>/<workspace>/events/   NDJSON event stream (owned by EventWriter)
+ *   <root>/<workspace>/outputs/  artifacts; outputs/_tmp/<task_id>/ holds a task's intermediates
+ *   <root>/<workspace>/models/   optional local models, one directory per model name
+ *
+ * Spec decision: relative paths in a task resolve against <root>, the folder that contains the
+ * workspace folder, as in the spec's example (`workspace/inbox/meeting_audio.mp3`).
+ */
+import { realpathSync } from "node:fs";
+import path from "node:path";
+import { SophiaError } from "../errors.js";
+
+export class Workspace {
+  readonly dir: string;
+  readonly root: string;
+  readonly tasksDir: string;
+  readonly eventsDir: string;
+  readonly outputsDir: string;
+  readonly modelsDir: string;
+
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+    this.root = path.dirname(this.dir);
+    this.tasksDir = path.join(this.dir, "tasks");
+    this.eventsDir = path.join(this.dir, "events");
+    this.outputsDir = path.join(this.dir, "outputs");
+    this.modelsDir = path.join(this.dir, "models");
+  }
+
+  tmpDir(taskId: string): string {
+    return path.join(this.outputsDir, "_tmp", taskId);
+  }
+
+  /** An input path from a task file, made absolute. */
+  resolveInput(p: string): string {
+    return path.resolve(this.root, p);
+  }
+
+  /**
+   * An output path from a task file, made absolute, refused unless it lies inside the workspace.
+   * Symbolic links are followed for the part of the path that exists, so a link cannot lead outside.
+   */
+  resolveOutput(p: string, field: string): string {
+    const absolute = path.resolve(this.root, p);
+    const real = realpathOfNearestAncestor(absolute);
+    const inside = isInside(realpathOfNearestAncestor(this.dir), real);
+    if (!inside) {
+      throw new SophiaError(
+        "output_outside_workspace",
+        `${field} "${p}" resolves to ${real}, outside the workspace ${this.dir}: outputs must be written inside it`,
+        { details: { field, path: p, resolved: real, workspace: this.dir } },
+      );
+    }
+    return absolute;
+  }
+
+  /** A path as the task file and events show it: relative to <root> when inside it. */
+  display(absolute: string): string {
+    return isInside(this.root, absolute) ? path.relative(this.root, absolute) : absolute;
+  }
+
+  /** The spec's default output paths for a media file: outputs/subtitles/{raw,refined}/<stem>.{raw,refined}.srt */
+  defaultOutputs(media: string): { raw_srt: string; refined_srt: string } {
+    const stem = path.basename(media, path.extname(media));
+    const base = path.join(path.basename(this.dir), "outputs", "subtitles");
+    return {
+      raw_srt: path.join(base, "raw", `${stem}.raw.srt`),
+      refined_srt: path.join(base, "refined", `${stem}.refined.srt`),
+    };
+  }
+}
+
+export function isInside(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
+function realpathOfNearestAncestor(absolute: string): string {
+  let existing = absolute;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(existing), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return absolute;
+      rest.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}

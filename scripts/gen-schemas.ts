@@ -1,0 +1,36 @@
+/**
+ * Writes the published JSON Schemas from the zod source of truth (core/app/task/schema.ts):
+ * schemas/task.schema.json and schemas/event.schema.json, for the desktop app to validate against.
+ * `--check` compares instead of writing (the test suite uses it to catch a stale copy).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { projectRoot } from "../core/app/project_root.js";
+import { EventSchema, TaskSchema } from "../core/app/task/schema.js";
+
+export function generatedSchemas(): Record<string, string> {
+  const render = (schema: z.ZodType, id: string, title: string) =>
+    `${JSON.stringify({ $id: id, title, ...z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) }, null, 2)}\n`;
+  return {
+    "task.schema.json": render(TaskSchema, "https://sophia.local/schemas/task.schema.json", "Sophia task file (workspace/tasks/*.task.json)"),
+    "event.schema.json": render(EventSchema, "https://sophia.local/schemas/event.schema.json", "Sophia event (one line of workspace/events/*_events.jsonl)"),
+  };
+}
+
+function main(): void {
+  const dir = path.join(projectRoot(), "schemas");
+  const check = process.argv.includes("--check");
+  let stale = false;
+  for (const [name, text] of Object.entries(generatedSchemas())) {
+    const file = path.join(dir, name);
+    if (!check) writeFileSync(file, text);
+    else if (readFileSync(file, "utf8") !== text) {
+      process.stderr.write(`${file} is out of date: run npm run build\n`);
+      stale = true;
+    }
+  }
+  process.exitCode = stale ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) main();

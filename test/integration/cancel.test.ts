@@ -1,0 +1,75 @@
+/**
+ * Cancel: a queued task never starts; a running task stops within a second or two and leaves no
+ * partial outputs; a canceled task can be retried.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { LONG_TEXT, SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
+
+describe("cancel", () => {
+  let ws: TestWorkspace;
+
+  before(() => {
+    ws = makeWorkspace();
+    speech(ws, "short.wav", SENTENCE);
+    speech(ws, "long.wav", LONG_TEXT);
+  });
+  after(() => rmSync(ws.root, { recursive: true, force: true }));
+
+  const task = (taskId: string, media: string) =>
+    specExampleTask({
+      task_id: taskId,
+      pipeline: ["asr"],
+      config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" } },
+      input: { media: `workspace/inbox/${media}`, script: null },
+      output: { raw_srt: `workspace/outputs/${taskId}.raw.srt` },
+    });
+
+  test("a canceled queued task is never started", async () => {
+    dropTask(ws, task("queued_then_canceled", "short.wav"));
+    const canceled = await cli(ws, ["cancel", "queued_then_canceled", "--json"]);
+    assert.equal(canceled.code, 0, canceled.stderr);
+    assert.deepEqual(JSON.parse(canceled.stdout), { task_id: "queued_then_canceled", previous_status: "queued", stopped: true });
+
+    const run = await cli(ws, ["run"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(readTask(ws, "queued_then_canceled").status, "canceled");
+    const types = readEvents(ws, "queued_then_canceled").map((event) => event.type);
+    assert.deepEqual(types, ["task.canceled"]);
+  });
+
+  test("a running task stops within seconds of cancel, its partial outputs removed", async () => {
+    dropTask(ws, task("running_then_canceled", "long.wav"));
+    const runner = startCli(ws, ["run", "--task", "running_then_canceled"]);
+    const finished = collect(runner);
+    await waitFor("transcription under way", () => readEvents(ws, "running_then_canceled").some((event) => event.type === "stage.progress" && event.payload.progress > 0));
+
+    const started = Date.now();
+    const canceled = await cli(ws, ["cancel", "running_then_canceled", "--json"]);
+    const stopSeconds = (Date.now() - started) / 1000;
+    assert.equal(canceled.code, 0, canceled.stderr);
+    assert.deepEqual(JSON.parse(canceled.stdout), { task_id: "running_then_canceled", previous_status: "running", stopped: true });
+    process.stdout.write(`# cancel of a running task took ${stopSeconds.toFixed(2)} s to stop it\n`);
+    assert.ok(stopSeconds < 5, `stopped after ${stopSeconds} s`);
+
+    const result = await finished;
+    assert.equal(result.code, 3, result.stderr);
+    const stored = readTask(ws, "running_then_canceled");
+    assert.equal(stored.status, "canceled");
+    assert.ok(!existsSync(path.join(ws.dir, "outputs/running_then_canceled.raw.srt")));
+    assert.ok(!existsSync(path.join(ws.dir, "outputs/_tmp/running_then_canceled")));
+    assert.deepEqual(readdirSync(ws.tasksDir).filter((name) => name.includes("running_then_canceled")), ["20260206_running_then_canceled.task.json"], "no lock or lease left");
+    const types = readEvents(ws, "running_then_canceled").map((event) => event.type);
+    assert.ok(types.includes("task.canceled") && types.includes("stage.aborted"));
+    assert.ok(!types.includes("task.completed") && !types.includes("task.failed"));
+  });
+
+  test("a canceled task can be retried to completion", async () => {
+    assert.equal((await cli(ws, ["retry", "queued_then_canceled"])).code, 0);
+    const run = await cli(ws, ["run", "--task", "queued_then_canceled"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(readTask(ws, "queued_then_canceled").status, "done");
+  });
+});

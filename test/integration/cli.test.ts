@@ -1,0 +1,90 @@
+/**
+ * The CLI's surface: submit/list/show with --json, --workspace and SOPHIA_WORKSPACE, usage errors
+ * and their exit codes.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { TaskSchema } from "../../core/app/task/schema.js";
+import { CLI, SENTENCE, cli, makeWorkspace, readEvents, speech, type TestWorkspace } from "../support/harness.js";
+
+describe("cli", () => {
+  let ws: TestWorkspace;
+  let media: string;
+
+  before(() => {
+    ws = makeWorkspace();
+    media = speech(ws, "interview.wav", SENTENCE);
+  });
+  after(() => rmSync(ws.root, { recursive: true, force: true }));
+
+  test("submit writes a valid queued task with every field of the spec's schema, and its task.created event", async () => {
+    const result = await cli(ws, ["submit", media, "--id", "interview_1", "--run-id", "run_77", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const { file, task } = JSON.parse(result.stdout) as { file: string; task: Record<string, unknown> };
+    assert.match(path.basename(file), /^\d{8}T\d{6}Z_interview_1\.task\.json$/);
+    assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), task);
+    TaskSchema.parse(task);
+    for (const field of ["task_id", "run_id", "created_at", "status", "type", "requested_by", "tool", "config_snapshot", "input", "pipeline", "output", "error"]) {
+      assert.ok(field in task, `field ${field}`);
+    }
+    assert.equal(task.status, "queued");
+    assert.deepEqual(task.pipeline, ["asr", "refine"]);
+    assert.deepEqual(task.input, { media: "workspace/inbox/interview.wav", script: null });
+    assert.deepEqual(task.output, { raw_srt: "workspace/outputs/subtitles/raw/interview.raw.srt", refined_srt: "workspace/outputs/subtitles/refined/interview.refined.srt" });
+    const created = readEvents(ws, "interview_1");
+    assert.deepEqual(created.map((event) => [event.type, event.run_id, event.payload]), [["task.created", "run_77", { input: "workspace/inbox/interview.wav" }]]);
+  });
+
+  test("submit --no-refine makes an asr-only task; a second task with the same id is refused", async () => {
+    const result = await cli(ws, ["submit", media, "--no-refine", "--id", "asr_only", "--model", "tiny.en", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const { task } = JSON.parse(result.stdout) as { task: { pipeline: string[]; config_snapshot: unknown } };
+    assert.deepEqual(task.pipeline, ["asr"]);
+    assert.deepEqual(task.config_snapshot, { engine: { type: "faster_whisper", model: "tiny.en" }, refine: { enabled: false } });
+    const again = await cli(ws, ["submit", media, "--id", "asr_only"]);
+    assert.equal(again.code, 4);
+    assert.match(again.stderr, /task id "asr_only" is already used/);
+  });
+
+  test("submit of a media file that does not exist fails with exit 2 and writes nothing", async () => {
+    const result = await cli(ws, ["submit", path.join(ws.inbox, "missing.wav"), "--id", "never"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /missing\.wav is not a file that exists/);
+    const list = await cli(ws, ["list", "--json"]);
+    assert.ok(!list.stdout.includes('"never"'));
+  });
+
+  test("list and show print the stored tasks, as JSON with --json", async () => {
+    const list = await cli(ws, ["list", "--status", "queued", "--json"]);
+    assert.equal(list.code, 0, list.stderr);
+    const rows = JSON.parse(list.stdout) as { task: { task_id: string; status: string } }[];
+    assert.deepEqual(rows.map((row) => row.task.task_id).sort(), ["asr_only", "interview_1"]);
+    const table = await cli(ws, ["list"]);
+    assert.match(table.stdout, /interview_1\s+queued/);
+    const show = await cli(ws, ["show", "interview_1", "--json"]);
+    assert.equal((JSON.parse(show.stdout) as { task: { run_id: string } }).task.run_id, "run_77");
+    const unknown = await cli(ws, ["show", "nope", "--json"]);
+    assert.equal(unknown.code, 2);
+    assert.equal((JSON.parse(unknown.stdout) as { error: { code: string } }).error.code, "task_not_found");
+  });
+
+  test("the workspace comes from --workspace, else SOPHIA_WORKSPACE", () => {
+    const viaEnv = spawnSync(process.execPath, [CLI, "list", "--json"], { cwd: ws.root, env: { ...process.env, SOPHIA_WORKSPACE: ws.dir }, encoding: "utf8" });
+    assert.equal(viaEnv.status, 0, viaEnv.stderr);
+    assert.equal((JSON.parse(viaEnv.stdout) as unknown[]).length, 2);
+  });
+
+  test("usage errors exit 2 and say what is wrong", async () => {
+    const unknown = await cli(ws, ["frobnicate"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+    const badConcurrency = await cli(ws, ["run", "--concurrency", "0"]);
+    assert.equal(badConcurrency.code, 2);
+    assert.match(badConcurrency.stderr, /at least 1/);
+    const both = await cli(ws, ["run", "--task", "x", "--watch"]);
+    assert.equal(both.code, 2);
+  });
+});

