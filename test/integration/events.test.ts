@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EventSchema } from "../../core/app/task/schema.js";
+import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
 import { PROJECT, SENTENCE, cli, makeWorkspace, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
 
 describe("events", () => {
@@ -37,7 +37,7 @@ describe("events", () => {
     assert.equal(lines.length, writers.length * perWriter);
     const seen = new Map<string, number>();
     for (const { name, text } of lines) {
-      const event = EventSchema.parse(JSON.parse(text));
+      const event = EventSchema.parse(JSON.parse(text)) as SophiaEvent;
       assert.ok(event.type === "stage.progress" && event.payload.msg.length > 6000 && event.payload.msg.endsWith(event.task_id.slice(-1)), "the line is one writer's, whole");
       assert.equal(`${event.ts.slice(0, 10)}_events.jsonl`, name, "each event sits in the file of its own UTC date");
       seen.set(event.task_id, (seen.get(event.task_id) ?? 0) + 1);

@@ -24,7 +24,7 @@ describe("lifecycle", () => {
   after(() => rmSync(ws.root, { recursive: true, force: true }));
 
   test("the spec's example task, as written, runs to done with the spec's events in order", async () => {
-    const file = dropTask(ws, specExampleTask({ pipeline: ["asr"] }));
+    const file = dropTask(ws, specExampleTask());
     const result = await cli(ws, ["run", "--task", "subtitle_pipeline_001"]);
     assert.equal(result.code, 0, result.stderr);
 
@@ -43,11 +43,18 @@ describe("lifecycle", () => {
     assert.ok(events.every((event) => event.run_id === "run_12345"));
     const spine = events.map((event) => event.type).filter((type) => ["task.created", "task.started", "stage.progress", "artifact.written", "task.completed"].includes(type));
     assert.deepEqual(dedupe(spine), ["task.created", "task.started", "stage.progress", "artifact.written", "task.completed"]);
-    const written = events.find((event) => event.type === "artifact.written");
-    assert.deepEqual(written?.payload, { path: "workspace/outputs/subtitles/raw/meeting_audio.raw.srt", kind: "raw_srt" });
-    const progress = events.flatMap((event) => (event.type === "stage.progress" ? [event.payload.progress] : []));
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b), "progress never goes backwards");
-    assert.equal(progress.at(-1), 1);
+    const written = events.flatMap((event) => (event.type === "artifact.written" ? [event.payload] : []));
+    assert.deepEqual(written, [
+      { path: "workspace/outputs/subtitles/raw/meeting_audio.raw.srt", kind: "raw_srt" },
+      { path: "workspace/outputs/subtitles/refined/meeting_audio.refined.srt", kind: "refined_srt" },
+    ]);
+    const refined = readFileSync(path.join(ws.root, "workspace/outputs/subtitles/refined/meeting_audio.refined.srt"), "utf8");
+    assert.ok(wer(SENTENCE, srtText(refined)) <= errorRate + 0.1, `refine keeps the words: "${srtText(refined)}"`);
+    for (const stage of ["asr", "refine"]) {
+      const progress = events.flatMap((event) => (event.type === "stage.progress" && event.payload.stage === stage ? [event.payload.progress] : []));
+      assert.deepEqual(progress, [...progress].sort((a, b) => a - b), `${stage} progress never goes backwards`);
+      assert.equal(progress.at(-1), 1);
+    }
     assert.deepEqual(readFileSync(path.join(ws.inbox, "meeting_audio.mp3")), mediaBytes, "the input media is untouched");
     assert.ok(!existsSync(path.join(ws.dir, "outputs/_tmp/subtitle_pipeline_001")), "intermediates are removed");
     assert.ok(existsSync(file));

@@ -16,7 +16,7 @@ describe("locking", () => {
   });
   after(() => rmSync(ws.root, { recursive: true, force: true }));
 
-  test("three runners on one queue start each task exactly once", async () => {
+  test("two watchers, a batch run and run --task on one queue start each task exactly once", async () => {
     const ids = Array.from({ length: 6 }, (_, i) => `shared_${i + 1}`);
     ids.forEach((taskId, i) =>
       dropTask(
@@ -33,15 +33,26 @@ describe("locking", () => {
     );
     const watchers = [startCli(ws, ["run", "--watch", "--rescan-interval", "1"]), startCli(ws, ["run", "--watch", "--rescan-interval", "1"])];
     const exits = watchers.map((watcher) => collect(watcher));
-    const batch = cli(ws, ["run"]);
+    const batch = cli(ws, ["run", "--json"]);
     const single = cli(ws, ["run", "--task", "shared_4"]);
     const singleResult = await single;
     assert.ok([0, 4].includes(singleResult.code ?? -1), `run --task either ran it or was refused: ${singleResult.stderr}`);
-    assert.equal((await batch).code, 0);
+    const batchResult = await batch;
+    assert.equal(batchResult.code, 0, batchResult.stderr);
 
     await waitFor("every task done", () => ids.every((taskId) => readTask(ws, taskId).status === "done"), 120_000, 200);
     watchers.forEach((watcher) => watcher.kill("SIGTERM"));
-    for (const exit of exits) assert.equal((await exit).code, 0);
+    const watcherResults = await Promise.all(exits);
+    for (const result of watcherResults) assert.equal(result.code, 0, result.stderr);
+
+    // Who ran what, from each runner's own report: every task exactly once across all of them.
+    const doneBy = [
+      ...watcherResults.map((result) => [...result.stderr.matchAll(/task (shared_\d) done/g)].map((match) => match[1])),
+      (JSON.parse(batchResult.stdout) as { kind: string; taskId: string }[]).filter((outcome) => outcome.kind === "done").map((outcome) => outcome.taskId),
+      singleResult.code === 0 ? ["shared_4"] : [],
+    ];
+    assert.deepEqual(doneBy.flat().sort(), ids);
+    process.stdout.write(`# tasks completed per runner: ${doneBy.map((list) => list.length).join(", ")}\n`);
 
     for (const taskId of ids) {
       const started = readEvents(ws, taskId).filter((event) => event.type === "task.started");

@@ -7,10 +7,13 @@ import type { SophiaEvent } from "../task/schema.js";
 
 export interface ProgressView {
   onEvent(event: SophiaEvent): void;
+  /** A message line that must not tear the bars. */
+  log(line: string): void;
   stop(): void;
 }
 
-export function createProgressView(stream: NodeJS.WriteStream = process.stderr): ProgressView {
+export function createProgressView(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressView {
+  if (!enabled) return new QuietView(stream);
   return stream.isTTY ? new BarView(stream) : new LineView(stream);
 }
 
@@ -55,18 +58,32 @@ class BarView implements ProgressView {
     }
   }
 
+  log(line: string): void {
+    this.multibar.log(`${line}\n`);
+  }
+
   stop(): void {
+    // MultiBar.stop() renders the bars but not the pending log lines; a last redraw flushes them.
+    this.multibar.update();
     this.multibar.stop();
   }
 }
 
-class LineView implements ProgressView {
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+class QuietView implements ProgressView {
+  constructor(protected readonly stream: NodeJS.WriteStream) {}
 
-  onEvent(event: SophiaEvent): void {
-    if (event.type === "stage.started") this.stream.write(`${event.task_id}: ${event.payload.stage} started\n`);
-    if (event.type === "stage.completed") this.stream.write(`${event.task_id}: ${event.payload.stage} done in ${event.payload.duration_sec.toFixed(1)} s\n`);
+  onEvent(_event: SophiaEvent): void {}
+
+  log(line: string): void {
+    this.stream.write(`${line}\n`);
   }
 
   stop(): void {}
+}
+
+class LineView extends QuietView {
+  override onEvent(event: SophiaEvent): void {
+    if (event.type === "stage.started") this.log(`${event.task_id}: ${event.payload.stage} started`);
+    if (event.type === "stage.completed") this.log(`${event.task_id}: ${event.payload.stage} done in ${event.payload.duration_sec.toFixed(1)} s`);
+  }
 }

@@ -10,7 +10,7 @@ import { Scheduler } from "../task/scheduler.js";
 import { assertTransition } from "../task/lifecycle.js";
 import { openContext, printJson, type CliContext, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
-import { createProgressView } from "./progress_view.js";
+import { createProgressView, type ProgressView } from "./progress_view.js";
 
 interface RunOptions {
   task?: string;
@@ -32,47 +32,45 @@ export function runCommand(): Command {
     .option("--no-progress", "no progress bars or stage lines on stderr")
     .action(async (options: RunOptions, command: Command) => {
       if (options.task && options.watch) throw new InvalidArgumentError("--task and --watch cannot be combined");
-      const view = options.progress ? createProgressView() : null;
-      const context = openContext(command.optsWithGlobals<GlobalOptions>(), (event) => view?.onEvent(event));
+      const view = createProgressView(options.progress);
+      const context = openContext(command.optsWithGlobals<GlobalOptions>(), (event) => view.onEvent(event));
       const engines = new EngineRegistry({ python: resolvePython(projectRoot()), modelsDir: context.workspace.modelsDir, maxWorkers: options.concurrency });
       const runner = new TaskRunner({ store: context.store, events: context.events, engines, stages: STAGES, keepTmp: options.keepTmp === true || process.env.SOPHIA_KEEP_TMP === "1" });
       try {
-        if (options.task) process.exitCode = await runOne(context, runner, options.task);
-        else if (options.watch) process.exitCode = await runWatch(context, runner, options);
-        else process.exitCode = await runAll(context, runner, options);
+        if (options.task) process.exitCode = await runOne(context, runner, view, options.task);
+        else if (options.watch) process.exitCode = await runWatch(context, runner, view, options);
+        else process.exitCode = await runAll(context, runner, view, options);
       } finally {
-        view?.stop();
+        view.stop();
         await engines.close();
       }
     });
 }
 
-async function runOne(context: CliContext, runner: TaskRunner, taskId: string): Promise<number> {
+async function runOne(context: CliContext, runner: TaskRunner, view: ProgressView, taskId: string): Promise<number> {
   // A task left `running` by a dead runner becomes runnable again first.
   await recoverOrphans(context.store, context.events);
   const stored = await context.store.find(taskId);
   assertTransition("claim", taskId, stored.task.status);
-  const interrupted = onSignals(() => runner.shutdown());
+  const interrupted = onSignals(view, () => runner.shutdown());
   try {
     const outcome = await runner.run(stored);
-    report(context, [outcome]);
-    if (!context.json) process.stderr.write(`sophia-cli: ${outcomeLine(outcome)}\n`);
-    if (outcome.kind === "skipped") {
-      process.stderr.write(`sophia-cli: task ${taskId} was not run: ${outcome.reason}\n`);
-      return EXIT.refused;
-    }
+    if (context.json) printJson([outcome]);
+    else view.log(`sophia-cli: ${outcomeLine(outcome)}`);
+    if (outcome.kind === "skipped") return EXIT.refused;
     return exitCodeOf(outcome, interrupted());
   } finally {
     interrupted.dispose();
   }
 }
 
-async function runAll(context: CliContext, runner: TaskRunner, options: RunOptions): Promise<number> {
-  const scheduler = newScheduler(context, runner, options);
-  const interrupted = onSignals(() => void scheduler.stop());
+async function runAll(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions): Promise<number> {
+  const scheduler = newScheduler(context, runner, view, options);
+  const interrupted = onSignals(view, () => void scheduler.stop());
   try {
     const outcomes = await scheduler.drain();
-    report(context, outcomes);
+    if (context.json) printJson(outcomes);
+    else if (outcomes.length === 0) view.log("sophia-cli: no queued tasks");
     if (interrupted()) return EXIT.interrupted;
     return outcomes.some((outcome) => outcome.kind === "failed") ? EXIT.failed : EXIT.ok;
   } finally {
@@ -80,11 +78,11 @@ async function runAll(context: CliContext, runner: TaskRunner, options: RunOptio
   }
 }
 
-async function runWatch(context: CliContext, runner: TaskRunner, options: RunOptions): Promise<number> {
-  const scheduler = newScheduler(context, runner, options);
+async function runWatch(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions): Promise<number> {
+  const scheduler = newScheduler(context, runner, view, options);
   const stopping = scheduler.watch();
-  const interrupted = onSignals(() => void scheduler.stop());
-  process.stderr.write(`sophia-cli: watching ${context.workspace.tasksDir} (concurrency ${options.concurrency}); Ctrl-C to stop\n`);
+  const interrupted = onSignals(view, () => void scheduler.stop());
+  view.log(`sophia-cli: watching ${context.workspace.tasksDir} (concurrency ${options.concurrency}); Ctrl-C to stop`);
   try {
     await stopping;
     return EXIT.ok;
@@ -93,19 +91,17 @@ async function runWatch(context: CliContext, runner: TaskRunner, options: RunOpt
   }
 }
 
-function newScheduler(context: CliContext, runner: TaskRunner, options: RunOptions): Scheduler {
+function newScheduler(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions): Scheduler {
   return new Scheduler({
     runner,
     store: context.store,
     events: context.events,
     concurrency: options.concurrency,
     rescanSec: options.rescanInterval,
-    onOutcome: (outcome) => {
-      if (!context.json) process.stderr.write(`sophia-cli: ${outcomeLine(outcome)}\n`);
-    },
-    onInvalid: (entry) => process.stderr.write(`sophia-cli: skipping ${entry.file}: ${entry.error.message}\n`),
-    onRecovered: (recovered) => process.stderr.write(`sophia-cli: recovered task ${recovered.taskId} from a dead runner: ${recovered.action}\n`),
-    onPassError: (error) => process.stderr.write(`sophia-cli: ${(error as Error).message}\n`),
+    onOutcome: (outcome) => view.log(`sophia-cli: ${outcomeLine(outcome)}`),
+    onInvalid: (entry) => view.log(`sophia-cli: skipping ${entry.file}: ${entry.error.message}`),
+    onRecovered: (recovered) => view.log(`sophia-cli: recovered task ${recovered.taskId} from a dead runner: ${recovered.action}`),
+    onPassError: (error) => view.log(`sophia-cli: ${(error as Error).message}`),
   });
 }
 
@@ -113,12 +109,12 @@ function newScheduler(context: CliContext, runner: TaskRunner, options: RunOptio
  * First SIGINT/SIGTERM: stop gracefully (hand running tasks back). A second: exit at once; the
  * task stays `running` and the next runner recovers it.
  */
-function onSignals(stop: () => void): (() => boolean) & { dispose(): void } {
+function onSignals(view: ProgressView, stop: () => void): (() => boolean) & { dispose(): void } {
   let received = false;
   const handler = () => {
     if (received) process.exit(EXIT.interrupted);
     received = true;
-    process.stderr.write("sophia-cli: stopping; running tasks go back to the queue (signal again to exit at once)\n");
+    view.log("sophia-cli: stopping; running tasks go back to the queue (signal again to exit at once)");
     stop();
   };
   process.on("SIGINT", handler);
@@ -129,11 +125,6 @@ function onSignals(stop: () => void): (() => boolean) & { dispose(): void } {
       process.off("SIGTERM", handler);
     },
   });
-}
-
-function report(context: CliContext, outcomes: RunOutcome[]): void {
-  if (context.json) printJson(outcomes);
-  else if (outcomes.length === 0) process.stderr.write("sophia-cli: no queued tasks\n");
 }
 
 function outcomeLine(outcome: RunOutcome): string {

@@ -1,0 +1,125 @@
+/**
+ * The faster_whisper engine: a small pool of worker.py processes. Workers outlive requests, so a
+ * long-running runner loads each model once per worker; a worker that died is dropped and the next
+ * request starts a fresh one.
+ */
+import path from "node:path";
+import { SophiaError } from "../../errors.js";
+import type { Transcript } from "../../transcript.js";
+import type { AsrEngine, TranscribeRequest } from "../engine.js";
+import { WhisperWorker, type WhisperControls, type WhisperWorkerOptions } from "./worker_process.js";
+
+export interface FasterWhisperEngineOptions {
+  /** The Python interpreter of the engine's venv (see resolvePython). */
+  python: string;
+  /** `workspace/models`: local model directories by name. */
+  modelsDir?: string;
+  /** Most worker processes alive at once; more requests than that wait for a free worker. */
+  maxWorkers: number;
+  /** Worker script and environment overrides, for tests. */
+  script?: string;
+  env?: Record<string, string>;
+}
+
+/** `$SOPHIA_PYTHON` when set, else the project's venv interpreter (what ./scripts/setup creates). */
+export function resolvePython(projectRoot: string): string {
+  const fromEnv = process.env.SOPHIA_PYTHON;
+  if (fromEnv) return fromEnv;
+  return process.platform === "win32" ? path.join(projectRoot, ".venv", "Scripts", "python.exe") : path.join(projectRoot, ".venv", "bin", "python");
+}
+
+export class FasterWhisperEngine implements AsrEngine {
+  private readonly workers = new Set<WhisperWorker>();
+  private readonly idle: WhisperWorker[] = [];
+  /** Requests holding a slot (a worker, or the right to start one); at most maxWorkers. */
+  private slotsInUse = 0;
+  private readonly waiting: Array<{ grant: () => void; cancel: () => void }> = [];
+  private closed = false;
+
+  constructor(private readonly options: FasterWhisperEngineOptions) {
+    if (!Number.isInteger(options.maxWorkers) || options.maxWorkers < 1) throw new SophiaError("internal", `maxWorkers must be a positive integer, got ${options.maxWorkers}`);
+  }
+
+  /** Workers alive now (idle or busy). */
+  get size(): number {
+    return [...this.workers].filter((worker) => worker.alive).length;
+  }
+
+  async transcribe(request: TranscribeRequest, controls: WhisperControls): Promise<Transcript> {
+    await this.takeSlot(controls.signal);
+    try {
+      const worker = await this.workerForSlot();
+      try {
+        return await worker.transcribe(request, controls);
+      } finally {
+        this.putBack(worker);
+      }
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter.cancel();
+    await Promise.all([...this.workers].map((worker) => worker.close()));
+    this.workers.clear();
+    this.idle.length = 0;
+  }
+
+  private async takeSlot(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.assertOpen();
+    if (this.slotsInUse < this.options.maxWorkers) {
+      this.slotsInUse++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        reject(signal.reason);
+      };
+      const waiter = {
+        // The slot passes straight from releaseSlot to this waiter: slotsInUse does not change.
+        grant: () => (signal.removeEventListener("abort", onAbort), resolve()),
+        cancel: () => (signal.removeEventListener("abort", onAbort), reject(this.closedError())),
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  private releaseSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next.grant();
+    else this.slotsInUse--;
+  }
+
+  private async workerForSlot(): Promise<WhisperWorker> {
+    for (let worker = this.idle.pop(); worker; worker = this.idle.pop()) {
+      if (worker.alive) return worker;
+      this.workers.delete(worker); // died while idle (killed from outside, out of memory)
+    }
+    const workerOptions: WhisperWorkerOptions = { python: this.options.python, modelsDir: this.options.modelsDir, script: this.options.script, env: this.options.env };
+    const worker = await WhisperWorker.start(workerOptions);
+    if (this.closed) {
+      await worker.close();
+      throw this.closedError();
+    }
+    this.workers.add(worker);
+    return worker;
+  }
+
+  private putBack(worker: WhisperWorker): void {
+    if (worker.alive && !this.closed) this.idle.push(worker);
+    else this.workers.delete(worker);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw this.closedError();
+  }
+
+  private closedError(): SophiaError {
+    return new SophiaError("interrupted", "the faster_whisper engine was closed: the runner is shutting down");
+  }
+}

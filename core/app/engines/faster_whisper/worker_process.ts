@@ -1,0 +1,311 @@
+/**
+ * One worker.py process: started once, then serving transcription requests one at a time, so a
+ * loaded model stays in memory between tasks. Once it has crashed or been aborted it is dead for
+ * good (`alive === false`); the pool (engine.ts) starts a fresh one.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { z } from "zod";
+import { SophiaError, type ErrorCode } from "../../errors.js";
+import { projectRoot } from "../../project_root.js";
+import type { Transcript, TranscriptSegment } from "../../transcript.js";
+import type { TranscribeControls, TranscribeRequest } from "../engine.js";
+import { parseWorkerLine, WhisperOptionsSchema, workerErrorCode, type ModelMessage, type ReadyMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
+
+export interface WhisperWorkerOptions {
+  /** The Python interpreter of the engine's venv (see resolvePython). */
+  python: string;
+  /** Local model directories by name, passed to the worker as SOPHIA_MODELS_DIR. */
+  modelsDir?: string;
+  /** The worker script: worker.py in the source tree unless a test substitutes a fake. */
+  script?: string;
+  /** Added to the inherited environment. */
+  env?: Record<string, string>;
+  /** How long the worker may take to import faster_whisper and say `ready`. */
+  readyTimeoutMs?: number;
+}
+
+export interface WhisperControls extends TranscribeControls {
+  /** Told which model directory served the request and whether it was already loaded. */
+  onModel?: (model: ModelMessage) => void;
+}
+
+/** worker.py lives in the source tree (tsc does not copy it to dist/), so it is found from the project root. */
+export const WORKER_SCRIPT = path.join(projectRoot(), "core", "app", "engines", "faster_whisper", "worker.py");
+
+const STDERR_TAIL_BYTES = 8 * 1024;
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** SIGTERM first so Python can die cleanly; SIGKILL soon after, because cancellation must be prompt. */
+const TERM_GRACE_MS = 300;
+const CLOSE_GRACE_MS = 2_000;
+const SETUP_HINT = "run the project's setup, ./scripts/setup, to create the Python venv (or set SOPHIA_PYTHON to a Python with faster-whisper installed)";
+
+interface Pending {
+  message: TranscribeRequestMessage;
+  controls: WhisperControls;
+  duration: number;
+  language: string | null;
+  segments: TranscriptSegment[];
+  resolve: (transcript: Transcript) => void;
+  reject: (error: unknown) => void;
+}
+
+export class WhisperWorker {
+  readonly pid: number;
+  /** faster-whisper and CTranslate2 versions, as the worker reported them. */
+  ready: ReadyMessage | null = null;
+
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly exited: Promise<void>;
+  private stderrTail = "";
+  private exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | null = null;
+  private pending: Pending | null = null;
+  private nextId = 1;
+  private closing: Promise<void> | null = null;
+  /** Set once a kill is under way: late lines from the dying process are ignored. */
+  private killing = false;
+  private onReady: ((message: ReadyMessage) => void) | null = null;
+
+  /** Starts worker.py and resolves once it is ready; rejects with engine_unavailable when it cannot start. */
+  static async start(options: WhisperWorkerOptions): Promise<WhisperWorker> {
+    const worker = new WhisperWorker(options);
+    await worker.waitReady(options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options);
+    return worker;
+  }
+
+  private constructor(private readonly options: WhisperWorkerOptions) {
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1", ...options.env };
+    if (options.modelsDir) env.SOPHIA_MODELS_DIR = options.modelsDir;
+    this.child = spawn(options.python, [options.script ?? WORKER_SCRIPT], { env, stdio: ["pipe", "pipe", "pipe"] });
+    this.pid = this.child.pid ?? -1;
+
+    this.child.stderr.setEncoding("utf8");
+    this.child.stderr.on("data", (chunk: string) => (this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES)));
+    // A worker that died mid-write makes stdin emit EPIPE; its death is reported by the exit path.
+    this.child.stdin.on("error", () => {});
+    createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on("line", (line) => this.onLine(line));
+
+    this.exited = new Promise((resolve) => {
+      // "close" (not "exit"): every line the worker wrote before dying is handled first.
+      this.child.on("close", (code, signal) => {
+        this.exit ??= { code, signal };
+        this.onExit();
+        resolve();
+      });
+      // Spawn failures (ENOENT for a missing interpreter) may never produce "close".
+      this.child.on("error", (error) => {
+        this.exit ??= { code: null, signal: null, error };
+        this.onExit();
+        resolve();
+      });
+    });
+  }
+
+  /** False once the process has exited, crashed, or been killed. */
+  get alive(): boolean {
+    return this.exit === null && this.closing === null && !this.killing;
+  }
+
+  get busy(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Transcribes one media file; rejects with a SophiaError, or with `signal.reason` when aborted. */
+  async transcribe(request: TranscribeRequest, controls: WhisperControls): Promise<Transcript> {
+    controls.signal.throwIfAborted();
+    if (!this.alive) throw this.deadError("cannot take a request");
+    if (this.pending) throw new SophiaError("internal", `faster_whisper worker ${this.pid} is busy: one request at a time`);
+    const message = requestMessage(`${this.pid}-${this.nextId++}`, request);
+
+    return new Promise<Transcript>((resolve, reject) => {
+      const onAbort = () => void this.abort(controls.signal.reason);
+      controls.signal.addEventListener("abort", onAbort, { once: true });
+      const settle = () => {
+        controls.signal.removeEventListener("abort", onAbort);
+        this.pending = null;
+      };
+      this.pending = {
+        message,
+        controls,
+        duration: 0,
+        language: null,
+        segments: [],
+        resolve: (transcript) => (settle(), resolve(transcript)),
+        reject: (error) => (settle(), reject(error)),
+      };
+      this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    });
+  }
+
+  /** Ends stdin so the worker exits on its own; kills it if it has not after a short wait. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      if (this.exit) return;
+      this.child.stdin.end();
+      if (await this.exitsWithin(CLOSE_GRACE_MS)) return;
+      await this.kill();
+    })();
+    return this.closing;
+  }
+
+  private async waitReady(timeoutMs: number, options: WhisperWorkerOptions): Promise<void> {
+    const ready = new Promise<ReadyMessage>((resolve) => (this.onReady = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const outcome = await Promise.race([ready, this.exited.then(() => "exited" as const), timeout]);
+    clearTimeout(timer);
+    if (typeof outcome === "object") {
+      this.ready = outcome;
+      return;
+    }
+    if (outcome === "timeout") await this.kill();
+    const how =
+      outcome === "timeout"
+        ? `it did not say ready within ${timeoutMs / 1000} s`
+        : this.exit?.error
+          ? `${this.exit.error.message}`
+          : `it exited (${describeExit(this.exit)}) before saying ready`;
+    throw new SophiaError("engine_unavailable", `cannot start the faster_whisper worker (${options.python}): ${how}; ${SETUP_HINT}${this.stderrSuffix()}`, {
+      cause: this.exit?.error,
+      details: { python: options.python, script: options.script ?? WORKER_SCRIPT, stderr_tail: this.stderrTail },
+    });
+  }
+
+  private onLine(line: string): void {
+    if (line.trim() === "" || this.killing) return;
+    const parsed = parseWorkerLine(line);
+    if (!parsed.ok) {
+      this.fault(`wrote a line that is not protocol (${parsed.problem}): ${line.slice(0, 300)}`);
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === "ready") {
+      this.onReady?.(message);
+      return;
+    }
+    const pending = this.pending;
+    if (!pending) {
+      if (message.type !== "error") this.fault(`sent "${message.type}" with no request in flight`);
+      return;
+    }
+    if (message.id !== pending.message.id) {
+      if (message.type === "error" && message.id === null) this.failPending(pending, "internal", `the worker refused the request: ${message.message}`);
+      else this.fault(`answered request ${String(message.id)} while ${pending.message.id} was in flight`);
+      return;
+    }
+    try {
+      this.onReply(pending, message);
+    } catch (error) {
+      pending.reject(error); // a throwing progress callback must not take the runner down
+    }
+  }
+
+  private onReply(pending: Pending, message: Exclude<WorkerMessage, ReadyMessage>): void {
+    switch (message.type) {
+      case "model":
+        pending.controls.onModel?.(message);
+        return;
+      case "info":
+        pending.duration = message.duration;
+        pending.language = message.language;
+        return;
+      case "segment": {
+        const { start, end, text, words } = message;
+        pending.segments.push({ start, end, text, words });
+        pending.controls.onProgress({ position_sec: Math.min(end, pending.duration), duration_sec: pending.duration, text });
+        return;
+      }
+      case "done":
+        pending.resolve({
+          media: pending.message.media,
+          duration_sec: message.duration,
+          language: message.language,
+          model: pending.message.model,
+          segments: pending.segments,
+        });
+        return;
+      case "error":
+        this.failPending(pending, workerErrorCode(message.code), message.message, { worker_code: message.code, traceback: message.traceback ?? "" });
+        return;
+    }
+  }
+
+  private failPending(pending: Pending, code: ErrorCode, message: string, details: Record<string, unknown> = {}): void {
+    pending.reject(new SophiaError(code, message, { details: { media: pending.message.media, model: pending.message.model, ...details } }));
+  }
+
+  /** The worker broke the protocol: its state is unknown, so it is killed and the request fails. */
+  private fault(problem: string): void {
+    const error = new SophiaError("internal", `faster_whisper worker ${this.pid} ${problem}`, { details: { stderr_tail: this.stderrTail } });
+    this.pending?.reject(error);
+    void this.kill();
+  }
+
+  private async abort(reason: unknown): Promise<void> {
+    const pending = this.pending;
+    this.pending = null; // the exit that follows is ours, not a crash
+    await this.kill();
+    pending?.reject(reason);
+  }
+
+  private onExit(): void {
+    this.onReady = null;
+    const pending = this.pending;
+    if (!pending) return;
+    const closing = this.closing !== null;
+    pending.reject(
+      new SophiaError(closing ? "interrupted" : "worker_crashed", `faster_whisper worker ${this.pid} ${closing ? "was closed" : `died (${describeExit(this.exit)})`} while transcribing ${pending.message.media}${this.stderrSuffix()}`, {
+        details: { media: pending.message.media, model: pending.message.model, exit_code: this.exit?.code ?? null, signal: this.exit?.signal ?? null, stderr_tail: this.stderrTail },
+      }),
+    );
+  }
+
+  private async kill(): Promise<void> {
+    if (this.exit) return;
+    this.killing = true;
+    this.child.kill("SIGTERM");
+    if (await this.exitsWithin(TERM_GRACE_MS)) return;
+    this.child.kill("SIGKILL");
+    await this.exitsWithin(TERM_GRACE_MS);
+  }
+
+  private async exitsWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([this.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+    clearTimeout(timer);
+    return exited;
+  }
+
+  private deadError(what: string): SophiaError {
+    return new SophiaError("worker_crashed", `faster_whisper worker ${this.pid} ${what}: it is no longer running (${this.exit ? describeExit(this.exit) : "closed"})${this.stderrSuffix()}`, {
+      details: { exit_code: this.exit?.code ?? null, signal: this.exit?.signal ?? null, stderr_tail: this.stderrTail },
+    });
+  }
+
+  private stderrSuffix(): string {
+    const tail = this.stderrTail.trimEnd();
+    return tail === "" ? "" : `\nworker stderr (last lines):\n${lastLines(tail, 20)}`;
+  }
+}
+
+function requestMessage(id: string, request: TranscribeRequest): TranscribeRequestMessage {
+  const options = WhisperOptionsSchema.safeParse(request.options);
+  if (!options.success) {
+    throw new SophiaError("task_invalid", `config_snapshot.engine has options faster_whisper cannot use: ${z.prettifyError(options.error).replace(/\n/g, "; ")}`, {
+      details: { options: request.options },
+    });
+  }
+  return { type: "transcribe", id, media: request.media, model: request.model, options: options.data };
+}
+
+function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | null): string {
+  if (!exit) return "still running";
+  if (exit.error) return exit.error.message;
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${String(exit.code)}`;
+}
+
+function lastLines(text: string, count: number): string {
+  return text.split("\n").slice(-count).join("\n");
+}

@@ -1,0 +1,126 @@
+/**
+ * The refine stage end to end through the CLI, on espeak-ng speech and the real tiny.en model:
+ * refined subtitles meet the rules, a script's words come out exactly, a wrong script fails, and a
+ * raw SRT can be re-refined on its own. Also `check` and `refine` as one-off commands.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, wer, type TestWorkspace } from "../support/harness.js";
+
+/** What espeak-ng says, and the script a user would give for it (its own casing and punctuation). */
+const SCRIPT = [
+  "Good morning, everyone. Thank you for joining the quarterly review.",
+  "Revenue grew by twelve percent, and our customers renewed at record rates.",
+  "Next quarter, we will focus on reliability, hiring, and the new subtitle editor.",
+  "Please send your questions to the team before Friday.",
+].join(" ");
+
+const UNRELATED = "Mix the flour with two eggs and a pinch of salt, then bake the loaf for forty minutes at a high heat until golden.";
+
+describe("refine", () => {
+  let ws: TestWorkspace;
+
+  before(() => {
+    ws = makeWorkspace();
+    speech(ws, "review.wav", SCRIPT, 150);
+    writeFileSync(path.join(ws.inbox, "review.txt"), `${SCRIPT}\n`);
+    writeFileSync(path.join(ws.inbox, "recipe.txt"), `${UNRELATED}\n`);
+  });
+  after(() => rmSync(ws.root, { recursive: true, force: true }));
+
+  const task = (taskId: string, script: string | null, overrides: Record<string, unknown> = {}) =>
+    specExampleTask({
+      task_id: taskId,
+      config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" }, refine: { enabled: true } },
+      input: { media: "workspace/inbox/review.wav", script },
+      output: { raw_srt: `workspace/outputs/${taskId}.raw.srt`, refined_srt: `workspace/outputs/${taskId}.refined.srt` },
+      ...overrides,
+    });
+
+  const refinedOf = (taskId: string) => readFileSync(path.join(ws.dir, `outputs/${taskId}.refined.srt`), "utf8");
+  const refineSummary = (taskId: string) => {
+    const completed = readEvents(ws, taskId).find((event) => event.type === "stage.completed" && event.payload.stage === "refine");
+    assert.ok(completed?.type === "stage.completed");
+    return completed.payload.summary as { cues: number; violations: Record<string, number>; alignment: null | Record<string, number> };
+  };
+
+  test("without a script: refined subtitles pass every rule and keep what was heard", async () => {
+    dropTask(ws, task("no_script", null));
+    const result = await cli(ws, ["run", "--task", "no_script"]);
+    assert.equal(result.code, 0, result.stderr);
+    const raw = srtText(readFileSync(path.join(ws.dir, "outputs/no_script.raw.srt"), "utf8"));
+    const refined = refinedOf("no_script");
+    const asrWer = wer(SCRIPT, raw);
+    process.stdout.write(`# asr word error rate on the review speech: ${asrWer.toFixed(3)}\n`);
+    assert.ok(wer(raw, srtText(refined)) < 0.1, "refine keeps the heard words");
+    const check = await cli(ws, ["check", path.join(ws.dir, "outputs/no_script.refined.srt"), "--json"]);
+    assert.equal(check.code, 0, check.stdout);
+    const summary = refineSummary("no_script");
+    assert.ok(Object.values(summary.violations).every((count) => count === 0), JSON.stringify(summary.violations));
+    assert.equal(summary.alignment, null);
+  });
+
+  test("with the script: the refined text is the script word for word, timed by the speech", async () => {
+    dropTask(ws, task("with_script", "workspace/inbox/review.txt"));
+    const result = await cli(ws, ["run", "--task", "with_script"]);
+    assert.equal(result.code, 0, result.stderr);
+    const refined = refinedOf("with_script");
+    assert.equal(srtText(refined).replace(/\s+/g, " "), SCRIPT, "exactly the script's words, casing and punctuation");
+    assert.equal(wer(SCRIPT, srtText(refined)), 0);
+    const { alignment, violations } = refineSummary("with_script");
+    assert.ok(alignment && alignment.match_ratio > 0.6, JSON.stringify(alignment));
+    process.stdout.write(`# script alignment: match ratio ${alignment.match_ratio.toFixed(3)}, mean cue boundary shift ${alignment.mean_boundary_shift_sec.toFixed(3)} s\n`);
+    assert.ok(alignment.mean_boundary_shift_sec < 0.5, `cue boundaries follow the speech: ${alignment.mean_boundary_shift_sec}`);
+    assert.ok(Object.values(violations).every((count) => count === 0), JSON.stringify(violations));
+  });
+
+  test("a script that does not fit the media fails the task saying so, after asr", async () => {
+    dropTask(ws, task("wrong_script", "workspace/inbox/recipe.txt"));
+    const result = await cli(ws, ["run", "--task", "wrong_script"]);
+    assert.equal(result.code, 1);
+    const error = readTask(ws, "wrong_script").error as { code: string; stage: string; message: string };
+    assert.equal(error.code, "script_mismatch");
+    assert.equal(error.stage, "refine");
+    assert.match(error.message, /script does not fit the media/);
+  });
+
+  test("a missing script fails the task before asr runs", async () => {
+    dropTask(ws, task("missing_script", "workspace/inbox/nope.txt"));
+    const result = await cli(ws, ["run", "--task", "missing_script"]);
+    assert.equal(result.code, 1);
+    assert.equal((readTask(ws, "missing_script").error as { code: string }).code, "script_missing");
+    assert.ok(!readEvents(ws, "missing_script").some((event) => event.type === "stage.started"));
+  });
+
+  test("a refine-only pipeline re-refines the existing raw SRT, here with a script added", async () => {
+    dropTask(ws, task("rerefine", "workspace/inbox/review.txt", { pipeline: ["refine"], output: { raw_srt: "workspace/outputs/no_script.raw.srt", refined_srt: "workspace/outputs/rerefine.refined.srt" } }));
+    const result = await cli(ws, ["run", "--task", "rerefine"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(srtText(refinedOf("rerefine")).replace(/\s+/g, " "), SCRIPT);
+  });
+
+  test("`check` reports each broken rule per cue and exits 1; `refine` fixes the file", async () => {
+    const bad = path.join(ws.root, "bad.srt");
+    writeFileSync(bad, [
+      "1", "00:00:01,000 --> 00:00:01,300", "This single line is far too long to be read by anyone in the time given.", "",
+      "2", "00:00:01,200 --> 00:00:09,500", "Overlapping and lingering.", "",
+    ].join("\n"));
+    const check = await cli(ws, ["check", bad, "--json"]);
+    assert.equal(check.code, 1);
+    const report = JSON.parse(check.stdout) as { summary: Record<string, number>; violations: { cue: number; rule: string }[] };
+    assert.ok(report.summary.max_chars_per_line! >= 1 && report.summary.overlap! >= 1 && report.summary.max_duration! >= 1, JSON.stringify(report.summary));
+    const text = await cli(ws, ["check", bad]);
+    assert.match(text.stdout, /cue 1: .*characters/);
+
+    const fixed = path.join(ws.root, "fixed.srt");
+    const refine = await cli(ws, ["refine", bad, "-o", fixed]);
+    assert.equal(refine.code, 0, refine.stderr);
+    assert.equal(wer(srtText(readFileSync(bad, "utf8")), srtText(readFileSync(fixed, "utf8"))), 0);
+    const recheck = await cli(ws, ["check", fixed, "--json"]);
+    const after = JSON.parse(recheck.stdout) as { summary: Record<string, number> };
+    assert.equal(after.summary.overlap, 0);
+    assert.equal(after.summary.max_chars_per_line, 0);
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * The real faster_whisper engine: worker.py in the project venv, the bundled tiny.en model,
+ * espeak-ng speech, and no network (HF_HUB_OFFLINE=1).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import { isSophiaError, SophiaError } from "../../core/app/errors.js";
+import { FasterWhisperEngine, resolvePython } from "../../core/app/engines/faster_whisper/engine.js";
+import type { ModelMessage } from "../../core/app/engines/faster_whisper/protocol.js";
+import { WhisperWorker, type WhisperControls } from "../../core/app/engines/faster_whisper/worker_process.js";
+import { transcriptWords, TranscriptSchema } from "../../core/app/transcript.js";
+import { LONG_TEXT, PROJECT, SENTENCE, bundledModelDir, wer } from "../support/harness.js";
+
+const PYTHON = resolvePython(PROJECT);
+const OFFLINE = { HF_HUB_OFFLINE: "1" };
+
+const dir = mkdtempSync(path.join(tmpdir(), "sophia-whisper-"));
+const modelsDir = path.join(dir, "models");
+
+function speak(name: string, text: string): string {
+  const file = path.join(dir, name);
+  execFileSync("espeak-ng", ["-s", "160", "-w", file, text]);
+  return file;
+}
+
+function controls(overrides: Partial<WhisperControls> = {}): WhisperControls {
+  return { signal: new AbortController().signal, onProgress: () => {}, ...overrides };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+
+describe("faster_whisper engine (real model, offline)", () => {
+  let sentence: string;
+  let engine: FasterWhisperEngine;
+
+  before(() => {
+    sentence = speak("sentence.wav", SENTENCE);
+    mkdirSync(modelsDir);
+    engine = new FasterWhisperEngine({ python: PYTHON, modelsDir, maxWorkers: 1, env: OFFLINE });
+  });
+
+  after(async () => {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("transcribes speech into timed words in order, then serves the next request from the loaded model", async (t) => {
+    let started = performance.now();
+    const worker = await WhisperWorker.start({ python: PYTHON, modelsDir, env: OFFLINE });
+    const startSec = (performance.now() - started) / 1000;
+    try {
+      const models: ModelMessage[] = [];
+      const progress: number[] = [];
+      started = performance.now();
+      const transcript = await worker.transcribe(
+        { media: sentence, model: "tiny.en", options: {} },
+        controls({ onModel: (m) => models.push(m), onProgress: (p) => progress.push(p.position_sec / p.duration_sec) }),
+      );
+      const firstSec = (performance.now() - started) / 1000;
+
+      TranscriptSchema.parse(transcript);
+      assert.equal(transcript.language, "en");
+      const words = transcriptWords(transcript);
+      const text = words.map((w) => w.text).join(" ");
+      const errorRate = wer(SENTENCE, text);
+      assert.ok(errorRate < 0.35, `WER ${errorRate.toFixed(3)} for "${text}"`);
+      for (const [i, word] of words.entries()) {
+        assert.ok(word.start <= word.end && word.end <= transcript.duration_sec, `word ${i} "${word.text}" ${word.start}-${word.end} outside 0-${transcript.duration_sec}`);
+        if (i > 0) assert.ok(word.start >= (words[i - 1]?.start ?? 0), `word ${i} starts before the previous one`);
+      }
+      assert.ok(progress.length > 0 && progress.every((p) => p > 0 && p <= 1));
+      assert.equal(models[0]?.cached, false);
+
+      started = performance.now();
+      await worker.transcribe({ media: sentence, model: "tiny.en", options: {} }, controls({ onModel: (m) => models.push(m) }));
+      const secondSec = (performance.now() - started) / 1000;
+      assert.equal(models[1]?.cached, true, "the second request reused the loaded model");
+      assert.equal(models[1]?.path, models[0]?.path);
+
+      t.diagnostic(`WER ${errorRate.toFixed(3)}: "${text}"`);
+      t.diagnostic(
+        `worker start ${startSec.toFixed(2)} s, model load ${models[0]?.load_sec.toFixed(2)} s, first request ${firstSec.toFixed(2)} s, second (cached) ${secondSec.toFixed(2)} s, media ${transcript.duration_sec.toFixed(2)} s`,
+      );
+    } finally {
+      await worker.close();
+    }
+  });
+
+  test("an unknown model fails fast with model_unavailable, naming it and how to provide it", async () => {
+    const started = performance.now();
+    const error = await rejection(engine.transcribe({ media: sentence, model: "medium", options: {} }, controls()));
+    assert.ok(performance.now() - started < 10_000, `took ${performance.now() - started} ms`);
+    assert.ok(isSophiaError(error, "model_unavailable"), String(error));
+    assert.match(error.message, /"medium"/);
+    assert.ok(error.message.includes(path.join(modelsDir, "medium")), error.message);
+  });
+
+  test("media that is not audio is media_unreadable, naming the file", async () => {
+    const notAudio = path.join(dir, "notes.wav");
+    writeFileSync(notAudio, "these are meeting notes, not audio\n");
+    const error = await rejection(engine.transcribe({ media: notAudio, model: "tiny.en", options: {} }, controls()));
+    assert.ok(isSophiaError(error, "media_unreadable"), String(error));
+    assert.ok(error.message.includes(notAudio), error.message);
+    assert.equal(engine.size, 1, "a bad file does not cost the worker");
+  });
+
+  test("a name under SOPHIA_MODELS_DIR resolves, also through a symlink", async () => {
+    symlinkSync(bundledModelDir(), path.join(modelsDir, "house-model"));
+    const models: ModelMessage[] = [];
+    const transcript = await engine.transcribe({ media: sentence, model: "house-model", options: {} }, controls({ onModel: (m) => models.push(m) }));
+    assert.equal(models[0]?.source, "models_dir");
+    assert.equal(transcript.model, "house-model");
+    assert.ok(wer(SENTENCE, transcriptWords(transcript).map((w) => w.text).join(" ")) < 0.35);
+  });
+
+  test("a model in the Hugging Face cache is found without the network", async () => {
+    // The cache layout huggingface_hub writes: refs/main names the snapshot that holds the files.
+    const repo = path.join(dir, "hf-cache", "models--Systran--faster-whisper-tiny");
+    for (const sub of ["refs", "snapshots"]) mkdirSync(path.join(repo, sub), { recursive: true });
+    writeFileSync(path.join(repo, "refs", "main"), "0123abcd");
+    symlinkSync(bundledModelDir(), path.join(repo, "snapshots", "0123abcd"), "dir");
+    const worker = await WhisperWorker.start({ python: PYTHON, env: { ...OFFLINE, HF_HUB_CACHE: path.join(dir, "hf-cache") } });
+    try {
+      const models: ModelMessage[] = [];
+      await worker.transcribe({ media: sentence, model: "tiny", options: {} }, controls({ onModel: (m) => models.push(m) }));
+      assert.equal(models[0]?.source, "hf_cache");
+      assert.ok(models[0]?.path.startsWith(repo), models[0]?.path);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  test("a model directory without model.bin is model_unavailable, naming the missing file", async () => {
+    const empty = path.join(dir, "half-copied-model");
+    mkdirSync(empty);
+    const error = await rejection(engine.transcribe({ media: sentence, model: empty, options: {} }, controls()));
+    assert.ok(isSophiaError(error, "model_unavailable"), String(error));
+    assert.match(error.message, /model\.bin/);
+  });
+
+  test("abort stops a long transcription mid-decode within a second", async () => {
+    const long = speak("long.wav", LONG_TEXT);
+    const controller = new AbortController();
+    let loaded = false;
+    const running = engine.transcribe({ media: long, model: "tiny.en", options: {} }, controls({ signal: controller.signal, onModel: () => (loaded = true) }));
+    // Segments arrive per 30 s window (~10 s of work here); half a second in, the model is mid-decode.
+    while (!loaded) await sleep(20);
+    await sleep(500);
+    const reason = new SophiaError("canceled", "canceled by the user");
+    const abortedAt = performance.now();
+    controller.abort(reason);
+    assert.equal(await rejection(running), reason);
+    assert.ok(performance.now() - abortedAt < 1000);
+    assert.equal(engine.size, 0, "the aborted worker is gone");
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * TaskStore and the lifecycle, in-process on temp folders: the transition table, atomic writes that
+ * keep unknown fields, claim-lock contention, file naming.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { isSophiaError } from "../../core/app/errors.js";
+import { TRANSITIONS, canTransition, type TransitionName } from "../../core/app/task/lifecycle.js";
+import { TASK_STATUSES } from "../../core/app/task/schema.js";
+import { TaskStore, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
+import { Workspace } from "../../core/app/task/workspace.js";
+import { specExampleTask } from "../support/harness.js";
+
+describe("lifecycle table", () => {
+  test("allows exactly the spec's edges plus retry, hand-back and recovery", () => {
+    const allowed = new Set<string>();
+    for (const name of Object.keys(TRANSITIONS) as TransitionName[]) {
+      for (const status of TASK_STATUSES) if (canTransition(name, status)) allowed.add(`${status}→${TRANSITIONS[name].to}`);
+    }
+    assert.deepEqual([...allowed].sort(), [
+      "canceled→queued",
+      "failed→queued",
+      "queued→canceled",
+      "queued→running",
+      "running→canceled",
+      "running→done",
+      "running→failed",
+      "running→queued",
+    ]);
+  });
+});
+
+describe("task store", () => {
+  let root: string;
+  let store: TaskStore;
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), "sophia-store-"));
+    const workspace = new Workspace(path.join(root, "workspace"));
+    mkdirSync(workspace.tasksDir, { recursive: true });
+    store = new TaskStore(workspace);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test("file names are {timestamp}_{task_id}.task.json, and ids with underscores read back whole", () => {
+    assert.equal(taskFileName({ created_at: "2026-02-06T10:30:00Z", task_id: "subtitle_pipeline_001" }), "20260206T103000Z_subtitle_pipeline_001.task.json");
+    assert.equal(taskIdFromFileName("20260206_subtitle_pipeline_001.task.json"), "subtitle_pipeline_001");
+    assert.equal(taskIdFromFileName("20260206T103000Z_a_b.task.json"), "a_b");
+  });
+
+  test("a transition rewrites status and keeps every other field, known or not, in order", async () => {
+    const created = await store.create(specExampleTask({ app_meta: { big: 12345678901234, nested: [1, { x: null }] } }));
+    const canceled = await store.transition(created.file, "cancel");
+    const onDisk = JSON.parse(readFileSync(created.file, "utf8")) as Record<string, unknown>;
+    assert.equal(onDisk.status, "canceled");
+    assert.deepEqual(Object.keys(onDisk), Object.keys(created.raw));
+    assert.deepEqual({ ...onDisk, status: "queued" }, created.raw);
+    assert.deepEqual(canceled.raw, onDisk);
+  });
+
+  test("a refused transition leaves the file byte for byte as it was", async () => {
+    const created = await store.create(specExampleTask());
+    const before = readFileSync(created.file, "utf8");
+    await assert.rejects(store.transition(created.file, "complete"), (error) => isSophiaError(error, "transition_refused") && /cannot complete task subtitle_pipeline_001: it is queued/.test(error.message));
+    assert.equal(readFileSync(created.file, "utf8"), before);
+  });
+
+  test("concurrent claims of one task: exactly one wins", async () => {
+    const created = await store.create(specExampleTask());
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => new TaskStore(store.workspace).transition(created.file, "claim")));
+    assert.equal(results.filter((result) => result.status === "fulfilled").length, 1);
+    assert.ok(results.every((result) => result.status === "fulfilled" || isSophiaError(result.reason, "transition_refused")));
+  });
+
+  test("writes leave no temporary files or locks behind", async () => {
+    const created = await store.create(specExampleTask());
+    await store.transition(created.file, "claim");
+    await store.transition(created.file, "complete");
+    assert.deepEqual(readdirSync(store.workspace.tasksDir), [path.basename(created.file)]);
+  });
+
+  test("a run lease is exclusive while held and free once released", async () => {
+    const created = await store.create(specExampleTask());
+    const lease = await store.acquireLease(created.file, () => undefined);
+    assert.ok(lease);
+    assert.equal(await store.acquireLease(created.file, () => undefined), null);
+    assert.equal(await store.leaseHeld(created.file), true);
+    await lease.release();
+    assert.equal(await store.leaseHeld(created.file), false);
+  });
+
+  test("two files claiming one task id are reported, not guessed between", async () => {
+    await store.create(specExampleTask());
+    writeFileSync(path.join(store.workspace.tasksDir, "20270101_subtitle_pipeline_001.task.json"), JSON.stringify(specExampleTask()));
+    await assert.rejects(store.find("subtitle_pipeline_001"), (error) => isSophiaError(error, "task_conflict"));
+  });
+
+  test("a file whose name and task_id disagree is invalid", async () => {
+    writeFileSync(path.join(store.workspace.tasksDir, "20260206_one.task.json"), JSON.stringify(specExampleTask({ task_id: "two" })));
+    await assert.rejects(store.find("one"), (error) => isSophiaError(error, "task_invalid") && /names task "one" but its task_id is "two"/.test(error.message));
+  });
+});
+
+describe("workspace paths", () => {
+  test("relative paths resolve against the folder containing the workspace; outputs must stay inside it", () => {
+    const workspace = new Workspace("/srv/data/workspace");
+    assert.equal(workspace.resolveInput("workspace/inbox/a.mp3"), "/srv/data/workspace/inbox/a.mp3");
+    assert.equal(workspace.resolveOutput("workspace/outputs/a.srt", "output.raw_srt"), "/srv/data/workspace/outputs/a.srt");
+    assert.throws(() => workspace.resolveOutput("elsewhere/a.srt", "output.raw_srt"), (error) => isSophiaError(error, "output_outside_workspace"));
+    assert.throws(() => workspace.resolveOutput("/tmp/a.srt", "output.raw_srt"), (error) => isSophiaError(error, "output_outside_workspace"));
+    assert.deepEqual(workspace.defaultOutputs("workspace/inbox/meeting_audio.mp3"), {
+      raw_srt: "workspace/outputs/subtitles/raw/meeting_audio.raw.srt",
+      refined_srt: "workspace/outputs/subtitles/refined/meeting_audio.refined.srt",
+    });
+  });
+});

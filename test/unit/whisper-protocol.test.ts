@@ -1,0 +1,267 @@
+/**
+ * The runner side of the faster_whisper engine against a scripted fake worker
+ * (test/support/fake_whisper_worker.mjs): protocol parsing, crashes, protocol faults, abort, the pool.
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { isSophiaError, SophiaError } from "../../core/app/errors.js";
+import { FasterWhisperEngine, resolvePython } from "../../core/app/engines/faster_whisper/engine.js";
+import { parseWorkerLine, workerErrorCode } from "../../core/app/engines/faster_whisper/protocol.js";
+import { WhisperWorker, type WhisperControls } from "../../core/app/engines/faster_whisper/worker_process.js";
+import type { TranscribeProgress } from "../../core/app/engines/engine.js";
+import { TranscriptSchema } from "../../core/app/transcript.js";
+
+const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "support", "fake_whisper_worker.mjs");
+const FAKE_OPTIONS = { python: process.execPath, script: FAKE };
+
+function controls(overrides: Partial<WhisperControls> = {}): WhisperControls {
+  return { signal: new AbortController().signal, onProgress: () => {}, ...overrides };
+}
+
+function request(model: string, options: Record<string, unknown> = {}) {
+  return { media: "/media/talk.wav", model, options };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+
+describe("protocol", () => {
+  test("accepts every worker message", () => {
+    const lines = [
+      { type: "ready", pid: 12, faster_whisper: "1.2.1", ctranslate2: "4.8.5" },
+      { type: "model", id: "r1", model: "tiny.en", path: "/m", source: "bundled", load_sec: 0.5, cached: false },
+      { type: "info", id: "r1", duration: 5.36, language: "en" },
+      { type: "segment", id: "r1", start: 0, end: 2.5, text: "Hello.", words: [{ text: "Hello.", start: 0, end: 0.4, probability: 0.93 }] },
+      { type: "done", id: "r1", duration: 5.36, language: null },
+      { type: "error", id: null, code: "internal", message: "request line is not JSON", traceback: "" },
+    ];
+    for (const line of lines) {
+      const parsed = parseWorkerLine(JSON.stringify(line));
+      assert.ok(parsed.ok, `${line.type}: ${parsed.ok ? "" : parsed.problem}`);
+      assert.deepEqual(parsed.message, line);
+    }
+  });
+
+  test("rejects lines that are not protocol, saying why", () => {
+    const bad = [
+      "Downloading model.bin 12%",
+      JSON.stringify({ type: "progress", id: "r1" }),
+      JSON.stringify({ type: "segment", id: "r1", start: "0.0", end: 1, text: "", words: [] }), // numbers as strings
+      JSON.stringify({ type: "segment", id: "r1", start: -1, end: 1, text: "", words: [] }),
+      JSON.stringify({ type: "segment", id: "r1", start: 0, end: 1, text: "a", words: [{ text: "a", start: 0, end: 1, probability: 1.5 }] }),
+      JSON.stringify({ type: "model", id: "r1", model: "tiny.en", path: "/m", load_sec: 0 }), // no cached
+    ];
+    for (const line of bad) {
+      const parsed = parseWorkerLine(line);
+      assert.equal(parsed.ok, false, line);
+      assert.ok(!parsed.ok && parsed.problem.length > 0);
+    }
+  });
+
+  test("maps worker error codes, unknown ones to internal", () => {
+    assert.equal(workerErrorCode("model_unavailable"), "model_unavailable");
+    assert.equal(workerErrorCode("media_unreadable"), "media_unreadable");
+    assert.equal(workerErrorCode("cuda_oom"), "internal");
+  });
+
+  test("resolvePython prefers SOPHIA_PYTHON, else the project venv", () => {
+    const saved = process.env.SOPHIA_PYTHON;
+    try {
+      delete process.env.SOPHIA_PYTHON;
+      assert.equal(resolvePython("/opt/sophia"), path.join("/opt/sophia", ".venv", "bin", "python"));
+      process.env.SOPHIA_PYTHON = "/usr/bin/python3.12";
+      assert.equal(resolvePython("/opt/sophia"), "/usr/bin/python3.12");
+    } finally {
+      if (saved === undefined) delete process.env.SOPHIA_PYTHON;
+      else process.env.SOPHIA_PYTHON = saved;
+    }
+  });
+});
+
+describe("worker process", () => {
+  test("streams segments into a transcript, with progress", async () => {
+    const worker = await WhisperWorker.start(FAKE_OPTIONS);
+    const progress: TranscribeProgress[] = [];
+    const transcript = await worker.transcribe(request("ok"), controls({ onProgress: (p) => progress.push(p) }));
+    TranscriptSchema.parse(transcript);
+    assert.equal(transcript.model, "ok");
+    assert.equal(transcript.media, "/media/talk.wav");
+    assert.deepEqual(
+      transcript.segments.map((s) => s.text),
+      ["hello there", "general kenobi"],
+    );
+    assert.deepEqual(
+      progress.map((p) => [p.position_sec, p.duration_sec]),
+      [
+        [1, 2],
+        [2, 2],
+      ],
+    );
+    assert.equal(worker.alive, true);
+    await worker.close();
+    await worker.close(); // idempotent
+    assert.equal(worker.alive, false);
+  });
+
+  test("a worker error reply rejects with its code and traceback, and the worker stays usable", async () => {
+    const worker = await WhisperWorker.start(FAKE_OPTIONS);
+    const error = await rejection(worker.transcribe(request("error"), controls()));
+    assert.ok(isSophiaError(error, "media_unreadable"), String(error));
+    assert.match(String(error.details.traceback), /InvalidDataError/);
+    assert.equal(worker.alive, true);
+    const models: boolean[] = [];
+    await worker.transcribe(request("ok"), controls({ onModel: (m) => models.push(m.cached) }));
+    await worker.transcribe(request("ok"), controls({ onModel: (m) => models.push(m.cached) }));
+    assert.deepEqual(models, [false, true]);
+    await worker.close();
+  });
+
+  test("a crash mid-request rejects with worker_crashed, the exit code and the stderr tail", async () => {
+    const worker = await WhisperWorker.start(FAKE_OPTIONS);
+    const error = await rejection(worker.transcribe(request("crash"), controls()));
+    assert.ok(isSophiaError(error, "worker_crashed"), String(error));
+    assert.match(error.message, /exit code 7/);
+    assert.match(error.message, /segmentation fault in the decoder/);
+    assert.equal(error.details.exit_code, 7);
+    assert.match(String(error.details.stderr_tail), /segmentation fault/);
+    assert.equal(worker.alive, false);
+    await assert.rejects(worker.transcribe(request("ok"), controls()), (e) => isSophiaError(e, "worker_crashed"));
+  });
+
+  test("a line that is not protocol is a worker fault: the request fails and the worker is killed", async () => {
+    const worker = await WhisperWorker.start(FAKE_OPTIONS);
+    const error = await rejection(worker.transcribe(request("malformed"), controls()));
+    assert.ok(isSophiaError(error, "internal"), String(error));
+    assert.match(error.message, /not protocol/);
+    assert.match(error.message, /Downloading model\.bin/);
+    assert.equal(worker.alive, false);
+    await sleep(700);
+    assert.equal(isRunning(worker.pid), false);
+  });
+
+  for (const model of ["slow", "stubborn"]) {
+    test(`abort kills a ${model} worker within a second and rejects with the abort reason`, async () => {
+      const worker = await WhisperWorker.start(FAKE_OPTIONS);
+      const controller = new AbortController();
+      let segments = 0;
+      const running = worker.transcribe(request(model), controls({ signal: controller.signal, onProgress: () => segments++ }));
+      while (segments < 2) await sleep(20);
+      const reason = new SophiaError("canceled", "canceled by the user");
+      const abortedAt = Date.now();
+      controller.abort(reason);
+      const error = await rejection(running);
+      assert.equal(error, reason);
+      assert.ok(Date.now() - abortedAt < 1000, `took ${Date.now() - abortedAt} ms`);
+      assert.equal(isRunning(worker.pid), false);
+      assert.equal(worker.alive, false);
+    });
+  }
+
+  test("an already aborted signal rejects without touching the worker", async () => {
+    const worker = await WhisperWorker.start(FAKE_OPTIONS);
+    const controller = new AbortController();
+    controller.abort(new Error("too late"));
+    await assert.rejects(worker.transcribe(request("ok"), controls({ signal: controller.signal })), /too late/);
+    assert.equal(worker.alive, true);
+    await worker.close();
+  });
+
+  test("engine options of the wrong type are refused before reaching the worker", async () => {
+    const worker = await WhisperWorker.start(FAKE_OPTIONS);
+    await assert.rejects(worker.transcribe(request("ok", { beam_size: "five" }), controls()), (e) => isSophiaError(e, "task_invalid") && /beam_size/.test(e.message));
+    assert.equal(worker.alive, true);
+    await worker.close();
+  });
+
+  test("a missing interpreter is engine_unavailable and points at ./scripts/setup", async () => {
+    const error = await rejection(WhisperWorker.start({ python: "/nonexistent/.venv/bin/python", script: FAKE }));
+    assert.ok(isSophiaError(error, "engine_unavailable"), String(error));
+    assert.match(error.message, /\/nonexistent\/\.venv\/bin\/python/);
+    assert.match(error.message, /\.\/scripts\/setup/);
+  });
+
+  test("a worker that dies before ready is engine_unavailable with its stderr", async () => {
+    const error = await rejection(WhisperWorker.start({ ...FAKE_OPTIONS, env: { FAKE_WORKER_STARTUP: "fail" } }));
+    assert.ok(isSophiaError(error, "engine_unavailable"), String(error));
+    assert.match(error.message, /No module named 'faster_whisper'/);
+    assert.match(error.message, /\.\/scripts\/setup/);
+  });
+});
+
+describe("engine pool", () => {
+  const pidOf = (model: { path: string }) => Number(model.path.split("/").pop());
+
+  test("reuses an idle worker, and replaces a dead one", async () => {
+    const engine = new FasterWhisperEngine({ ...FAKE_OPTIONS, maxWorkers: 1 });
+    try {
+      const pids: number[] = [];
+      const onModel = (m: { path: string }) => pids.push(pidOf(m));
+      await engine.transcribe(request("ok"), controls({ onModel }));
+      await engine.transcribe(request("ok"), controls({ onModel }));
+      assert.equal(pids[0], pids[1], "the second request reused the worker");
+
+      await assert.rejects(engine.transcribe(request("crash"), controls({ onModel })), (e) => isSophiaError(e, "worker_crashed"));
+      assert.equal(engine.size, 0);
+      const transcript = await engine.transcribe(request("ok"), controls({ onModel }));
+      assert.equal(transcript.segments.length, 2);
+      assert.notEqual(pids[3], pids[2], "a fresh worker served the request after the crash");
+      assert.equal(engine.size, 1);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test("runs up to maxWorkers requests at once; the rest wait, and a waiting request can be aborted", async () => {
+    const engine = new FasterWhisperEngine({ ...FAKE_OPTIONS, maxWorkers: 2 });
+    try {
+      const first = new AbortController();
+      const second = new AbortController();
+      const third = new AbortController();
+      const running = [first, second].map((c) => engine.transcribe(request("slow"), controls({ signal: c.signal })));
+      const queued = engine.transcribe(request("ok"), controls({ signal: third.signal }));
+      while (engine.size < 2) await sleep(20);
+      await sleep(200);
+      assert.equal(engine.size, 2, "no third worker beyond maxWorkers");
+
+      third.abort(new Error("gave up waiting"));
+      await assert.rejects(queued, /gave up waiting/);
+
+      const fourth = engine.transcribe(request("ok"), controls());
+      first.abort(new Error("stop 1"));
+      await assert.rejects(running[0] as Promise<unknown>, /stop 1/);
+      assert.equal((await fourth).segments.length, 2, "the waiting request got the freed slot");
+      second.abort(new Error("stop 2"));
+      await assert.rejects(running[1] as Promise<unknown>, /stop 2/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test("close ends every worker and refuses new requests", async () => {
+    const engine = new FasterWhisperEngine({ ...FAKE_OPTIONS, maxWorkers: 2 });
+    const pids: number[] = [];
+    await engine.transcribe(request("ok"), controls({ onModel: (m) => pids.push(pidOf(m)) }));
+    await engine.close();
+    await engine.close();
+    assert.equal(isRunning(pids[0] as number), false);
+    await assert.rejects(engine.transcribe(request("ok"), controls()), (e) => isSophiaError(e, "interrupted"));
+  });
+});
