@@ -3,7 +3,7 @@
  * schemas/task.schema.json and schemas/event.schema.json, for the desktop app to validate against.
  * `--check` compares instead of writing (the test suite uses it to catch a stale copy).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { projectRoot } from "../core/app/project_root.js";
@@ -22,6 +22,7 @@ function main(): void {
   const dir = path.join(projectRoot(), "schemas");
   const check = process.argv.includes("--check");
   let stale = false;
+  if (!check) mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(generatedSchemas())) {
     const file = path.join(dir, name);
     if (!check) writeFileSync(file, text);

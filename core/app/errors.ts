@@ -12,6 +12,7 @@ export type ErrorCode =
   | "media_missing"
   | "media_unreadable"
   | "script_missing"
+  | "script_invalid" // not UTF-8 text
   | "script_mismatch" // the script does not fit the media's speech
   | "output_outside_workspace"
   | "output_clobbers_input"

@@ -22,6 +22,10 @@ export const TranscriptSegmentSchema = z.object({
   end: z.number().nonnegative(),
   text: z.string(),
   words: z.array(TimedWordSchema),
+  /** Whisper's probability that the segment's window held no speech (absent for words read from an SRT). */
+  no_speech_prob: z.number().min(0).max(1).optional(),
+  /** Mean log probability of the segment's tokens. */
+  avg_logprob: z.number().optional(),
 });
 export type TranscriptSegment = z.infer<typeof TranscriptSegmentSchema>;
 

@@ -103,6 +103,17 @@ describe("failures", () => {
     assert.ok(!existsSync(path.join(ws.dir, "outputs/unknown_stage.raw.srt")), "asr did not run first");
   });
 
+  test("a pipeline that runs refine before asr, or a stage twice, fails before any stage runs", async () => {
+    dropTask(ws, task("backwards", { pipeline: ["refine", "asr"] }));
+    const backwards = await runFailing("backwards");
+    assert.equal(backwards.error.code, "task_invalid");
+    assert.match(String(backwards.error.message), /pipeline lists "refine" before "asr".*put "asr" first/);
+    dropTask(ws, task("twice", { pipeline: ["asr", "asr"] }));
+    const twice = await runFailing("twice");
+    assert.match(String(twice.error.message), /pipeline lists "asr" twice/);
+    for (const taskId of ["backwards", "twice"]) assert.ok(!readEvents(ws, taskId).some((event) => event.type === "stage.started"), `${taskId}: no stage ran`);
+  });
+
   test("a corrupt task file is reported with its name and the JSON error, and left exactly as it was", async () => {
     const file = path.join(ws.tasksDir, "20260206_corrupt.task.json");
     const bytes = '{ "task_id": "corrupt", "status": "queued", ';

@@ -7,24 +7,29 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, wer, type TestWorkspace } from "../support/harness.js";
+import type { AlignmentReport } from "../../core/app/refine/index.js";
+import { parseSrt } from "../../core/app/refine/index.js";
+import { cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, spokenSentences, srtText, wer, type TestWorkspace } from "../support/harness.js";
 
-/** What espeak-ng says, and the script a user would give for it (its own casing and punctuation). */
-const SCRIPT = [
+/** What espeak-ng says, sentence by sentence, and the script a user would give for it (its own casing and punctuation). */
+const SENTENCES = [
   "Good morning, everyone. Thank you for joining the quarterly review.",
   "Revenue grew by twelve percent, and our customers renewed at record rates.",
   "Next quarter, we will focus on reliability, hiring, and the new subtitle editor.",
   "Please send your questions to the team before Friday.",
-].join(" ");
+];
+const SCRIPT = SENTENCES.join(" ");
 
 const UNRELATED = "Mix the flour with two eggs and a pinch of salt, then bake the loaf for forty minutes at a high heat until golden.";
 
 describe("refine", () => {
   let ws: TestWorkspace;
+  /** When each of SENTENCES really starts in review.wav (from the samples espeak-ng wrote). */
+  let onsets: number[];
 
   before(() => {
     ws = makeWorkspace();
-    speech(ws, "review.wav", SCRIPT, 150);
+    ({ onsets } = spokenSentences(ws, "review.wav", SENTENCES));
     writeFileSync(path.join(ws.inbox, "review.txt"), `${SCRIPT}\n`);
     writeFileSync(path.join(ws.inbox, "recipe.txt"), `${UNRELATED}\n`);
   });
@@ -40,10 +45,20 @@ describe("refine", () => {
     });
 
   const refinedOf = (taskId: string) => readFileSync(path.join(ws.dir, `outputs/${taskId}.refined.srt`), "utf8");
+  /** For each sentence whose first two words begin a cue: how far that cue's start is from the sentence's real onset. */
+  const onsetErrors = (srt: string) => {
+    const cues = parseSrt(srt);
+    const key = (text: string) => text.toLowerCase().replace(/[^a-z ]/g, "").split(" ").slice(0, 2).join(" ");
+    return SENTENCES.flatMap((sentence, k) => {
+      const cue = cues.find((c) => key(c.lines.join(" ")) === key(sentence));
+      return cue ? [Math.abs(cue.start - (onsets[k] as number))] : [];
+    });
+  };
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const refineSummary = (taskId: string) => {
     const completed = readEvents(ws, taskId).find((event) => event.type === "stage.completed" && event.payload.stage === "refine");
     assert.ok(completed?.type === "stage.completed");
-    return completed.payload.summary as { cues: number; violations: Record<string, number>; alignment: null | Record<string, number> };
+    return completed.payload.summary as { cues: number; violations: Record<string, number>; alignment: AlignmentReport | null };
   };
 
   test("without a script: refined subtitles pass every rule and keep what was heard", async () => {
@@ -60,6 +75,10 @@ describe("refine", () => {
     const summary = refineSummary("no_script");
     assert.ok(Object.values(summary.violations).every((count) => count === 0), JSON.stringify(summary.violations));
     assert.equal(summary.alignment, null);
+    const errors = onsetErrors(refined);
+    assert.ok(errors.length >= 2, `at least two sentences heard well enough to begin a cue: ${srtText(refined)}`);
+    process.stdout.write(`# without a script: cue starts are ${mean(errors).toFixed(3)} s from the true sentence onsets on average (${errors.length} sentences)\n`);
+    assert.ok(Math.max(...errors) < 0.5, JSON.stringify(errors));
   });
 
   test("with the script: the refined text is the script word for word, timed by the speech", async () => {
@@ -71,9 +90,14 @@ describe("refine", () => {
     assert.equal(wer(SCRIPT, srtText(refined)), 0);
     const { alignment, violations } = refineSummary("with_script");
     assert.ok(alignment && alignment.match_ratio > 0.6, JSON.stringify(alignment));
-    process.stdout.write(`# script alignment: match ratio ${alignment.match_ratio.toFixed(3)}, mean cue boundary shift ${alignment.mean_boundary_shift_sec.toFixed(3)} s\n`);
     assert.ok(alignment.mean_boundary_shift_sec < 0.5, `cue boundaries follow the speech: ${alignment.mean_boundary_shift_sec}`);
     assert.ok(Object.values(violations).every((count) => count === 0), JSON.stringify(violations));
+    const errors = onsetErrors(refined);
+    assert.equal(errors.length, SENTENCES.length, "every sentence begins a cue");
+    process.stdout.write(
+      `# with the script: WER 0, match ratio ${alignment.match_ratio.toFixed(3)}, mean cue boundary shift from the heard words ${alignment.mean_boundary_shift_sec.toFixed(3)} s, cue starts ${mean(errors).toFixed(3)} s from the true sentence onsets on average\n`,
+    );
+    assert.ok(Math.max(...errors) < 0.5, JSON.stringify(errors));
   });
 
   test("a script that does not fit the media fails the task saying so, after asr", async () => {

@@ -1,46 +1,86 @@
 /**
- * Watch mode: a long-running runner picks up task files as they appear and, on SIGTERM, hands the
- * task it was running back to the queue and exits promptly.
+ * Watch mode: one long-running runner picks up task files as they appear, keeps its model loaded
+ * between tasks, survives its engine worker crashing, and on SIGTERM hands the task it was running
+ * back to the queue and exits promptly. The tests share that one runner, in order.
  */
 import assert from "node:assert/strict";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { LONG_TEXT, SENTENCE, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
+import type { ChildProcess } from "node:child_process";
+import { LONG_TEXT, SENTENCE, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type CliResult, type TestWorkspace } from "../support/harness.js";
 
 describe("watch", () => {
   let ws: TestWorkspace;
+  let watcher: ChildProcess;
+  let exit: Promise<CliResult>;
+  let stderr = "";
 
-  before(() => {
+  before(async () => {
     ws = makeWorkspace();
     speech(ws, "short.wav", SENTENCE);
     speech(ws, "long.wav", LONG_TEXT);
+    // A long rescan interval: pickup must come from the file notification.
+    watcher = startCli(ws, ["run", "--watch", "--rescan-interval", "600"]);
+    exit = collect(watcher);
+    watcher.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor("the watcher to start", () => stderr.includes("watching"), 20_000);
   });
-  after(() => rmSync(ws.root, { recursive: true, force: true }));
+  after(() => {
+    watcher.kill("SIGKILL");
+    rmSync(ws.root, { recursive: true, force: true });
+  });
 
-  const task = (taskId: string, media: string, createdAt: string) =>
+  let minute = 0;
+  const task = (taskId: string, media: string) =>
     specExampleTask({
       task_id: taskId,
-      created_at: createdAt,
+      created_at: `2026-02-06T10:${String(minute++).padStart(2, "0")}:00Z`,
       pipeline: ["asr"],
       config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" } },
       input: { media: `workspace/inbox/${media}`, script: null },
       output: { raw_srt: `workspace/outputs/${taskId}.raw.srt` },
     });
+  const asrSummary = (taskId: string) => {
+    const completed = readEvents(ws, taskId).find((event) => event.type === "stage.completed" && event.payload.stage === "asr");
+    assert.ok(completed?.type === "stage.completed", `${taskId} finished asr`);
+    return completed.payload.summary as { model_cached: boolean; model_path: string };
+  };
+  const runToDone = async (taskId: string) => {
+    dropTask(ws, task(taskId, "short.wav"));
+    await waitFor(`${taskId} done`, () => ["done", "failed"].includes(String(readTask(ws, taskId).status)) && readTask(ws, taskId), 60_000);
+    assert.equal(readTask(ws, taskId).status, "done", JSON.stringify(readTask(ws, taskId).error));
+  };
 
-  test("picks up new task files as they appear, reports a broken one once, and hands back on SIGTERM", async () => {
-    // A long rescan interval: pickup must come from the file notification.
-    const watcher = startCli(ws, ["run", "--watch", "--rescan-interval", "600"]);
-    const exit = collect(watcher);
-    let stderr = "";
-    watcher.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    await waitFor("the watcher to start", () => stderr.includes("watching"), 20_000);
+  test("picks up new task files as they appear, and loads the model once for all of them", async () => {
+    await runToDone("first");
+    await runToDone("second");
+    assert.equal(asrSummary("first").model_cached, false);
+    assert.equal(asrSummary("second").model_cached, true, "the second task reused the loaded model");
+    assert.equal(asrSummary("second").model_path, asrSummary("first").model_path);
+  });
 
-    dropTask(ws, task("first", "short.wav", "2026-02-06T10:30:00Z"));
-    await waitFor("the first task done", () => readTask(ws, "first").status === "done", 60_000);
+  test("a crash of the engine worker fails that task with the worker's own error; the next task gets a fresh worker", async () => {
+    dropTask(ws, task("crashed", "long.wav"));
+    await waitFor("the crashed task's asr under way", () => readEvents(ws, "crashed").some((event) => event.type === "stage.started"), 30_000);
+    const [worker] = childPids(watcher.pid as number);
+    assert.ok(worker, "the runner has a worker process");
+    assert.match(readFileSync(`/proc/${worker}/cmdline`, "utf8"), /worker\.py/);
+    process.kill(worker, "SIGKILL");
 
+    await waitFor("the crashed task failed", () => readTask(ws, "crashed").status === "failed", 30_000);
+    const error = readTask(ws, "crashed").error as { code: string; message: string; stage: string };
+    assert.equal(error.code, "worker_crashed");
+    assert.equal(error.stage, "asr");
+    assert.match(error.message, new RegExp(`faster_whisper worker ${worker} died \\(killed by SIGKILL\\)`));
+
+    await runToDone("after_crash");
+    assert.equal(asrSummary("after_crash").model_cached, false, "a fresh worker loaded the model again");
+  });
+
+  test("reports a broken task file once, and on SIGTERM hands the running task back and exits", async () => {
     writeFileSync(path.join(ws.tasksDir, "20260206_broken.task.json"), "{ not json");
-    dropTask(ws, task("long", "long.wav", "2026-02-06T10:31:00Z"));
+    dropTask(ws, task("long", "long.wav"));
     await waitFor("the long task under way", () => readEvents(ws, "long").some((event) => event.type === "stage.progress" && event.payload.progress > 0), 60_000);
 
     const stopping = Date.now();
@@ -61,3 +101,8 @@ describe("watch", () => {
     assert.equal(stderr.match(/skipping .*20260206_broken\.task\.json/g)?.length, 1, "the broken file is reported once");
   });
 });
+
+/** Child processes of `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+}

@@ -11,10 +11,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { isSophiaError, SophiaError } from "../../core/app/errors.js";
 import { FasterWhisperEngine, resolvePython } from "../../core/app/engines/faster_whisper/engine.js";
-import type { ModelMessage } from "../../core/app/engines/faster_whisper/protocol.js";
-import { WhisperWorker, type WhisperControls } from "../../core/app/engines/faster_whisper/worker_process.js";
+import { WhisperWorker } from "../../core/app/engines/faster_whisper/worker_process.js";
+import type { LoadedModel, TranscribeControls } from "../../core/app/engines/engine.js";
 import { transcriptWords, TranscriptSchema } from "../../core/app/transcript.js";
-import { LONG_TEXT, PROJECT, SENTENCE, bundledModelDir, wer } from "../support/harness.js";
+import { LONG_TEXT, MAX_WER, PROJECT, SENTENCE, bundledModelDir, transcode, wer } from "../support/harness.js";
 
 const PYTHON = resolvePython(PROJECT);
 const OFFLINE = { HF_HUB_OFFLINE: "1" };
@@ -28,7 +28,7 @@ function speak(name: string, text: string): string {
   return file;
 }
 
-function controls(overrides: Partial<WhisperControls> = {}): WhisperControls {
+function controls(overrides: Partial<TranscribeControls> = {}): TranscribeControls {
   return { signal: new AbortController().signal, onProgress: () => {}, ...overrides };
 }
 
@@ -61,7 +61,7 @@ describe("faster_whisper engine (real model, offline)", () => {
     const worker = await WhisperWorker.start({ python: PYTHON, modelsDir, env: OFFLINE });
     const startSec = (performance.now() - started) / 1000;
     try {
-      const models: ModelMessage[] = [];
+      const models: LoadedModel[] = [];
       const progress: number[] = [];
       started = performance.now();
       const transcript = await worker.transcribe(
@@ -75,7 +75,7 @@ describe("faster_whisper engine (real model, offline)", () => {
       const words = transcriptWords(transcript);
       const text = words.map((w) => w.text).join(" ");
       const errorRate = wer(SENTENCE, text);
-      assert.ok(errorRate < 0.35, `WER ${errorRate.toFixed(3)} for "${text}"`);
+      assert.ok(errorRate <= MAX_WER, `WER ${errorRate.toFixed(3)} for "${text}"`);
       for (const [i, word] of words.entries()) {
         assert.ok(word.start <= word.end && word.end <= transcript.duration_sec, `word ${i} "${word.text}" ${word.start}-${word.end} outside 0-${transcript.duration_sec}`);
         if (i > 0) assert.ok(word.start >= (words[i - 1]?.start ?? 0), `word ${i} starts before the previous one`);
@@ -95,6 +95,15 @@ describe("faster_whisper engine (real model, offline)", () => {
       );
     } finally {
       await worker.close();
+    }
+  });
+
+  test("decodes compressed audio and the sound of video files (M4A, Ogg/Opus, MP4, MKV)", async () => {
+    for (const extension of ["m4a", "ogg", "mp4", "mkv"]) {
+      const compressed = transcode(sentence, path.join(dir, `sentence.${extension}`));
+      const transcript = await engine.transcribe({ media: compressed, model: "tiny.en", options: {} }, controls());
+      const errorRate = wer(SENTENCE, transcriptWords(transcript).map((w) => w.text).join(" "));
+      assert.ok(errorRate <= MAX_WER, `${extension}: WER ${errorRate.toFixed(3)}`);
     }
   });
 
@@ -118,11 +127,11 @@ describe("faster_whisper engine (real model, offline)", () => {
 
   test("a name under SOPHIA_MODELS_DIR resolves, also through a symlink", async () => {
     symlinkSync(bundledModelDir(), path.join(modelsDir, "house-model"));
-    const models: ModelMessage[] = [];
+    const models: LoadedModel[] = [];
     const transcript = await engine.transcribe({ media: sentence, model: "house-model", options: {} }, controls({ onModel: (m) => models.push(m) }));
     assert.equal(models[0]?.source, "models_dir");
     assert.equal(transcript.model, "house-model");
-    assert.ok(wer(SENTENCE, transcriptWords(transcript).map((w) => w.text).join(" ")) < 0.35);
+    assert.ok(wer(SENTENCE, transcriptWords(transcript).map((w) => w.text).join(" ")) <= MAX_WER);
   });
 
   test("a model in the Hugging Face cache is found without the network", async () => {
@@ -133,7 +142,7 @@ describe("faster_whisper engine (real model, offline)", () => {
     symlinkSync(bundledModelDir(), path.join(repo, "snapshots", "0123abcd"), "dir");
     const worker = await WhisperWorker.start({ python: PYTHON, env: { ...OFFLINE, HF_HUB_CACHE: path.join(dir, "hf-cache") } });
     try {
-      const models: ModelMessage[] = [];
+      const models: LoadedModel[] = [];
       await worker.transcribe({ media: sentence, model: "tiny", options: {} }, controls({ onModel: (m) => models.push(m) }));
       assert.equal(models[0]?.source, "hf_cache");
       assert.ok(models[0]?.path.startsWith(repo), models[0]?.path);

@@ -83,7 +83,76 @@ export function speech(ws: TestWorkspace, name: string, text: string, wordsPerMi
   return target;
 }
 
-export const SENTENCE = "The quick brown fox jumps over the lazy dog. Subtitles should be easy to read.";
+/** What espeak-ng says in most tests: tiny.en hears it with a word error rate of about 0.06 (WAV and MP3). */
+/** Amplitude (of 32767) above which an espeak-ng sample counts as speech. */
+const SPEECH_AMPLITUDE = 300;
+
+/**
+ * Sentences spoken one by one by espeak-ng and joined with `gapSec` of silence into one WAV in the
+ * inbox, with the time each sentence's speech really starts: ground truth for subtitle timing.
+ */
+export function spokenSentences(ws: TestWorkspace, name: string, sentences: readonly string[], gapSec = 0.6, wordsPerMinute = 150): { file: string; onsets: number[] } {
+  const parts = sentences.map((text, i) => readWav(speech(ws, `${name}.part${i}.wav`, text, wordsPerMinute)));
+  const rate = (parts[0] as Wav).rate;
+  const gap = new Int16Array(Math.round(gapSec * rate));
+  const onsets: number[] = [];
+  const chunks: Int16Array[] = [];
+  let at = 0;
+  for (const part of parts) {
+    const first = part.samples.findIndex((sample) => Math.abs(sample) > SPEECH_AMPLITUDE);
+    onsets.push((at + Math.max(0, first)) / rate);
+    chunks.push(part.samples, gap);
+    at += part.samples.length + gap.length;
+  }
+  const file = path.join(ws.inbox, name);
+  writeWav(file, rate, chunks);
+  return { file, onsets };
+}
+
+interface Wav {
+  rate: number;
+  samples: Int16Array;
+}
+
+/** A 16-bit mono PCM WAV, as espeak-ng writes it. */
+function readWav(file: string): Wav {
+  const bytes = readFileSync(file);
+  let rate = 0;
+  for (let offset = 12; offset + 8 <= bytes.length; ) {
+    const id = bytes.toString("ascii", offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    if (id === "fmt ") rate = bytes.readUInt32LE(offset + 12);
+    if (id === "data") {
+      const end = Math.min(bytes.length, offset + 8 + size);
+      const data = bytes.subarray(offset + 8, end - ((end - offset - 8) % 2));
+      return { rate, samples: new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)) };
+    }
+    offset += 8 + size + (size % 2);
+  }
+  throw new Error(`${file} has no data chunk`);
+}
+
+function writeWav(file: string, rate: number, chunks: readonly Int16Array[]): void {
+  const dataBytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0, "ascii");
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.write("WAVEfmt ", 8, "ascii");
+  header.writeUInt32LE(16, 16); // fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28); // bytes per second
+  header.writeUInt16LE(2, 32); // bytes per frame
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write("data", 36, "ascii");
+  header.writeUInt32LE(dataBytes, 40);
+  writeFileSync(file, Buffer.concat([header, ...chunks.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))]));
+}
+
+export const SENTENCE = "Thank you for coming today. We will start with a short review of the last quarter.";
+/** Above this word error rate on SENTENCE the engine, the model or the audio path is broken, not merely imperfect. */
+export const MAX_WER = 0.25;
 
 /** About a minute of speech: long enough to cancel or kill a runner in the middle of it. */
 export const LONG_TEXT = Array.from({ length: 12 }, (_, i) => `This is sentence number ${i + 1} of a long recording that keeps the runner busy for a while.`).join(" ");

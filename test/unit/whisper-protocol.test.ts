@@ -10,14 +10,15 @@ import { fileURLToPath } from "node:url";
 import { isSophiaError, SophiaError } from "../../core/app/errors.js";
 import { FasterWhisperEngine, resolvePython } from "../../core/app/engines/faster_whisper/engine.js";
 import { parseWorkerLine, workerErrorCode } from "../../core/app/engines/faster_whisper/protocol.js";
-import { WhisperWorker, type WhisperControls } from "../../core/app/engines/faster_whisper/worker_process.js";
+import { WhisperWorker } from "../../core/app/engines/faster_whisper/worker_process.js";
+import type { TranscribeControls } from "../../core/app/engines/engine.js";
 import type { TranscribeProgress } from "../../core/app/engines/engine.js";
 import { TranscriptSchema } from "../../core/app/transcript.js";
 
 const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "support", "fake_whisper_worker.mjs");
 const FAKE_OPTIONS = { python: process.execPath, script: FAKE };
 
-function controls(overrides: Partial<WhisperControls> = {}): WhisperControls {
+function controls(overrides: Partial<TranscribeControls> = {}): TranscribeControls {
   return { signal: new AbortController().signal, onProgress: () => {}, ...overrides };
 }
 

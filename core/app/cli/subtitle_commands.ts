@@ -4,12 +4,13 @@ import path from "node:path";
 import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
-import { checkCues, formatSrt, parseSrt, refineWords, resolveRules, summarize, wordsFromCues } from "../refine/index.js";
+import { checkCues, formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type RefineRules } from "../refine/index.js";
 import { printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
 
 interface RuleFlags {
   children?: boolean;
+  rules?: string;
 }
 
 export function checkCommand(): Command {
@@ -17,10 +18,12 @@ export function checkCommand(): Command {
     .description("lint an SRT file against the subtitle rules; exit 1 when any cue breaks one")
     .argument("<file.srt>", "subtitles to check")
     .option("--children", "children's reading speed (17 characters per second)")
+    .option("--rules <json>", 'rule settings as in config_snapshot.refine, e.g. \'{"max_chars_per_line": 37}\'')
     .action(async (file: string, flags: RuleFlags, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
-      const cues = parseSrt(await readInput(file, "SRT file"));
-      const violations = checkCues(cues, resolveRules({ children: flags.children === true }));
+      const rules = rulesFromFlags(flags);
+      const cues = parseSrt(await readInput(file, "SRT file"), file);
+      const violations = checkCues(cues, rules);
       const summary = summarize(violations);
       if (json) printJson({ file, cues: cues.length, violations, summary });
       else {
@@ -39,13 +42,15 @@ export function refineCommand(): Command {
     .option("--script <file>", "UTF-8 text of what is said: the output uses its words, exactly")
     .option("-o, --output <out.srt>", "write here (atomically) instead of standard output")
     .option("--children", "children's reading speed (17 characters per second)")
+    .option("--rules <json>", 'rule settings as in config_snapshot.refine, e.g. \'{"max_chars_per_line": 37}\'')
     .action(async (input: string, flags: RuleFlags & { script?: string; output?: string }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const script = flags.script ? await readInput(flags.script, "script") : undefined;
       if (flags.output && path.resolve(flags.output) === path.resolve(input)) {
         throw new SophiaError("output_clobbers_input", `--output is the input file ${input}; inputs are never overwritten: choose another path`);
       }
-      const result = refineWords(wordsFromCues(parseSrt(await readInput(input, "SRT file"))), resolveRules({ children: flags.children === true }), { script });
+      const rules = rulesFromFlags(flags);
+      const result = refineSegments(segmentsFromCues(parseSrt(await readInput(input, "SRT file"), input)), rules, { script });
       const srt = formatSrt(result.cues);
       if (flags.output) await writeFileAtomically(path.resolve(flags.output), srt);
       else process.stdout.write(srt);
@@ -53,6 +58,20 @@ export function refineCommand(): Command {
       if (json && flags.output) printJson(report);
       else process.stderr.write(`refined: ${report.cues} cues; remaining violations: ${JSON.stringify(report.violations)}\n`);
     });
+}
+
+function rulesFromFlags(flags: RuleFlags): RefineRules {
+  let settings: unknown = {};
+  if (flags.rules) {
+    try {
+      settings = JSON.parse(flags.rules);
+    } catch (error) {
+      throw new SophiaError("usage", `--rules is not JSON: ${(error as Error).message}`);
+    }
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new SophiaError("usage", "--rules must be a JSON object, e.g. '{\"max_chars_per_line\": 37}'");
+  }
+  const { enabled: _enabled, ...rules } = settings as Record<string, unknown>;
+  return resolveRules({ ...rules, ...(flags.children ? { children: true } : {}) }, "--rules");
 }
 
 async function readInput(file: string, what: string): Promise<string> {

@@ -19,9 +19,23 @@ export interface TranscribeProgress {
   text: string;
 }
 
+/** The model that serves a request, once it is loaded. */
+export interface LoadedModel {
+  /** The name or directory the request asked for. */
+  model: string;
+  /** The directory the model was loaded from. */
+  path: string;
+  /** Where it was found ("path", "models_dir", "bundled", "hf_cache", "download"). */
+  source?: string;
+  load_sec: number;
+  /** True when the engine had it loaded already, from an earlier request. */
+  cached: boolean;
+}
+
 export interface TranscribeControls {
   signal: AbortSignal;
   onProgress: (progress: TranscribeProgress) => void;
+  onModel?: (model: LoadedModel) => void;
 }
 
 export interface AsrEngine {

@@ -5,6 +5,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
+import type { LoadedModel } from "../engines/engine.js";
 import { SophiaError } from "../errors.js";
 import { formatSrt } from "../refine/srt.js";
 import type { Transcript } from "../transcript.js";
@@ -26,10 +27,12 @@ export const asrStage: Stage = {
     const engine = engines.get(type);
 
     progress(0, `transcribing ${path.basename(paths.media)} with ${type} ${model ?? DEFAULT_MODEL}`);
+    const loaded: LoadedModel[] = [];
     const transcript = await engine.transcribe(
       { media: paths.media, model: model ?? DEFAULT_MODEL, options },
       {
         signal,
+        onModel: (info) => loaded.push(info),
         onProgress: ({ position_sec, duration_sec, text }) =>
           progress(duration_sec > 0 ? position_sec / duration_sec : 0, `${clock(position_sec)} / ${clock(duration_sec)} ${text.trim()}`),
       },
@@ -43,6 +46,10 @@ export const asrStage: Stage = {
       artifacts: [{ path: paths.rawSrt, kind: "raw_srt" }],
       summary: {
         model: transcript.model,
+        // Whether this runner had the model loaded from an earlier task: how a watch runner's reuse shows.
+        model_path: loaded[0]?.path ?? null,
+        model_cached: loaded[0]?.cached ?? false,
+        model_load_sec: loaded[0]?.load_sec ?? null,
         language: transcript.language,
         media_duration_sec: transcript.duration_sec,
         segments: transcript.segments.length,

@@ -7,13 +7,14 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
-import { formatSrt, parseSrt, refineWords, resolveRules, wordsFromCues, type RefineRules } from "../refine/index.js";
-import { TranscriptSchema, transcriptWords, type TimedWord } from "../transcript.js";
+import { formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, type RefineRules, type TimedSegment } from "../refine/index.js";
+import { TranscriptSchema } from "../transcript.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
 export const refineStage: Stage = {
   name: "refine",
+  after: ["asr"],
   async preflight({ task, paths }: PreflightContext): Promise<void> {
     rulesOf(task.config_snapshot.refine);
     if (paths.script) await readScript(paths.script, task.input.script ?? "");
@@ -26,16 +27,16 @@ export const refineStage: Stage = {
     const rules = rulesOf(task.config_snapshot.refine);
     const script = paths.script ? await readScript(paths.script, task.input.script ?? "") : undefined;
     progress(0, "reading the transcript");
-    const words = await loadWords(paths.tmpDir, paths.rawSrt);
+    const segments = task.pipeline.includes("asr") ? await transcriptSegments(paths.tmpDir) : await rawSrtSegments(paths.rawSrt, paths.display(paths.rawSrt));
     signal.throwIfAborted();
 
-    progress(0.1, script ? `aligning ${words.length} words to the script` : `segmenting ${words.length} words`);
-    const result = refineWords(words, rules, { script });
+    const result = refineSegments(segments, rules, { script, onProgress: progress });
+    signal.throwIfAborted();
     await writeFileAtomically(paths.refinedSrt, formatSrt(result.cues));
     progress(1, `${result.cues.length} cues`);
     return {
       artifacts: [{ path: paths.refinedSrt, kind: "refined_srt" }],
-      summary: { cues: result.cues.length, words: words.length, violations: result.violations, alignment: result.alignment },
+      summary: { cues: result.cues.length, words: result.words, violations: result.violations, alignment: result.alignment, cleaning: result.cleaning },
     };
   },
 };
@@ -45,20 +46,28 @@ function rulesOf(config: Record<string, unknown> | undefined): RefineRules {
   return resolveRules(rules);
 }
 
-/** The transcript asr left in this task's _tmp folder, else words timed within the raw SRT's cues. */
-async function loadWords(tmpDir: string, rawSrt: string): Promise<TimedWord[]> {
-  const transcriptFile = path.join(tmpDir, TRANSCRIPT_FILE);
-  if (await isFile(transcriptFile)) {
-    return transcriptWords(TranscriptSchema.parse(JSON.parse(await readFile(transcriptFile, "utf8"))));
-  }
-  return wordsFromCues(parseSrt(await readFile(rawSrt, "utf8")));
+/** The word-level transcript asr left in this task's _tmp folder. */
+async function transcriptSegments(tmpDir: string): Promise<TimedSegment[]> {
+  return TranscriptSchema.parse(JSON.parse(await readFile(path.join(tmpDir, TRANSCRIPT_FILE), "utf8"))).segments;
 }
 
+/** Without asr in the pipeline: the raw SRT's cues, their words timed in proportion to length. */
+async function rawSrtSegments(rawSrt: string, shown: string): Promise<TimedSegment[]> {
+  return segmentsFromCues(parseSrt(await readFile(rawSrt, "utf8"), shown));
+}
+
+/** The script as text: UTF-8 (a byte-order mark is dropped); anything else is refused rather than garbled. */
 async function readScript(absolute: string, asWritten: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(absolute, "utf8");
+    bytes = await readFile(absolute);
   } catch (error) {
     throw new SophiaError("script_missing", `input.script "${asWritten}" cannot be read (${absolute}): ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (error) {
+    throw new SophiaError("script_invalid", `input.script "${asWritten}" is not UTF-8 text (${absolute}): save it as UTF-8`, { cause: error });
   }
 }
 

@@ -33,6 +33,8 @@ export type PreflightContext = Pick<StageContext, "task" | "paths" | "engines">;
 
 export interface Stage {
   readonly name: string;
+  /** Stages that, when the same pipeline has them, must run before this one (it reads what they write). */
+  readonly after?: readonly string[];
   /**
    * Cheap checks of everything the stage will need (inputs exist, options valid), run for every
    * stage before the first starts: a bad script must not fail a task after hours of transcription.

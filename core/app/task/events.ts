@@ -19,6 +19,8 @@ export type EventListener = (event: SophiaEvent) => void;
 
 export class EventWriter {
   private dirReady: Promise<unknown> | null = null;
+  /** The last append in flight: appends run one after another, so this process's events keep their order. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly eventsDir: string,
@@ -35,8 +37,12 @@ export class EventWriter {
       payload,
     }) as SophiaEvent;
     this.dirReady ??= mkdir(this.eventsDir, { recursive: true });
-    await this.dirReady;
-    await appendFile(eventFilePath(this.eventsDir, event.ts), `${JSON.stringify(event)}\n`, { flag: "a" });
+    const appended = this.tail.then(async () => {
+      await this.dirReady;
+      await appendFile(eventFilePath(this.eventsDir, event.ts), `${JSON.stringify(event)}\n`, { flag: "a" });
+    });
+    this.tail = appended.catch(() => undefined);
+    await appended;
     this.listener(event);
     return event;
   }

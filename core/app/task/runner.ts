@@ -147,14 +147,20 @@ export class TaskRunner {
     }
   }
 
-  /** Every stage of the pipeline, checked before the first runs: an unknown stage fails the task at once. */
+  /** Every stage of the pipeline, checked before the first runs: an unknown or misplaced stage fails the task at once. */
   private plan(task: Task): { stage: Stage; skip: string | null }[] {
-    return task.pipeline.map((name) => {
+    const { pipeline } = task;
+    return pipeline.map((name, position) => {
       const stage = this.stages.get(name);
       if (!stage) {
         throw new SophiaError("stage_unknown", `pipeline stage "${name}" is not available in this runner (available: ${[...this.stages.keys()].join(", ")})`, {
           details: { stage: name },
         });
+      }
+      if (pipeline.indexOf(name) !== position) throw new SophiaError("task_invalid", `pipeline lists "${name}" twice: each stage runs once`, { details: { pipeline } });
+      const misplaced = stage.after?.find((before) => pipeline.indexOf(before) > position);
+      if (misplaced) {
+        throw new SophiaError("task_invalid", `pipeline lists "${name}" before "${misplaced}", but ${name} reads what ${misplaced} writes: put "${misplaced}" first`, { details: { pipeline } });
       }
       const skip = name === "refine" && task.config_snapshot.refine?.enabled === false ? "config_snapshot.refine.enabled is false" : null;
       return { stage, skip };

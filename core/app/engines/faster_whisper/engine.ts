@@ -6,8 +6,8 @@
 import path from "node:path";
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
-import type { AsrEngine, TranscribeRequest } from "../engine.js";
-import { WhisperWorker, type WhisperControls, type WhisperWorkerOptions } from "./worker_process.js";
+import type { AsrEngine, TranscribeControls, TranscribeRequest } from "../engine.js";
+import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
 export interface FasterWhisperEngineOptions {
   /** The Python interpreter of the engine's venv (see resolvePython). */
@@ -45,7 +45,7 @@ export class FasterWhisperEngine implements AsrEngine {
     return [...this.workers].filter((worker) => worker.alive).length;
   }
 
-  async transcribe(request: TranscribeRequest, controls: WhisperControls): Promise<Transcript> {
+  async transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
     await this.takeSlot(controls.signal);
     try {
       const worker = await this.workerForSlot();

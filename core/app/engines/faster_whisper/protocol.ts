@@ -80,6 +80,9 @@ export const SegmentMessageSchema = z.object({
   end: seconds,
   text: z.string(),
   words: z.array(WordMessageSchema),
+  /** Whisper's own doubt about the segment: refine drops filler it heard in silence by these. */
+  no_speech_prob: z.number().min(0).max(1).optional(),
+  avg_logprob: z.number().optional(),
 });
 
 export const DoneMessageSchema = z.object({

@@ -272,6 +272,8 @@ def segment_message(rid, segment, duration):
         "start": clamp(segment.start, duration),
         "end": clamp(segment.end, duration),
         "text": segment.text.strip(),
+        "no_speech_prob": min(1.0, max(0.0, float(segment.no_speech_prob))),
+        "avg_logprob": max(-100.0, float(segment.avg_logprob)),  # max() also turns a NaN into a number
         "words": [
             {"text": word.word.strip(), "start": clamp(word.start, duration), "end": clamp(word.end, duration), "probability": min(1.0, max(0.0, float(word.probability)))}
             for word in (segment.words or [])

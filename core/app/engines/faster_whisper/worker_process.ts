@@ -11,7 +11,7 @@ import { SophiaError, type ErrorCode } from "../../errors.js";
 import { projectRoot } from "../../project_root.js";
 import type { Transcript, TranscriptSegment } from "../../transcript.js";
 import type { TranscribeControls, TranscribeRequest } from "../engine.js";
-import { parseWorkerLine, WhisperOptionsSchema, workerErrorCode, type ModelMessage, type ReadyMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
+import { parseWorkerLine, WhisperOptionsSchema, workerErrorCode, type ReadyMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
 
 export interface WhisperWorkerOptions {
   /** The Python interpreter of the engine's venv (see resolvePython). */
@@ -26,11 +26,6 @@ export interface WhisperWorkerOptions {
   readyTimeoutMs?: number;
 }
 
-export interface WhisperControls extends TranscribeControls {
-  /** Told which model directory served the request and whether it was already loaded. */
-  onModel?: (model: ModelMessage) => void;
-}
-
 /** worker.py lives in the source tree (tsc does not copy it to dist/), so it is found from the project root. */
 export const WORKER_SCRIPT = path.join(projectRoot(), "core", "app", "engines", "faster_whisper", "worker.py");
 
@@ -43,7 +38,7 @@ const SETUP_HINT = "run the project's setup, ./scripts/setup, to create the Pyth
 
 interface Pending {
   message: TranscribeRequestMessage;
-  controls: WhisperControls;
+  controls: TranscribeControls;
   duration: number;
   language: string | null;
   segments: TranscriptSegment[];
@@ -112,7 +107,7 @@ export class WhisperWorker {
   }
 
   /** Transcribes one media file; rejects with a SophiaError, or with `signal.reason` when aborted. */
-  async transcribe(request: TranscribeRequest, controls: WhisperControls): Promise<Transcript> {
+  async transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
     controls.signal.throwIfAborted();
     if (!this.alive) throw this.deadError("cannot take a request");
     if (this.pending) throw new SophiaError("internal", `faster_whisper worker ${this.pid} is busy: one request at a time`);
@@ -204,17 +199,19 @@ export class WhisperWorker {
 
   private onReply(pending: Pending, message: Exclude<WorkerMessage, ReadyMessage>): void {
     switch (message.type) {
-      case "model":
-        pending.controls.onModel?.(message);
+      case "model": {
+        const { type: _type, id: _id, ...model } = message;
+        pending.controls.onModel?.(model);
         return;
+      }
       case "info":
         pending.duration = message.duration;
         pending.language = message.language;
         return;
       case "segment": {
-        const { start, end, text, words } = message;
-        pending.segments.push({ start, end, text, words });
-        pending.controls.onProgress({ position_sec: Math.min(end, pending.duration), duration_sec: pending.duration, text });
+        const { type: _type, id: _id, ...segment } = message;
+        pending.segments.push(segment);
+        pending.controls.onProgress({ position_sec: Math.min(segment.end, pending.duration), duration_sec: pending.duration, text: segment.text });
         return;
       }
       case "done":

@@ -1,0 +1,106 @@
+/**
+ * How good a place the gap after each word is to end a line or a cue, from punctuation and from
+ * the words' parts of speech. Parts of speech come from `compromise`, a small English tagger: it
+ * tells an adjective before its noun ("the lazy | dog") and a name ("New | York") apart from the
+ * places a reader expects a break ("…the report, | and then…").
+ */
+import nlp from "compromise";
+import { endsClause, endsSentence, isPunctuationOnly } from "./text.js";
+
+/**
+ * Best to worst: after a sentence; after clause punctuation; before a conjunction or preposition;
+ * anywhere else; after a preposition, conjunction, auxiliary or subject pronoun ("avoid"); after an
+ * article, a possessive, an adjective before its noun, a number before its unit, inside a name ("never").
+ */
+export type BreakClass = "sentence" | "clause" | "before_function" | "plain" | "avoid" | "never";
+
+interface WordTags {
+  first: ReadonlySet<string>;
+  last: ReadonlySet<string>;
+}
+
+const NO_TAGS: WordTags = { first: new Set(), last: new Set() };
+const NAME_TAGS = ["ProperNoun", "Person", "Place", "Organization"];
+/** Longest run of words tagged in one go; long enough for the context a tagger uses, short enough to stay linear. */
+const TAG_CHUNK_WORDS = 40;
+
+/** The class of the gap after each word but the last: `result[i]` is the gap between words i and i+1. */
+export function classifyBreaks(words: readonly string[]): BreakClass[] {
+  const tags = tagWords(words);
+  const classes: BreakClass[] = [];
+  for (let i = 0; i + 1 < words.length; i++) {
+    classes.push(classify(words[i] as string, words[i + 1] as string, tags[i] ?? NO_TAGS, tags[i + 1] ?? NO_TAGS));
+  }
+  return classes;
+}
+
+function classify(word: string, next: string, tags: WordTags, nextTags: WordTags): BreakClass {
+  if (endsSentence(word)) return "sentence";
+  if (endsClause(word)) return "clause";
+  // A dash or symbol standing alone belongs with the word before it.
+  if (isPunctuationOnly(next)) return "never";
+  const after = tags.last;
+  const before = nextTags.first;
+  const has = (set: ReadonlySet<string>, ...names: string[]) => names.some((name) => set.has(name));
+  if (has(after, "Determiner", "Possessive") && !has(after, "Pronoun", "Noun")) return "never";
+  if (has(after, "Possessive") && has(before, "Noun", "Adjective")) return "never";
+  if (has(after, "Adjective") && has(before, "Noun", "Adjective") && !has(before, "Pronoun")) return "never";
+  if (has(after, "Value") && has(before, "Unit", "Noun") && !has(before, "Pronoun")) return "never";
+  if (isNamePart(word, after) && isNamePart(next, before)) return "never";
+  if (has(after, "Preposition", "Conjunction")) return "avoid";
+  if (has(after, "Auxiliary", "Modal", "Copula") && has(before, "Verb", "Negative", "Adverb")) return "avoid";
+  if (has(after, "Pronoun") && !has(after, "Possessive") && has(before, "Verb")) return "avoid";
+  if (has(before, "Conjunction", "Preposition", "QuestionWord")) return "before_function";
+  return "plain";
+}
+
+function isNamePart(word: string, tags: ReadonlySet<string>): boolean {
+  return NAME_TAGS.some((name) => tags.has(name)) && /^\p{Lu}/u.test(word.replace(/^[^\p{L}]+/u, ""));
+}
+
+/**
+ * Tags of each word's first and last term. compromise slows down more than linearly with sentence
+ * length, and an unpunctuated transcript is one endless sentence, so words are tagged in pieces:
+ * a sentence at a time, and at most TAG_CHUNK_WORDS words.
+ */
+function tagWords(words: readonly string[]): WordTags[] {
+  const tags: WordTags[] = [];
+  let chunkStart = 0;
+  for (let i = 0; i < words.length; i++) {
+    if (i + 1 === words.length || i + 1 - chunkStart >= TAG_CHUNK_WORDS || endsSentence(words[i] as string)) {
+      tags.push(...tagChunk(words.slice(chunkStart, i + 1)));
+      chunkStart = i + 1;
+    }
+  }
+  return tags;
+}
+
+/** Tags by character offset in the words joined with spaces. */
+function tagChunk(words: readonly string[]): WordTags[] {
+  const starts: number[] = [];
+  let offset = 0;
+  for (const word of words) {
+    starts.push(offset);
+    offset += word.length + 1;
+  }
+  const result: { first: Set<string> | null; last: Set<string> }[] = words.map(() => ({ first: null, last: new Set() }));
+  let sentences: { terms: { tags?: string[]; offset?: { start: number; length: number } }[] }[];
+  try {
+    sentences = nlp(words.join(" ")).json({ offset: true }) as typeof sentences;
+  } catch {
+    return words.map(() => NO_TAGS); // the tagger only refines break costs; punctuation still works without it
+  }
+  let wordIndex = 0;
+  for (const sentence of sentences) {
+    for (const term of sentence.terms) {
+      if (!term.offset || term.offset.length === 0) continue; // the "not" that compromise infers in "can't"
+      while (wordIndex + 1 < words.length && (starts[wordIndex + 1] as number) <= term.offset.start) wordIndex++;
+      const slot = result[wordIndex];
+      if (!slot) continue;
+      const termTags = new Set(term.tags ?? []);
+      slot.first ??= termTags;
+      slot.last = termTags;
+    }
+  }
+  return result.map((slot) => ({ first: slot.first ?? new Set(), last: slot.last }));
+}

@@ -1,0 +1,161 @@
+/**
+ * Cleaning what the engine heard before it becomes subtitles: Whisper's known failure modes on
+ * long recordings, plus tidy text.
+ *
+ *  - Filler heard in silence: a segment that is only a stock phrase ("Thank you.", "Thanks for
+ *    watching!") and that Whisper itself doubted (no-speech probability ≥ 0.5, mean log-probability
+ *    below -1, or mean word probability below 0.5); sound tags such as "[Music]" or "♪".
+ *  - Repeated-phrase loops: a phrase of 2–10 words said 3 or more times in a row, or one word 4 or
+ *    more times, keeps its first occurrence ("no, no, no" stays).
+ *  - Whitespace inside words; word times made monotonic (a word never starts before the one before it).
+ *  - Sentence-initial capitals and a lone "i" (only without a script: a script's casing is the truth).
+ */
+import type { TimedWord, TranscriptSegment } from "../transcript.js";
+import type { RefineRules } from "./rules.js";
+import { capitalizeFirst, endsSentence, matchTokens } from "./text.js";
+
+/** Input to refine: segments with word timings (from asr's transcript, or from a raw SRT's cues). */
+export type TimedSegment = Pick<TranscriptSegment, "words" | "no_speech_prob" | "avg_logprob">;
+
+export interface CleaningReport {
+  filler_words_removed: number;
+  loop_words_removed: number;
+}
+
+const FILLER_PHRASES = new Set(
+  [
+    "you",
+    "thank you",
+    "thank you very much",
+    "thank you so much",
+    "thanks",
+    "thanks for watching",
+    "thank you for watching",
+    "thanks for listening",
+    "thank you for listening",
+    "please subscribe",
+    "like and subscribe",
+    "bye",
+    "bye bye",
+    "okay",
+    "so",
+    "hmm",
+    "uh",
+    "um",
+    "oh",
+    "the end",
+    "i'm sorry",
+    "subtitles by the amara org community",
+  ],
+);
+const NO_SPEECH_DOUBT = 0.5;
+const LOGPROB_DOUBT = -1;
+const WORD_PROBABILITY_DOUBT = 0.5;
+const MAX_LOOP_PHRASE = 10;
+const SOUND_TAG_MAX_WORDS = 6;
+
+export function cleanTranscript(segments: readonly TimedSegment[], rules: Pick<RefineRules, "remove_filler" | "collapse_loops">): { words: TimedWord[]; report: CleaningReport } {
+  const report: CleaningReport = { filler_words_removed: 0, loop_words_removed: 0 };
+  let words: TimedWord[] = [];
+  for (const segment of segments) {
+    const segmentWords = segment.words.flatMap(tidyWord);
+    if (rules.remove_filler && isDoubtedFiller(segment, segmentWords)) report.filler_words_removed += segmentWords.length;
+    else words.push(...segmentWords);
+  }
+  if (rules.remove_filler) {
+    const kept = withoutSoundTags(words);
+    report.filler_words_removed += words.length - kept.length;
+    words = kept;
+  }
+  if (rules.collapse_loops) {
+    const kept = withoutLoops(words);
+    report.loop_words_removed = words.length - kept.length;
+    words = kept;
+  }
+  return { words: monotonic(words), report };
+}
+
+/** Sentence-initial capitals, and "I" for a lone "i" ("i'm" → "I'm"). */
+export function capitalizeSentences(words: readonly TimedWord[]): TimedWord[] {
+  let sentenceStart = true;
+  return words.map((word) => {
+    let text = word.text;
+    if (sentenceStart || /^i(?:'[a-z]+)?\W*$/.test(text)) text = capitalizeFirst(text);
+    if (/\p{L}|\p{N}/u.test(text)) sentenceStart = endsSentence(text);
+    return text === word.text ? word : { ...word, text };
+  });
+}
+
+function tidyWord(word: TimedWord): TimedWord[] {
+  const text = word.text.replace(/[\u200B-\u200D\uFEFF]/g, "").replace(/\s+/g, " ").trim();
+  return text === "" ? [] : [{ ...word, text }];
+}
+
+function isDoubtedFiller(segment: TimedSegment, words: readonly TimedWord[]): boolean {
+  if (words.length === 0) return false;
+  const phrase = words.flatMap((word) => matchTokens(word.text)).join(" ");
+  if (!FILLER_PHRASES.has(phrase)) return false;
+  const probabilities = words.flatMap((word) => (word.probability === undefined ? [] : [word.probability]));
+  const meanProbability = probabilities.length > 0 ? probabilities.reduce((a, b) => a + b, 0) / probabilities.length : undefined;
+  return (
+    (segment.no_speech_prob ?? 0) >= NO_SPEECH_DOUBT ||
+    (segment.avg_logprob ?? 0) < LOGPROB_DOUBT ||
+    (meanProbability !== undefined && meanProbability < WORD_PROBABILITY_DOUBT)
+  );
+}
+
+/** "[Music]", "(upbeat music)", "♪ la la ♪": descriptions of sound, not speech. */
+function withoutSoundTags(words: readonly TimedWord[]): TimedWord[] {
+  const kept: TimedWord[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const opener = (words[i] as TimedWord).text;
+    if (/^[♪♫]+$/.test(opener)) continue;
+    const close = { "[": "]", "(": ")", "♪": "♪" }[opener[0] ?? ""];
+    if (close) {
+      const end = words.slice(i, i + SOUND_TAG_MAX_WORDS).findIndex((word, k) => (k > 0 || word.text.length > 1) && word.text.replace(/[.,!?]+$/, "").endsWith(close));
+      if (end >= 0) {
+        i += end;
+        continue;
+      }
+    }
+    kept.push(words[i] as TimedWord);
+  }
+  return kept;
+}
+
+function withoutLoops(words: readonly TimedWord[]): TimedWord[] {
+  const keys = words.map((word) => matchTokens(word.text).join(" "));
+  const samePhrase = (a: number, b: number, length: number) => {
+    for (let k = 0; k < length; k++) if (keys[a + k] !== keys[b + k]) return false;
+    return true;
+  };
+  const kept: TimedWord[] = [];
+  let i = 0;
+  while (i < words.length) {
+    const loop = loopAt(i);
+    kept.push(...words.slice(i, i + loop.length));
+    i += loop.length * loop.repeats;
+  }
+  return kept;
+
+  /** The phrase starting at word i and how often it repeats in a row; a loop only when it repeats enough. */
+  function loopAt(i: number): { length: number; repeats: number } {
+    for (let length = 1; length <= MAX_LOOP_PHRASE && i + 2 * length <= words.length && keys[i] !== ""; length++) {
+      let repeats = 1;
+      while (i + (repeats + 1) * length <= words.length && samePhrase(i, i + repeats * length, length)) repeats++;
+      if (repeats >= (length === 1 ? 4 : 3)) return { length, repeats };
+    }
+    return { length: 1, repeats: 1 };
+  }
+}
+
+/** Word times as refine needs them: each word starts no earlier than the one before it, and ends no earlier than it starts. */
+function monotonic(words: readonly TimedWord[]): TimedWord[] {
+  let floor = 0;
+  return words.map((word) => {
+    const start = Math.max(word.start, floor);
+    const end = Math.max(word.end, start);
+    floor = start;
+    return start === word.start && end === word.end ? word : { ...word, start, end };
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The subtitle rules and refine options: one definition, with its defaults, for the refine stage
+ * (`config_snapshot.refine`), `sophia-cli refine` and `sophia-cli check`.
+ *
+ * Defaults follow the Netflix Timed Text Style Guide for English. Unknown keys are refused rather
+ * than ignored: a misspelt rule (`max_char_per_line`) must not silently fall back to the default.
+ */
+import { z } from "zod";
+import { SophiaError } from "../errors.js";
+
+export const RefineOptionsSchema = z.strictObject({
+  /** Lines per cue. */
+  max_lines: z.number().int().min(1).max(3).default(2),
+  /** Characters per line (spaces and punctuation count; the line break does not). */
+  max_chars_per_line: z.number().int().min(10).max(200).default(42),
+  /** Shortest time a cue stays on screen, in seconds (5/6 s = 20 frames at 24 fps). */
+  min_duration_sec: z.number().positive().max(10).default(5 / 6),
+  /** Longest time a cue stays on screen, in seconds. */
+  max_duration_sec: z.number().positive().max(60).default(7),
+  /** Reading speed limit in characters per second; absent means 20, or 17 with `children`. */
+  max_cps: z.number().positive().max(100).optional(),
+  /** Children's content: the reading speed limit defaults to 17 characters per second. */
+  children: z.boolean().default(false),
+  /** Frame rate the minimum gap is counted in. */
+  frame_rate: z.number().positive().max(120).default(24),
+  /** Frames of blank screen required between consecutive cues (2 frames = 83 ms at 24 fps). */
+  min_gap_frames: z.number().int().min(0).max(24).default(2),
+  /** A silence at least this long (seconds) is a good place to end a cue. */
+  pause_split_sec: z.number().positive().max(10).default(0.5),
+  /** Remove Whisper's repeated-phrase loops (a phrase said 3+ times in a row, a single word 4+ times). */
+  collapse_loops: z.boolean().default(true),
+  /** Remove filler the engine heard in silence ("Thank you.", "[Music]") when it was unsure of it. */
+  remove_filler: z.boolean().default(true),
+  /** Capitalise the first letter of each sentence (and a lone "i") when there is no script. */
+  capitalize: z.boolean().default(true),
+  /**
+   * With a script: the share of the script's words that must be found, in order, in what the engine
+   * heard; below it the task fails, because the script does not fit the media.
+   */
+  min_script_match: z.number().min(0).max(1).default(0.5),
+});
+
+export type RefineOptions = z.output<typeof RefineOptionsSchema>;
+
+/** The options resolved, plus the derived limits in the integer milliseconds the timing works in. */
+export interface RefineRules extends RefineOptions {
+  max_cps: number;
+  minDurationMs: number;
+  maxDurationMs: number;
+  minGapMs: number;
+  /** Most characters one cue can hold: every line full, plus a space where each line break goes. */
+  maxCueChars: number;
+}
+
+export const ADULT_MAX_CPS = 20;
+export const CHILDREN_MAX_CPS = 17;
+
+/**
+ * Validates rule settings (`config_snapshot.refine` without `enabled`, or the CLI's) and fills in the
+ * defaults. Throws `task_invalid` naming each field at fault.
+ */
+export function resolveRules(settings: Record<string, unknown> = {}, where = "config_snapshot.refine"): RefineRules {
+  const parsed = RefineOptionsSchema.safeParse(settings);
+  if (!parsed.success) {
+    const known = Object.keys(RefineOptionsSchema.shape).join(", ");
+    const problems = parsed.error.issues.map((issue) => `${[where, ...issue.path].join(".")}: ${issue.message}`).join("; ");
+    throw new SophiaError("task_invalid", `${problems} (refine options: enabled, ${known})`, { details: { issues: parsed.error.issues } });
+  }
+  const options = parsed.data;
+  const minDurationMs = Math.floor(options.min_duration_sec * 1000);
+  const maxDurationMs = Math.floor(options.max_duration_sec * 1000);
+  if (maxDurationMs < minDurationMs) {
+    throw new SophiaError("task_invalid", `${where}: max_duration_sec (${options.max_duration_sec}) is shorter than min_duration_sec (${options.min_duration_sec})`);
+  }
+  return {
+    ...options,
+    max_cps: options.max_cps ?? (options.children ? CHILDREN_MAX_CPS : ADULT_MAX_CPS),
+    minDurationMs,
+    maxDurationMs,
+    // Floor: 2 frames at 24 fps is 83.3 ms, and an SRT file can only say 83.
+    minGapMs: Math.floor((options.min_gap_frames * 1000) / options.frame_rate),
+    maxCueChars: options.max_lines * options.max_chars_per_line + options.max_lines - 1,
+  };
+}
+
+/** Characters as a reader counts them: user-perceived characters would be better, code points are close. */
+export function charCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}

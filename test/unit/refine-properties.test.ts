@@ -1,0 +1,166 @@
+/**
+ * Refine's promises over random timed word streams (fast-check, shrinking to the smallest
+ * counterexample): what holds for any input, that every rule is met whenever the speech allows it,
+ * and that a script's words always come out exactly.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { isSophiaError } from "../../core/app/errors.js";
+import { alignTokens } from "../../core/app/refine/alignment.js";
+import { classifyBreaks } from "../../core/app/refine/break_points.js";
+import { checkCues, refineSegments, resolveRules, summarize, type Cue } from "../../core/app/refine/index.js";
+import { breakLines, wordLengths } from "../../core/app/refine/line_breaking.js";
+import type { TimedWord } from "../../core/app/transcript.js";
+import { cueText, spoken } from "../support/timed_words.js";
+
+const RUNS = 150;
+/** Cleaning off: these properties are about segmentation and timing, which must keep every word. */
+const KEEP_WORDS = { remove_filler: false, collapse_loops: false, capitalize: false };
+
+const letters = (min: number, max: number) => fc.stringMatching(new RegExp(`^[a-z]{${min},${max}}$`));
+const punctuation = fc.constantFrom("", "", "", "", ",", ".", "?", "!", ";");
+
+function assertWellFormed(cues: readonly Cue[], rules: ReturnType<typeof resolveRules>): void {
+  cues.forEach((cue, k) => {
+    const startMs = Math.round(cue.start * 1000);
+    const endMs = Math.round(cue.end * 1000);
+    assert.ok(endMs > startMs, `cue ${k + 1} has a positive duration`);
+    assert.ok(cue.lines.length >= 1 && cue.lines.length <= rules.max_lines, `cue ${k + 1} has 1..${rules.max_lines} lines`);
+    const singleWord = cue.lines.length === 1 && !(cue.lines[0] as string).includes(" ");
+    for (const line of cue.lines) assert.ok(singleWord || line.length <= rules.max_chars_per_line, `cue ${k + 1}: "${line}" is too long`);
+    const next = cues[k + 1];
+    if (next) assert.ok(Math.round(next.start * 1000) - endMs >= rules.minGapMs, `cue ${k + 2} keeps the minimum gap`);
+  });
+}
+
+describe("refine properties", () => {
+  test("any timed words: every word kept in order, cues ordered, apart and within their lines; violations reported as check sees them", () => {
+    const word = fc.record({ text: fc.tuple(letters(1, 50), punctuation).map(([w, p]) => w + p), gap: fc.double({ min: -0.5, max: 3, noNaN: true }), duration: fc.double({ min: 0, max: 2, noNaN: true }) });
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 120 }), fc.integer({ min: 20, max: 60 }), fc.boolean(), (stream, maxChars, children) => {
+        const rules = resolveRules({ ...KEEP_WORDS, max_chars_per_line: maxChars, children });
+        let at = 0;
+        const words: TimedWord[] = stream.map(({ text, gap, duration }) => {
+          at = Math.max(0, at + gap);
+          const timed = { text, start: at, end: at + duration };
+          at += duration;
+          return timed;
+        });
+        const result = refineSegments([{ words }], rules);
+        assert.equal(cueText(result.cues), words.map((w) => w.text).join(" "));
+        assertWellFormed(result.cues, rules);
+        assert.deepEqual(result.violations, summarize(checkCues(result.cues, rules)));
+        for (const rule of ["overlap", "order", "min_gap", "empty", "max_lines"] as const) assert.equal(result.violations[rule], 0, rule);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("speech that allows every rule to be met gets cues that meet every rule", () => {
+    // Speech at up to 15 characters per second (the limit is 20, or 17 for children), words of at
+    // most 11 characters, pauses of at most 3 s: cutting wherever a cue's speech passes one second
+    // meets every rule, so a cue that breaks one is the algorithm's fault, not the input's.
+    const sentence = fc.record({
+      words: fc.array(fc.tuple(letters(1, 10), fc.constantFrom("", "", "", ",")).map(([w, p]) => w + p), { minLength: 1, maxLength: 15 }),
+      end: fc.constantFrom(".", "?", "!"),
+      pause: fc.double({ min: 0.05, max: 3, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(sentence, { minLength: 1, maxLength: 25 }),
+        fc.double({ min: 8, max: 15, noNaN: true }),
+        fc.double({ min: 0, max: 0.05, noNaN: true }),
+        fc.integer({ min: 32, max: 42 }),
+        fc.boolean(),
+        (sentences, cps, wordGap, maxChars, children) => {
+          const rules = resolveRules({ ...KEEP_WORDS, max_chars_per_line: maxChars, children });
+          const words: TimedWord[] = [];
+          let at = 0.5;
+          for (const { words: texts, end, pause } of sentences) {
+            texts.forEach((text, i) => {
+              const last = i === texts.length - 1;
+              const shown = last ? text.replace(/,$/, "") + end : text;
+              const duration = (shown.length + 1) / cps;
+              words.push({ text: shown, start: at, end: at + duration });
+              at += duration + (last ? pause : wordGap);
+            });
+          }
+          const result = refineSegments([{ words }], rules);
+          assert.equal(cueText(result.cues), words.map((w) => w.text).join(" "));
+          assert.deepEqual(
+            Object.entries(result.violations).filter(([, count]) => count > 0),
+            [],
+            `violations in:\n${result.cues.map((c) => `${c.start.toFixed(3)}-${c.end.toFixed(3)} ${c.lines.join(" / ")}`).join("\n")}`,
+          );
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("with a script, the output is the script word for word, whatever the engine missed, misheard or invented", () => {
+    const scriptWord = fc.tuple(fc.constantFrom("", "", "", "Q", "The "), letters(1, 9), punctuation).map(([prefix, w, p]) => (prefix === "The " ? `The ${w}${p}` : `${prefix}${w}${p}`));
+    const edit = fc.constantFrom("keep", "keep", "keep", "keep", "keep", "keep", "drop", "swap", "add");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(scriptWord, edit, letters(2, 8)), { minLength: 1, maxLength: 150 }), (plan) => {
+        const script = plan.map(([w]) => w).join(" ");
+        const heardText = plan
+          .flatMap(([w, action, other]) => {
+            const plain = w.toLowerCase().replace(/[^a-z ]/g, "");
+            if (action === "drop") return [];
+            if (action === "swap") return [other];
+            if (action === "add") return [plain, other];
+            return [plain];
+          })
+          .join(" ");
+        const heard = spoken(heardText || "um");
+        const rules = resolveRules({ min_script_match: 0 });
+        const result = refineSegments([{ words: heard }], rules, { script });
+        assert.equal(cueText(result.cues), script.split(/\s+/).join(" "));
+        assertWellFormed(result.cues, rules);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("a script unrelated to the speech never passes for it", () => {
+    // English-like text: half function words, the rest from a long tail, so chance matches are common.
+    const functionWords = "the of and to a in is that it was for on are as with they at be this from have or by not but what all were when we there can an which".split(" ");
+    const text = fc.array(fc.oneof(fc.constantFrom(...functionWords), letters(3, 9)), { minLength: 10, maxLength: 300 });
+    fc.assert(
+      fc.property(text, text, (heardWords, scriptWords) => {
+        const rules = resolveRules();
+        assert.throws(() => refineSegments([{ words: spoken(heardWords.join(" ")) }], rules, { script: scriptWords.join(" ") }), (error) => isSophiaError(error, "script_mismatch"));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("line breaking keeps every word, fits the width, and uses one line when one is enough", () => {
+    fc.assert(
+      fc.property(fc.array(letters(1, 20), { minLength: 1, maxLength: 20 }), (words) => {
+        const broken = breakLines(words, wordLengths(words), classifyBreaks(words), { max_lines: 2, max_chars_per_line: 42 });
+        const text = words.join(" ");
+        if (text.length <= 42) assert.deepEqual(broken?.lines, [text]);
+        if (!broken) return;
+        assert.equal(broken.lines.join(" "), text);
+        assert.ok(broken.lines.length <= 2 && broken.lines.every((line) => line.length <= 42));
+      }),
+      { numRuns: RUNS * 4 },
+    );
+  });
+
+  test("token alignment pairs only equal tokens, increasing in both sequences", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom("a", "b", "c", "d", "e"), { maxLength: 60 }), fc.array(fc.constantFrom("a", "b", "c", "d", "e"), { maxLength: 60 }), (a, b) => {
+        const pairs = alignTokens(a, b);
+        pairs.forEach(([i, j], k) => {
+          assert.equal(a[i], b[j]);
+          if (k > 0) assert.ok(i > (pairs[k - 1] as [number, number])[0] && j > (pairs[k - 1] as [number, number])[1]);
+        });
+      }),
+      { numRuns: RUNS * 2 },
+    );
+  });
+});
