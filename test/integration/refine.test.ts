@@ -125,6 +125,29 @@ describe("refine", () => {
     assert.equal(srtText(refinedOf("rerefine")).replace(/\s+/g, " "), SCRIPT);
   });
 
+  test("a task sets its own rules under config_snapshot.refine; a misspelt one fails the task before any stage runs", async () => {
+    const narrow = task("narrow", null, {
+      pipeline: ["refine"],
+      config_snapshot: { engine: { type: "faster_whisper" }, refine: { max_chars_per_line: 30, children: true } },
+      output: { raw_srt: "workspace/outputs/no_script.raw.srt", refined_srt: "workspace/outputs/narrow.refined.srt" },
+    });
+    dropTask(ws, narrow);
+    const result = await cli(ws, ["run", "--task", "narrow"]);
+    assert.equal(result.code, 0, result.stderr);
+    const refined = parseSrt(refinedOf("narrow"));
+    assert.ok(refined.every((cue) => cue.lines.every((line) => line.length <= 30)), JSON.stringify(refined));
+    const check = await cli(ws, ["check", path.join(ws.dir, "outputs/narrow.refined.srt"), "--rules", '{"max_chars_per_line": 30, "children": true}']);
+    assert.equal(check.code, 0, check.stdout);
+
+    dropTask(ws, { ...narrow, task_id: "misspelt", config_snapshot: { engine: { type: "faster_whisper" }, refine: { max_char_per_line: 30 } } });
+    const failed = await cli(ws, ["run", "--task", "misspelt"]);
+    assert.equal(failed.code, 1);
+    const error = readTask(ws, "misspelt").error as { code: string; message: string };
+    assert.equal(error.code, "task_invalid");
+    assert.match(error.message, /config_snapshot\.refine: Unrecognized key: "max_char_per_line"/);
+    assert.ok(!readEvents(ws, "misspelt").some((event) => event.type === "stage.started"));
+  });
+
   test("`check` reports each broken rule per cue and exits 1; `refine` fixes the file", async () => {
     const bad = path.join(ws.root, "bad.srt");
     writeFileSync(bad, [
@@ -146,5 +169,12 @@ describe("refine", () => {
     const after = JSON.parse(recheck.stdout) as { summary: Record<string, number> };
     assert.equal(after.summary.overlap, 0);
     assert.equal(after.summary.max_chars_per_line, 0);
+
+    const stricter = await cli(ws, ["check", fixed, "--rules", '{"max_chars_per_line": 12}']);
+    assert.equal(stricter.code, 1);
+    assert.match(stricter.stdout, /max 12\)/);
+    const misspelt = await cli(ws, ["check", fixed, "--rules", '{"max_char": 12}']);
+    assert.equal(misspelt.code, 2);
+    assert.match(misspelt.stderr, /--rules: Unrecognized key: "max_char"/);
   });
 });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ChildProcess } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { LONG_TEXT, SENTENCE, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type CliResult, type TestWorkspace } from "../support/harness.js";
 
 describe("watch", () => {
@@ -58,6 +59,17 @@ describe("watch", () => {
     assert.equal(asrSummary("first").model_cached, false);
     assert.equal(asrSummary("second").model_cached, true, "the second task reused the loaded model");
     assert.equal(asrSummary("second").model_path, asrSummary("first").model_path);
+  });
+
+  test("a task file the app writes in two goes is run once complete, not rejected half-written", async () => {
+    const file = path.join(ws.tasksDir, "20260206_slow_writer.task.json");
+    const text = `${JSON.stringify(task("slow_writer", "short.wav"), null, 2)}\n`;
+    writeFileSync(file, text.slice(0, 100));
+    await sleep(400);
+    writeFileSync(file, text);
+    await waitFor("slow_writer done", () => readTask(ws, "slow_writer").status === "done", 60_000);
+    assert.ok(!readEvents(ws, "slow_writer").some((event) => event.type === "task.rejected"));
+    assert.ok(!stderr.includes("slow_writer.task.json"), "no complaint about the half-written file");
   });
 
   test("a crash of the engine worker fails that task with the worker's own error; the next task gets a fresh worker", async () => {

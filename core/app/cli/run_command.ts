@@ -79,10 +79,11 @@ async function runAll(context: CliContext, runner: TaskRunner, view: ProgressVie
 }
 
 async function runWatch(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions): Promise<number> {
-  const scheduler = newScheduler(context, runner, view, options);
+  const scheduler = newScheduler(context, runner, view, options, () =>
+    view.log(`sophia-cli: watching ${context.workspace.tasksDir} (concurrency ${options.concurrency}); Ctrl-C to stop`),
+  );
   const stopping = scheduler.watch();
   const interrupted = onSignals(view, () => void scheduler.stop());
-  view.log(`sophia-cli: watching ${context.workspace.tasksDir} (concurrency ${options.concurrency}); Ctrl-C to stop`);
   try {
     await stopping;
     return EXIT.ok;
@@ -91,7 +92,7 @@ async function runWatch(context: CliContext, runner: TaskRunner, view: ProgressV
   }
 }
 
-function newScheduler(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions): Scheduler {
+function newScheduler(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions, onWatching?: () => void): Scheduler {
   return new Scheduler({
     runner,
     store: context.store,
@@ -102,6 +103,7 @@ function newScheduler(context: CliContext, runner: TaskRunner, view: ProgressVie
     onInvalid: (entry) => view.log(`sophia-cli: skipping ${entry.file}: ${entry.error.message}`),
     onRecovered: (recovered) => view.log(`sophia-cli: recovered task ${recovered.taskId} from a dead runner: ${recovered.action}`),
     onPassError: (error) => view.log(`sophia-cli: ${(error as Error).message}`),
+    onWatching,
   });
 }
 

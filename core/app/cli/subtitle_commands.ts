@@ -70,8 +70,7 @@ function rulesFromFlags(flags: RuleFlags): RefineRules {
     }
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new SophiaError("usage", "--rules must be a JSON object, e.g. '{\"max_chars_per_line\": 37}'");
   }
-  const { enabled: _enabled, ...rules } = settings as Record<string, unknown>;
-  return resolveRules({ ...rules, ...(flags.children ? { children: true } : {}) }, "--rules");
+  return resolveRules({ ...(settings as Record<string, unknown>), ...(flags.children ? { children: true } : {}) }, "--rules");
 }
 
 async function readInput(file: string, what: string): Promise<string> {

@@ -40,6 +40,9 @@ export const RefineOptionsSchema = z.strictObject({
   min_script_match: z.number().min(0).max(1).default(0.5),
 });
 
+/** `config_snapshot.refine` as a whole: the options plus `enabled` (false skips the stage). Published as schemas/refine.schema.json. */
+export const RefineConfigSchema = RefineOptionsSchema.extend({ enabled: z.boolean().default(true) });
+
 export type RefineOptions = z.output<typeof RefineOptionsSchema>;
 
 /** The options resolved, plus the derived limits in the integer milliseconds the timing works in. */
@@ -56,17 +59,17 @@ export const ADULT_MAX_CPS = 20;
 export const CHILDREN_MAX_CPS = 17;
 
 /**
- * Validates rule settings (`config_snapshot.refine` without `enabled`, or the CLI's) and fills in the
+ * Validates rule settings (`config_snapshot.refine`, or the CLI's `--rules`) and fills in the
  * defaults. Throws `task_invalid` naming each field at fault.
  */
 export function resolveRules(settings: Record<string, unknown> = {}, where = "config_snapshot.refine"): RefineRules {
-  const parsed = RefineOptionsSchema.safeParse(settings);
+  const parsed = RefineConfigSchema.safeParse(settings);
   if (!parsed.success) {
-    const known = Object.keys(RefineOptionsSchema.shape).join(", ");
+    const known = Object.keys(RefineConfigSchema.shape).join(", ");
     const problems = parsed.error.issues.map((issue) => `${[where, ...issue.path].join(".")}: ${issue.message}`).join("; ");
-    throw new SophiaError("task_invalid", `${problems} (refine options: enabled, ${known})`, { details: { issues: parsed.error.issues } });
+    throw new SophiaError("task_invalid", `${problems} (refine options: ${known})`, { details: { issues: parsed.error.issues } });
   }
-  const options = parsed.data;
+  const { enabled: _enabled, ...options } = parsed.data;
   const minDurationMs = Math.floor(options.min_duration_sec * 1000);
   const maxDurationMs = Math.floor(options.max_duration_sec * 1000);
   if (maxDurationMs < minDurationMs) {

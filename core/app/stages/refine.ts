@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
-import { formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, type RefineRules, type TimedSegment } from "../refine/index.js";
+import { formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, type TimedSegment } from "../refine/index.js";
 import { TranscriptSchema } from "../transcript.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
@@ -16,7 +16,7 @@ export const refineStage: Stage = {
   name: "refine",
   after: ["asr"],
   async preflight({ task, paths }: PreflightContext): Promise<void> {
-    rulesOf(task.config_snapshot.refine);
+    resolveRules(task.config_snapshot.refine);
     if (paths.script) await readScript(paths.script, task.input.script ?? "");
     if (!task.pipeline.includes("asr") && !(await isFile(paths.rawSrt))) {
       throw new SophiaError("stage_input_missing", `refine without asr reads the raw SRT at ${paths.display(paths.rawSrt)}, which does not exist: run a task with asr first, or set output.raw_srt`, {});
@@ -24,7 +24,7 @@ export const refineStage: Stage = {
   },
 
   async run({ task, paths, signal, progress }: StageContext): Promise<StageResult> {
-    const rules = rulesOf(task.config_snapshot.refine);
+    const rules = resolveRules(task.config_snapshot.refine);
     const script = paths.script ? await readScript(paths.script, task.input.script ?? "") : undefined;
     progress(0, "reading the transcript");
     const segments = task.pipeline.includes("asr") ? await transcriptSegments(paths.tmpDir) : await rawSrtSegments(paths.rawSrt, paths.display(paths.rawSrt));
@@ -40,11 +40,6 @@ export const refineStage: Stage = {
     };
   },
 };
-
-function rulesOf(config: Record<string, unknown> | undefined): RefineRules {
-  const { enabled: _enabled, ...rules } = config ?? {};
-  return resolveRules(rules);
-}
 
 /** The word-level transcript asr left in this task's _tmp folder. */
 async function transcriptSegments(tmpDir: string): Promise<TimedSegment[]> {

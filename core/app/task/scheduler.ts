@@ -6,7 +6,7 @@
  * filesystems that do not notify (network shares, some containers), by a periodic rescan.
  * Every pass first recovers tasks orphaned by dead runners.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import type { EventWriter } from "./events.js";
@@ -14,6 +14,9 @@ import { loadQueue, type InvalidEntry } from "./loader.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
 import type { RunOutcome, TaskRunner } from "./runner.js";
 import type { StoredTask, TaskStore } from "./store.js";
+
+/** A task file changed this recently may still be being written by the app. */
+const SETTLE_MS = 1_500;
 
 export interface SchedulerOptions {
   runner: TaskRunner;
@@ -25,6 +28,8 @@ export interface SchedulerOptions {
   onOutcome?: (outcome: RunOutcome) => void;
   onInvalid?: (entry: InvalidEntry) => void;
   onRecovered?: (recovered: Recovered) => void;
+  /** Watch mode: the file watcher is ready and the first pass has started. */
+  onWatching?: () => void;
   /** A pass that failed (disk gone, permissions): reported, and the next pass tries again. */
   onPassError?: (error: unknown) => void;
 }
@@ -37,6 +42,7 @@ export class Scheduler {
   private stopping = false;
   private watching = false;
   private resolveStopped: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
   private pass: Promise<void> | null = null;
   private passAgain = false;
 
@@ -65,10 +71,12 @@ export class Scheduler {
     watcher.on("add", () => this.schedulePass()).on("change", () => this.schedulePass());
     const rescan = setInterval(() => this.schedulePass(), this.options.rescanSec * 1000);
     try {
+      // Files that arrive before the watcher's first scan completes raise no event (ignoreInitial):
+      // the first pass comes after it, so it sees them.
+      await Promise.race([new Promise<void>((resolve) => watcher.once("ready", () => resolve())), this.stopped]);
       this.schedulePass();
-      await new Promise<void>((resolve) => {
-        this.resolveStopped = resolve;
-      });
+      if (!this.stopping) this.options.onWatching?.();
+      await this.stopped;
     } finally {
       clearInterval(rescan);
       await watcher.close();
@@ -140,6 +148,11 @@ export class Scheduler {
   private async reportInvalid(invalid: InvalidEntry[]): Promise<void> {
     for (const entry of invalid) {
       if (this.reported.get(entry.file) === entry.error.message) continue;
+      if (this.watching && (await modifiedWithin(entry.file, SETTLE_MS))) {
+        // An app that writes its task file in place may be mid-write: look again once it has settled.
+        setTimeout(() => this.schedulePass(), SETTLE_MS).unref();
+        continue;
+      }
       this.reported.set(entry.file, entry.error.message);
       this.options.onInvalid?.(entry);
       await this.options.events.emit({ task_id: entry.idFromName, run_id: null }, "task.rejected", {
@@ -148,4 +161,9 @@ export class Scheduler {
       });
     }
   }
+}
+
+async function modifiedWithin(file: string, ms: number): Promise<boolean> {
+  const info = await stat(file).catch(() => null);
+  return info !== null && Date.now() - info.mtimeMs < ms;
 }

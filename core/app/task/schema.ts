@@ -40,8 +40,12 @@ export const EngineConfigSchema = z.looseObject({
 
 export const ConfigSnapshotSchema = z.looseObject({
   engine: EngineConfigSchema,
-  /** `enabled` plus the refine rules; the rules are validated by the refine stage (core/app/refine/rules.ts). */
-  refine: z.looseObject({ enabled: z.boolean() }).optional(),
+  /**
+   * `enabled` (absent means true) plus the refine options. The options are checked by the refine
+   * stage before any stage runs, so a bad one fails the task rather than hiding the task file; their
+   * schema is published on its own as schemas/refine.schema.json (core/app/refine/rules.ts).
+   */
+  refine: z.looseObject({ enabled: z.boolean().optional() }).optional(),
   debug: z
     .looseObject({
       /** Keep `workspace/outputs/_tmp/<task_id>/` after the task ends (also env SOPHIA_KEEP_TMP=1). */
