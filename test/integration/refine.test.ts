@@ -110,12 +110,20 @@ describe("refine", () => {
     assert.match(error.message, /script does not fit the media/);
   });
 
-  test("a missing script fails the task before asr runs", async () => {
-    dropTask(ws, task("missing_script", "workspace/inbox/nope.txt"));
-    const result = await cli(ws, ["run", "--task", "missing_script"]);
-    assert.equal(result.code, 1);
-    assert.equal((readTask(ws, "missing_script").error as { code: string }).code, "script_missing");
-    assert.ok(!readEvents(ws, "missing_script").some((event) => event.type === "stage.started"));
+  test("a missing script, or one that is not UTF-8, fails the task before asr runs", async () => {
+    writeFileSync(path.join(ws.inbox, "latin1.txt"), Buffer.from("Caf\xe9 au lait, s'il vous pla\xeet.", "latin1"));
+    for (const [taskId, script, code] of [
+      ["missing_script", "workspace/inbox/nope.txt", "script_missing"],
+      ["latin1_script", "workspace/inbox/latin1.txt", "script_invalid"],
+    ] as const) {
+      dropTask(ws, task(taskId, script));
+      const result = await cli(ws, ["run", "--task", taskId]);
+      assert.equal(result.code, 1);
+      const error = readTask(ws, taskId).error as { code: string; message: string };
+      assert.equal(error.code, code);
+      assert.ok(error.message.includes(script), error.message);
+      assert.ok(!readEvents(ws, taskId).some((event) => event.type === "stage.started"));
+    }
   });
 
   test("a refine-only pipeline re-refines the existing raw SRT, here with a script added", async () => {

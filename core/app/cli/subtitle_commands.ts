@@ -1,10 +1,10 @@
 /** `check` and `refine`: the refine rules on any SRT file, outside the task system. */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { checkCues, formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type RefineRules } from "../refine/index.js";
+import { readUtf8File } from "../utf8_file.js";
 import { printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
 
@@ -73,10 +73,6 @@ function rulesFromFlags(flags: RuleFlags): RefineRules {
   return resolveRules({ ...(settings as Record<string, unknown>), ...(flags.children ? { children: true } : {}) }, "--rules");
 }
 
-async function readInput(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    throw new SophiaError("usage", `${what} ${file} cannot be read: ${(error as Error).message}`, { cause: error });
-  }
+function readInput(file: string, what: string): Promise<string> {
+  return readUtf8File(path.resolve(file), `${what} ${file}`, { unreadable: "usage", notUtf8: "usage" });
 }

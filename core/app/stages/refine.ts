@@ -7,6 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
+import { readUtf8File } from "../utf8_file.js";
 import { formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, type TimedSegment } from "../refine/index.js";
 import { TranscriptSchema } from "../transcript.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
@@ -48,22 +49,13 @@ async function transcriptSegments(tmpDir: string): Promise<TimedSegment[]> {
 
 /** Without asr in the pipeline: the raw SRT's cues, their words timed in proportion to length. */
 async function rawSrtSegments(rawSrt: string, shown: string): Promise<TimedSegment[]> {
-  return segmentsFromCues(parseSrt(await readFile(rawSrt, "utf8"), shown));
+  return segmentsFromCues(parseSrt(await readUtf8File(rawSrt, shown, { unreadable: "stage_input_missing", notUtf8: "srt_invalid" }), shown));
 }
 
-/** The script as text: UTF-8 (a byte-order mark is dropped); anything else is refused rather than garbled. */
-async function readScript(absolute: string, asWritten: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(absolute);
-  } catch (error) {
-    throw new SophiaError("script_missing", `input.script "${asWritten}" cannot be read (${absolute}): ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch (error) {
-    throw new SophiaError("script_invalid", `input.script "${asWritten}" is not UTF-8 text (${absolute}): save it as UTF-8`, { cause: error });
-  }
+const SCRIPT_ERRORS = { unreadable: "script_missing", notUtf8: "script_invalid" } as const;
+
+function readScript(absolute: string, asWritten: string): Promise<string> {
+  return readUtf8File(absolute, `input.script "${asWritten}"`, SCRIPT_ERRORS);
 }
 
 async function isFile(absolute: string): Promise<boolean> {
