@@ -70,6 +70,7 @@ describe("refine", () => {
     const asrWer = wer(SCRIPT, raw);
     process.stdout.write(`# asr word error rate on the review speech: ${asrWer.toFixed(3)}\n`);
     assert.ok(wer(raw, srtText(refined)) < 0.1, "refine keeps the heard words");
+    assert.doesNotMatch(refined, /\s%/, "a symbol Whisper emits as its own word stays with its number");
     const check = await cli(ws, ["check", path.join(ws.dir, "outputs/no_script.refined.srt"), "--json"]);
     assert.equal(check.code, 0, check.stdout);
     const summary = refineSummary("no_script");

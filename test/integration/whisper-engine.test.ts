@@ -107,6 +107,14 @@ describe("faster_whisper engine (real model, offline)", () => {
     }
   });
 
+  test("words are written words: a symbol Whisper emits on its own joins its number (\"12\" + \"%\" is \"12%\")", async () => {
+    const media = speak("percent.wav", "We spent about twelve percent less than we expected, mostly because the London office moved.");
+    const words = transcriptWords(await engine.transcribe({ media, model: "tiny.en", options: {} }, controls()));
+    const loose = words.filter((word) => !/[\p{L}\p{N}]/u.test(word.text));
+    assert.deepEqual(loose, [], `words without a letter or digit in: ${words.map((w) => w.text).join(" | ")}`);
+    assert.ok(words.some((word) => /^12%/.test(word.text) || word.text === "twelve"), words.map((w) => w.text).join(" | "));
+  });
+
   test("an unknown model fails fast with model_unavailable, naming it and how to provide it", async () => {
     const started = performance.now();
     const error = await rejection(engine.transcribe({ media: sentence, model: "medium", options: {} }, controls()));

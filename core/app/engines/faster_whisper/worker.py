@@ -33,6 +33,8 @@ DEFAULT_OPTIONS = {
 # tokenizer from the Hub at load time, which must never happen behind the user's back.
 REQUIRED_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 TRUTHY = {"1", "ON", "YES", "TRUE"}
+# Written without spaces between words: faster-whisper splits these by character, not by space.
+UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my", "yue"}
 
 log = logging.getLogger("sophia.worker")
 
@@ -261,11 +263,11 @@ def transcribe(channel, cache, request):
     channel.send({"type": "info", "id": rid, "duration": duration, "language": info.language})
     # The generator decodes lazily: each segment is sent as soon as the model produces it.
     for segment in segments:
-        channel.send(segment_message(rid, segment, duration))
+        channel.send(segment_message(rid, segment, duration, info.language))
     channel.send({"type": "done", "id": rid, "duration": duration, "language": info.language})
 
 
-def segment_message(rid, segment, duration):
+def segment_message(rid, segment, duration, language):
     return {
         "type": "segment",
         "id": rid,
@@ -274,12 +276,32 @@ def segment_message(rid, segment, duration):
         "text": segment.text.strip(),
         "no_speech_prob": min(1.0, max(0.0, float(segment.no_speech_prob))),
         "avg_logprob": max(-100.0, float(segment.avg_logprob)),  # max() also turns a NaN into a number
-        "words": [
-            {"text": word.word.strip(), "start": clamp(word.start, duration), "end": clamp(word.end, duration), "probability": min(1.0, max(0.0, float(word.probability)))}
-            for word in (segment.words or [])
-            if word.word.strip()
-        ],
+        "words": written_words(segment.words or [], duration, language),
     }
+
+
+def written_words(words, duration, language):
+    """Words as a reader sees them: "12" followed by "%" is "12%".
+
+    Whisper marks the start of a written word with a leading space; faster-whisper glues only some
+    punctuation to its word, so a piece without that space ("%", "'s" after a number) belongs to the
+    word before it. Languages written without spaces keep faster-whisper's own split.
+    """
+    glue = language not in UNSPACED_LANGUAGES
+    result = []
+    for word in words:
+        text = word.word.strip()
+        if not text:
+            continue
+        probability = min(1.0, max(0.0, float(word.probability)))
+        if glue and result and not word.word[:1].isspace():
+            previous = result[-1]
+            previous["text"] += text
+            previous["end"] = max(previous["end"], clamp(word.end, duration))
+            previous["probability"] = min(previous["probability"], probability)
+            continue
+        result.append({"text": text, "start": clamp(word.start, duration), "end": clamp(word.end, duration), "probability": probability})
+    return result
 
 
 def clamp(seconds, duration):
