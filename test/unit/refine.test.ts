@@ -133,6 +133,12 @@ describe("line breaking", () => {
     assert.ok((pyramid[0] as string).length <= (pyramid[1] as string).length, pyramid.join(" / "));
   });
 
+  test("parts of speech count only for English; other languages break by punctuation alone", () => {
+    const words = "the lazy dog sleeps, and the cat too".split(" ");
+    assert.deepEqual(classifyBreaks(words, "en").slice(0, 4), ["never", "never", "plain", "clause"]);
+    assert.deepEqual(classifyBreaks(words, "fr").slice(0, 4), ["plain", "plain", "plain", "clause"]);
+  });
+
   test("text that cannot fit in the lines allowed gives null", () => {
     assert.equal(lines("This sentence is much too long to fit into two lines of forty-two characters each, however it is broken."), null);
   });

@@ -42,7 +42,7 @@ const DP_CELLS_MAX = 64_000_000;
 /** Speaking rate assumed for script words before the first or after the last heard word. */
 const FALLBACK_CHARS_PER_SEC = 15;
 
-export function scriptWords(script: string): string[] {
+function scriptWords(script: string): string[] {
   return script.split(/\s+/u).filter((word) => word !== "");
 }
 

@@ -24,9 +24,13 @@ const NAME_TAGS = ["ProperNoun", "Person", "Place", "Organization"];
 /** Longest run of words tagged in one go; long enough for the context a tagger uses, short enough to stay linear. */
 const TAG_CHUNK_WORDS = 40;
 
-/** The class of the gap after each word but the last: `result[i]` is the gap between words i and i+1. */
-export function classifyBreaks(words: readonly string[]): BreakClass[] {
-  const tags = tagWords(words);
+/**
+ * The class of the gap after each word but the last: `result[i]` is the gap between words i and i+1.
+ * `language` is the engine's language code; null (unknown, e.g. words read from an SRT) is taken as English.
+ */
+export function classifyBreaks(words: readonly string[], language: string | null = null): BreakClass[] {
+  // compromise knows English only; elsewhere its tags would mislead, so only punctuation counts.
+  const tags = language === null || language.startsWith("en") ? tagWords(words) : [];
   const classes: BreakClass[] = [];
   for (let i = 0; i + 1 < words.length; i++) {
     classes.push(classify(words[i] as string, words[i + 1] as string, tags[i] ?? NO_TAGS, tags[i + 1] ?? NO_TAGS));

@@ -26,6 +26,8 @@ export interface RefineResult {
 export interface RefineOptions {
   /** The text of what is said: the output has exactly its words. */
   script?: string;
+  /** The spoken language as the engine detected it ("en"); null or absent when unknown. */
+  language?: string | null;
   onProgress?: (fraction: number, msg: string) => void;
 }
 
@@ -44,7 +46,7 @@ export function refineSegments(segments: readonly TimedSegment[], rules: RefineR
   progress(0.3, `finding break points in ${words.length} words`);
   const texts = words.map((word) => word.text);
   const lengths = wordLengths(texts);
-  const gaps = classifyBreaks(texts);
+  const gaps = classifyBreaks(texts, options.language ?? null);
   progress(0.6, "cutting cues");
   const spans = segmentWords(words, lengths, gaps, rules);
   const times = layOutTimes(

@@ -9,7 +9,7 @@ import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { readUtf8File } from "../utf8_file.js";
 import { formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, type TimedSegment } from "../refine/index.js";
-import { TranscriptSchema } from "../transcript.js";
+import { TranscriptSchema, type Transcript } from "../transcript.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
@@ -28,10 +28,12 @@ export const refineStage: Stage = {
     const rules = resolveRules(task.config_snapshot.refine);
     const script = paths.script ? await readScript(paths.script, task.input.script ?? "") : undefined;
     progress(0, "reading the transcript");
-    const segments = task.pipeline.includes("asr") ? await transcriptSegments(paths.tmpDir) : await rawSrtSegments(paths.rawSrt, paths.display(paths.rawSrt));
+    const { segments, language } = task.pipeline.includes("asr")
+      ? await transcriptOf(paths.tmpDir)
+      : { segments: await rawSrtSegments(paths.rawSrt, paths.display(paths.rawSrt)), language: null };
     signal.throwIfAborted();
 
-    const result = refineSegments(segments, rules, { script, onProgress: progress });
+    const result = refineSegments(segments, rules, { script, language, onProgress: progress });
     signal.throwIfAborted();
     await writeFileAtomically(paths.refinedSrt, formatSrt(result.cues));
     progress(1, `${result.cues.length} cues`);
@@ -43,8 +45,8 @@ export const refineStage: Stage = {
 };
 
 /** The word-level transcript asr left in this task's _tmp folder. */
-async function transcriptSegments(tmpDir: string): Promise<TimedSegment[]> {
-  return TranscriptSchema.parse(JSON.parse(await readFile(path.join(tmpDir, TRANSCRIPT_FILE), "utf8"))).segments;
+async function transcriptOf(tmpDir: string): Promise<Transcript> {
+  return TranscriptSchema.parse(JSON.parse(await readFile(path.join(tmpDir, TRANSCRIPT_FILE), "utf8")));
 }
 
 /** Without asr in the pipeline: the raw SRT's cues, their words timed in proportion to length. */
