@@ -4,7 +4,7 @@
  * tells an adjective before its noun ("the lazy | dog") and a name ("New | York") apart from the
  * places a reader expects a break ("…the report, | and then…").
  */
-import nlp from "compromise";
+import { createRequire } from "node:module";
 import { endsClause, endsSentence, isPunctuationOnly } from "./text.js";
 
 /**
@@ -21,6 +21,14 @@ interface WordTags {
 
 const NO_TAGS: WordTags = { first: new Set(), last: new Set() };
 const NAME_TAGS = ["ProperNoun", "Person", "Place", "Organization"];
+type Tagger = typeof import("compromise").default;
+let loadedTagger: Tagger | null = null;
+
+/** Loaded on first use: 1.4 MB of JavaScript that every other sophia-cli command would pay for at start-up. */
+function tagger(): Tagger {
+  return (loadedTagger ??= createRequire(import.meta.url)("compromise") as Tagger);
+}
+
 /** Longest run of words tagged in one go; long enough for the context a tagger uses, short enough to stay linear. */
 const TAG_CHUNK_WORDS = 40;
 
@@ -90,7 +98,7 @@ function tagChunk(words: readonly string[]): WordTags[] {
   const result: { first: Set<string> | null; last: Set<string> }[] = words.map(() => ({ first: null, last: new Set() }));
   let sentences: { terms: { tags?: string[]; offset?: { start: number; length: number } }[] }[];
   try {
-    sentences = nlp(words.join(" ")).json({ offset: true }) as typeof sentences;
+    sentences = tagger()(words.join(" ")).json({ offset: true }) as typeof sentences;
   } catch {
     return words.map(() => NO_TAGS); // the tagger only refines break costs; punctuation still works without it
   }
