@@ -3,7 +3,7 @@
  * keep unknown fields, claim-lock contention, file naming.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -80,6 +80,19 @@ describe("task store", () => {
     await store.transition(created.file, "claim");
     await store.transition(created.file, "complete");
     assert.deepEqual(readdirSync(store.workspace.tasksDir), [path.basename(created.file)]);
+  });
+
+  test("a claim lock left by a process that died is taken over once stale (5 s), not waited on forever", async () => {
+    const created = await store.create(specExampleTask());
+    const lock = `${created.file}.lock`;
+    mkdirSync(lock); // what a runner killed mid-claim leaves behind
+    const tenSecondsAgo = new Date(Date.now() - 10_000);
+    utimesSync(lock, tenSecondsAgo, tenSecondsAgo);
+    const started = Date.now();
+    const claimed = await store.transition(created.file, "claim");
+    assert.equal(claimed.task.status, "running");
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    assert.ok(!existsSync(lock), "the stale lock is gone");
   });
 
   test("a run lease is exclusive while held and free once released", async () => {
