@@ -17,7 +17,7 @@ const ORDINAL_WORDS: Record<string, string> = { one: "first", two: "second", thr
 const SYMBOLS: Record<string, string> = { "%": "percent", "&": "and", $: "dollars", "€": "euros", "£": "pounds", "+": "plus" };
 
 /** The words of a whole number below 10^15, e.g. 1205 → ["one", "thousand", "two", "hundred", "five"]. */
-export function integerWords(value: number): string[] {
+function integerWords(value: number): string[] {
   if (!Number.isSafeInteger(value) || value < 0) return [String(value)];
   if (value < 20) return [ONES[value] as string];
   if (value < 100) {

@@ -55,8 +55,8 @@ export interface RefineRules extends RefineOptions {
   maxCueChars: number;
 }
 
-export const ADULT_MAX_CPS = 20;
-export const CHILDREN_MAX_CPS = 17;
+const ADULT_MAX_CPS = 20;
+const CHILDREN_MAX_CPS = 17;
 
 /**
  * Validates rule settings (`config_snapshot.refine`, or the CLI's `--rules`) and fills in the
