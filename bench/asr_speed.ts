@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { FasterWhisperEngine, resolvePython } from "../core/app/engines/faster_whisper/engine.js";
-import { projectRoot } from "../core/app/project_root.js";
+import { resolveSettings } from "../core/app/config.js";
+import { FasterWhisperEngine } from "../core/app/engines/faster_whisper/engine.js";
 import { meetingSentences, seeded } from "./meeting_text.js";
 
 export interface AsrSpeed {
@@ -24,7 +24,7 @@ const TEXT = meetingSentences(20, seeded(7)).join(" ");
 export async function measureAsrSpeed(): Promise<AsrSpeed> {
   process.env.HF_HUB_OFFLINE = "1";
   const dir = mkdtempSync(path.join(tmpdir(), "sophia-bench-"));
-  const engine = new FasterWhisperEngine({ python: resolvePython(projectRoot()), maxWorkers: 1 });
+  const engine = new FasterWhisperEngine({ python: resolveSettings().python, maxWorkers: 1 });
   try {
     const warmup = path.join(dir, "warmup.wav");
     const media = path.join(dir, "speech.wav");

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { projectRoot } from "../core/app/project_root.js";
+import { PACKAGE_DIR } from "../core/app/config.js";
 import { RefineConfigSchema } from "../core/app/refine/rules.js";
 import { EventSchema, TaskSchema } from "../core/app/task/schema.js";
 
@@ -22,7 +22,7 @@ export function generatedSchemas(): Record<string, string> {
 }
 
 function main(): void {
-  const dir = path.join(projectRoot(), "schemas");
+  const dir = path.join(PACKAGE_DIR, "schemas");
   const check = process.argv.includes("--check");
   let stale = false;
   if (!check) mkdirSync(dir, { recursive: true });

@@ -10,13 +10,14 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { isSophiaError, SophiaError } from "../../core/app/errors.js";
-import { FasterWhisperEngine, resolvePython } from "../../core/app/engines/faster_whisper/engine.js";
+import { resolveSettings } from "../../core/app/config.js";
+import { FasterWhisperEngine } from "../../core/app/engines/faster_whisper/engine.js";
 import { WhisperWorker } from "../../core/app/engines/faster_whisper/worker_process.js";
 import type { LoadedModel, TranscribeControls } from "../../core/app/engines/engine.js";
 import { transcriptWords, TranscriptSchema } from "../../core/app/transcript.js";
-import { LONG_TEXT, MAX_WER, PROJECT, SENTENCE, bundledModelDir, transcode, wer } from "../support/harness.js";
+import { LONG_TEXT, MAX_WER, SENTENCE, bundledModelDir, transcode, wer } from "../support/harness.js";
 
-const PYTHON = resolvePython(PROJECT);
+const PYTHON = resolveSettings().python;
 const OFFLINE = { HF_HUB_OFFLINE: "1" };
 
 const dir = mkdtempSync(path.join(tmpdir(), "sophia-whisper-"));

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isSophiaError, SophiaError } from "../../core/app/errors.js";
-import { FasterWhisperEngine, resolvePython } from "../../core/app/engines/faster_whisper/engine.js";
+import { FasterWhisperEngine } from "../../core/app/engines/faster_whisper/engine.js";
 import { parseWorkerLine, workerErrorCode } from "../../core/app/engines/faster_whisper/protocol.js";
 import { WhisperWorker } from "../../core/app/engines/faster_whisper/worker_process.js";
 import type { TranscribeControls } from "../../core/app/engines/engine.js";
@@ -81,19 +81,6 @@ describe("protocol", () => {
     assert.equal(workerErrorCode("model_unavailable"), "model_unavailable");
     assert.equal(workerErrorCode("media_unreadable"), "media_unreadable");
     assert.equal(workerErrorCode("cuda_oom"), "internal");
-  });
-
-  test("resolvePython prefers SOPHIA_PYTHON, else the project venv", () => {
-    const saved = process.env.SOPHIA_PYTHON;
-    try {
-      delete process.env.SOPHIA_PYTHON;
-      assert.equal(resolvePython("/opt/sophia"), path.join("/opt/sophia", ".venv", "bin", "python"));
-      process.env.SOPHIA_PYTHON = "/usr/bin/python3.12";
-      assert.equal(resolvePython("/opt/sophia"), "/usr/bin/python3.12");
-    } finally {
-      if (saved === undefined) delete process.env.SOPHIA_PYTHON;
-      else process.env.SOPHIA_PYTHON = saved;
-    }
   });
 });
 

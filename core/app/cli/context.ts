@@ -1,5 +1,5 @@
 /** What every command needs: the workspace from `--workspace` / SOPHIA_WORKSPACE / ./workspace, and its owners. */
-import path from "node:path";
+import { resolveSettings } from "../config.js";
 import { EventWriter, type EventListener } from "../task/events.js";
 import { TaskStore } from "../task/store.js";
 import { Workspace } from "../task/workspace.js";
@@ -17,7 +17,7 @@ export interface CliContext {
 }
 
 export function openContext(options: GlobalOptions, listener?: EventListener): CliContext {
-  const workspace = new Workspace(path.resolve(options.workspace ?? process.env.SOPHIA_WORKSPACE ?? "workspace"));
+  const workspace = new Workspace(resolveSettings({ workspace: options.workspace }).workspace);
   return { workspace, store: new TaskStore(workspace), events: new EventWriter(workspace.eventsDir, listener), json: options.json === true };
 }
 

@@ -3,6 +3,7 @@
  * object with --json) and an exit code from exit_codes.ts.
  */
 import { Command, CommanderError } from "commander";
+import { VERSION } from "../config.js";
 import { asError, isSophiaError } from "../errors.js";
 import { eventsCommand } from "./events_command.js";
 import { EXIT, exitCodeFor } from "./exit_codes.js";
@@ -13,7 +14,7 @@ import { cancelCommand, listCommand, retryCommand, showCommand, submitCommand } 
 function program(): Command {
   const root = new Command("sophia-cli")
     .description("Sophia's task runner: task files in workspace/tasks, subtitles out, events in workspace/events")
-    .version("0.1.0")
+    .version(VERSION)
     .option("--workspace <dir>", "the workspace folder (default: $SOPHIA_WORKSPACE or ./workspace)")
     .option("--json", "print data and errors as JSON")
     .showHelpAfterError()

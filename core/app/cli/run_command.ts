@@ -1,8 +1,7 @@
 /** `sophia-cli run [--task <id> | --watch]`: the runner's three modes. */
 import { Command, InvalidArgumentError } from "commander";
 import { EngineRegistry } from "../engines/registry.js";
-import { resolvePython } from "../engines/faster_whisper/engine.js";
-import { projectRoot } from "../project_root.js";
+import { resolveSettings } from "../config.js";
 import { STAGES } from "../stages/index.js";
 import { recoverOrphans } from "../task/recovery.js";
 import { TaskRunner, type RunOutcome } from "../task/runner.js";
@@ -34,8 +33,9 @@ export function runCommand(): Command {
       if (options.task && options.watch) throw new InvalidArgumentError("--task and --watch cannot be combined");
       const view = createProgressView(options.progress);
       const context = openContext(command.optsWithGlobals<GlobalOptions>(), (event) => view.onEvent(event));
-      const engines = new EngineRegistry({ python: resolvePython(projectRoot()), modelsDir: context.workspace.modelsDir, maxWorkers: options.concurrency });
-      const runner = new TaskRunner({ store: context.store, events: context.events, engines, stages: STAGES, keepTmp: options.keepTmp === true || process.env.SOPHIA_KEEP_TMP === "1" });
+      const settings = resolveSettings({ keepTmp: options.keepTmp ? true : undefined, concurrency: options.concurrency });
+      const engines = new EngineRegistry({ python: settings.python, modelsDir: context.workspace.modelsDir, maxWorkers: settings.concurrency, allowModelDownload: settings.allowModelDownload });
+      const runner = new TaskRunner({ store: context.store, events: context.events, engines, stages: STAGES, keepTmp: settings.keepTmp });
       try {
         if (options.task) process.exitCode = await runOne(context, runner, view, options.task);
         else if (options.watch) process.exitCode = await runWatch(context, runner, view, options);

@@ -13,10 +13,12 @@ export interface EngineSettings {
   modelsDir: string;
   /** Worker processes per engine: the runner's concurrency. */
   maxWorkers: number;
+  /** Whether a model missing locally may be downloaded (config.ts: allowModelDownload). */
+  allowModelDownload: boolean;
 }
 
 const FACTORIES: Record<string, (settings: EngineSettings) => AsrEngine> = {
-  faster_whisper: (settings) => new FasterWhisperEngine(settings),
+  faster_whisper: ({ allowModelDownload, ...settings }) => new FasterWhisperEngine({ ...settings, env: { SOPHIA_ALLOW_MODEL_DOWNLOAD: allowModelDownload ? "1" : "0" } }),
 };
 
 export const ENGINE_TYPES = Object.keys(FACTORIES);

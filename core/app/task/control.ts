@@ -6,12 +6,11 @@ import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { TOOL_NAME } from "../config.js";
 import { SophiaError } from "../errors.js";
 import type { EventWriter } from "./events.js";
 import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
 import type { StoredTask, TaskStore } from "./store.js";
-
-export const TOOL_NAME = "sophia-cli-v0.1.0";
 
 export interface SubmitRequest {
   media: string;

@@ -3,14 +3,13 @@
  * long-running runner loads each model once per worker; a worker that died is dropped and the next
  * request starts a fresh one.
  */
-import path from "node:path";
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
 import type { AsrEngine, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
 export interface FasterWhisperEngineOptions {
-  /** The Python interpreter of the engine's venv (see resolvePython). */
+  /** The Python interpreter of the engine's venv (config.ts resolves it). */
   python: string;
   /** `workspace/models`: local model directories by name. */
   modelsDir?: string;
@@ -19,13 +18,6 @@ export interface FasterWhisperEngineOptions {
   /** Worker script and environment overrides, for tests. */
   script?: string;
   env?: Record<string, string>;
-}
-
-/** `$SOPHIA_PYTHON` when set, else the project's venv interpreter (what ./scripts/setup creates). */
-export function resolvePython(projectRoot: string): string {
-  const fromEnv = process.env.SOPHIA_PYTHON;
-  if (fromEnv) return fromEnv;
-  return process.platform === "win32" ? path.join(projectRoot, ".venv", "Scripts", "python.exe") : path.join(projectRoot, ".venv", "bin", "python");
 }
 
 export class FasterWhisperEngine implements AsrEngine {

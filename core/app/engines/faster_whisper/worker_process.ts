@@ -4,11 +4,10 @@
  * good (`alive === false`); the pool (engine.ts) starts a fresh one.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import path from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { SophiaError, type ErrorCode } from "../../errors.js";
-import { projectRoot } from "../../project_root.js";
 import type { Transcript, TranscriptSegment } from "../../transcript.js";
 import type { TranscribeControls, TranscribeRequest } from "../engine.js";
 import { parseWorkerLine, WhisperOptionsSchema, workerErrorCode, type ReadyMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
@@ -26,8 +25,8 @@ export interface WhisperWorkerOptions {
   readyTimeoutMs?: number;
 }
 
-/** worker.py lives in the source tree (tsc does not copy it to dist/), so it is found from the project root. */
-export const WORKER_SCRIPT = path.join(projectRoot(), "core", "app", "engines", "faster_whisper", "worker.py");
+/** worker.py sits beside this module: in the source tree, and in dist/ where the build copies it (scripts/copy-assets.ts). */
+export const WORKER_SCRIPT = fileURLToPath(new URL("./worker.py", import.meta.url));
 
 const STDERR_TAIL_BYTES = 8 * 1024;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;

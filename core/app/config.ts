@@ -1,0 +1,91 @@
+/**
+ * Every setting Sophia takes, resolved in one place: an explicit option (a CLI flag or a library
+ * argument) wins over the environment, which wins over the default. Each setting is documented
+ * once, here; the README's tables are copies of these comments.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { SophiaError } from "./errors.js";
+
+/**
+ * The folder of this package: where it was installed or checked out. Found from this module's own
+ * location (core/app/ in the source tree, dist/core/app/ once built), never from the current folder.
+ */
+export const PACKAGE_DIR = packageDir(path.dirname(fileURLToPath(import.meta.url)));
+
+export const VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_DIR, "package.json"), "utf8")) as { version: string }).version;
+
+/** Written into the `tool` field of the task files Sophia creates. */
+export const TOOL_NAME = `sophia-cli-v${VERSION}`;
+
+export interface SophiaSettings {
+  /**
+   * The workspace folder (tasks/, events/, outputs/, models/).
+   * @defaultValue `$SOPHIA_WORKSPACE`, else `./workspace` of the current folder
+   */
+  workspace?: string;
+  /**
+   * The Python interpreter of a venv with faster-whisper (what ./scripts/setup makes). An app that
+   * bundles its own Python passes it here.
+   * @defaultValue `$SOPHIA_PYTHON`, else `.venv/bin/python` (Windows: `.venv\Scripts\python.exe`) in the Sophia package folder
+   */
+  python?: string;
+  /**
+   * Keep every task's `outputs/_tmp/<task_id>/` for debugging.
+   * @defaultValue `$SOPHIA_KEEP_TMP` is `1`, else false
+   */
+  keepTmp?: boolean;
+  /**
+   * Let faster-whisper download a model that is not available locally (never while HF_HUB_OFFLINE is set).
+   * @defaultValue `$SOPHIA_ALLOW_MODEL_DOWNLOAD` is `1`, else false: a local-first tool does not download behind the user's back
+   */
+  allowModelDownload?: boolean;
+  /**
+   * Tasks a runner executes at once (one engine worker process each).
+   * @defaultValue 1
+   */
+  concurrency?: number;
+  /**
+   * Watch mode: seconds between safety-net rescans of the task folder, for filesystems that send no notifications.
+   * @defaultValue 5
+   */
+  rescanIntervalSec?: number;
+}
+
+export type ResolvedSettings = Required<SophiaSettings>;
+
+export const DEFAULTS = { workspace: "workspace", concurrency: 1, rescanIntervalSec: 5 } as const;
+
+/** Settings with every gap filled; refuses (with the bad value quoted) a setting that cannot work. */
+export function resolveSettings(given: SophiaSettings = {}, env: NodeJS.ProcessEnv = process.env): ResolvedSettings {
+  const settings: ResolvedSettings = {
+    workspace: path.resolve(given.workspace ?? nonEmpty(env.SOPHIA_WORKSPACE) ?? DEFAULTS.workspace),
+    python: given.python ?? nonEmpty(env.SOPHIA_PYTHON) ?? venvPython(PACKAGE_DIR),
+    keepTmp: given.keepTmp ?? env.SOPHIA_KEEP_TMP === "1",
+    allowModelDownload: given.allowModelDownload ?? env.SOPHIA_ALLOW_MODEL_DOWNLOAD === "1",
+    concurrency: given.concurrency ?? DEFAULTS.concurrency,
+    rescanIntervalSec: given.rescanIntervalSec ?? DEFAULTS.rescanIntervalSec,
+  };
+  assertPositiveInteger("concurrency", settings.concurrency);
+  assertPositiveInteger("rescanIntervalSec", settings.rescanIntervalSec);
+  return settings;
+}
+
+/** The interpreter ./scripts/setup creates in `<dir>/.venv`. */
+export function venvPython(dir: string): string {
+  return process.platform === "win32" ? path.join(dir, ".venv", "Scripts", "python.exe") : path.join(dir, ".venv", "bin", "python");
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function assertPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new SophiaError("usage", `${name} must be a whole number of at least 1, got ${JSON.stringify(value)}`);
+}
+
+function packageDir(moduleDir: string): string {
+  const twoUp = path.resolve(moduleDir, "..", "..");
+  return path.basename(twoUp) === "dist" ? path.dirname(twoUp) : twoUp;
+}

@@ -1,0 +1,40 @@
+/** Configuration resolves in one place: an explicit setting, else the environment, else the default. */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { PACKAGE_DIR, VERSION, resolveSettings, venvPython } from "../../core/app/config.js";
+import { isSophiaError } from "../../core/app/errors.js";
+
+describe("settings", () => {
+  test("defaults apply when neither an option nor the environment sets a value", () => {
+    const settings = resolveSettings({}, {});
+    assert.equal(settings.workspace, path.resolve("workspace"));
+    assert.equal(settings.python, venvPython(PACKAGE_DIR));
+    assert.equal(settings.keepTmp, false);
+    assert.equal(settings.allowModelDownload, false);
+    assert.equal(settings.concurrency, 1);
+    assert.equal(settings.rescanIntervalSec, 5);
+  });
+
+  test("the environment overrides the defaults, and an explicit option overrides the environment", () => {
+    const env = { SOPHIA_WORKSPACE: "/srv/ws", SOPHIA_PYTHON: "/opt/py/bin/python", SOPHIA_KEEP_TMP: "1", SOPHIA_ALLOW_MODEL_DOWNLOAD: "1" };
+    const fromEnv = resolveSettings({}, env);
+    assert.deepEqual([fromEnv.workspace, fromEnv.python, fromEnv.keepTmp, fromEnv.allowModelDownload], ["/srv/ws", "/opt/py/bin/python", true, true]);
+    const explicit = resolveSettings({ workspace: "/tmp/other", python: "/usr/bin/python3", keepTmp: false, allowModelDownload: false }, env);
+    assert.deepEqual([explicit.workspace, explicit.python, explicit.keepTmp, explicit.allowModelDownload], ["/tmp/other", "/usr/bin/python3", false, false]);
+  });
+
+  test("a setting that cannot work is refused with its value quoted", () => {
+    assert.throws(
+      () => resolveSettings({ concurrency: 0 }, {}),
+      (error: unknown) => isSophiaError(error, "usage") && /concurrency .* got 0/.test(error.message),
+    );
+    assert.throws(() => resolveSettings({ rescanIntervalSec: 1.5 }, {}), /rescanIntervalSec .* got 1.5/);
+  });
+
+  test("the package folder and version come from this module's location, not the current folder", () => {
+    assert.ok(existsSync(path.join(PACKAGE_DIR, "package.json")));
+    assert.match(VERSION, /^\d+\.\d+\.\d+/);
+  });
+});
