@@ -16,6 +16,7 @@ export type ErrorCode =
   | "script_mismatch" // the script does not fit the media's speech
   | "output_outside_workspace"
   | "output_clobbers_input"
+  | "output_reserved" // inside tasks/, events/, outputs/_tmp/ or models/, or a folder
   | "engine_unknown"
   | "engine_unavailable" // the engine's runtime (Python venv) cannot be started
   | "model_unavailable"

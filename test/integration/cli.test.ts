@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TaskSchema } from "../../core/app/task/schema.js";
@@ -55,6 +55,22 @@ describe("cli", () => {
     assert.match(result.stderr, /missing\.wav is not a file that exists/);
     const list = await cli(ws, ["list", "--json"]);
     assert.ok(!list.stdout.includes('"never"'));
+  });
+
+  test("submit refuses a task whose default output would land in tasks/ through a link, and writes nothing", async () => {
+    const subtitles = path.join(ws.dir, "outputs", "subtitles");
+    mkdirSync(subtitles, { recursive: true });
+    symlinkSync("../../tasks", path.join(subtitles, "raw"));
+    try {
+      const result = await cli(ws, ["submit", media, "--id", "into_tasks"]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^sophia-cli: output\.raw_srt "workspace\/outputs\/subtitles\/raw\/interview\.raw\.srt" is inside workspace\/tasks\/, which holds task files/);
+      assert.equal(result.stderr.trim().split("\n").length, 1, "one line");
+      assert.ok(!readdirSync(ws.tasksDir).some((name) => name.includes("into_tasks")), "no task file");
+      assert.ok(!readEvents(ws, "into_tasks").length, "no event");
+    } finally {
+      rmSync(path.join(subtitles, "raw"));
+    }
   });
 
   test("list and show print the stored tasks, as JSON with --json", async () => {

@@ -4,7 +4,7 @@
  * is left exactly as it was).
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SENTENCE, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, type TestWorkspace } from "../support/harness.js";
@@ -93,6 +93,30 @@ describe("failures", () => {
     dropTask(ws, task("clobber", { output: { raw_srt: "workspace/inbox/talk.wav" } }));
     const { error } = await runFailing("clobber");
     assert.equal(error.code, "output_clobbers_input");
+  });
+
+  test("an output aimed at the event log or at a task file is refused, and neither is touched", async () => {
+    const eventsFile = readdirSync(path.join(ws.dir, "events")).map((name) => path.join(ws.dir, "events", name))[0] as string;
+    const other = dropTask(ws, task("bystander"));
+    const otherBytes = readFileSync(other);
+    dropTask(ws, task("into_events", { output: { raw_srt: path.relative(ws.root, eventsFile) } }));
+    const intoEvents = await runFailing("into_events");
+    assert.equal(intoEvents.error.code, "output_reserved");
+    assert.match(String(intoEvents.error.message), /output\.raw_srt .*_events\.jsonl" is inside workspace\/events\/, which holds the event stream/);
+    const ownFile = dropTask(ws, task("into_tasks", { output: { raw_srt: "workspace/tasks/20260206_bystander.task.json" } }));
+    const intoTasks = await runFailing("into_tasks");
+    assert.equal(intoTasks.error.code, "output_reserved");
+    assert.deepEqual(readFileSync(other), otherBytes, "the other task's file is untouched");
+    assert.equal(readTask(ws, "into_tasks").status, "failed", `${ownFile} still holds its own task`);
+    rmSync(other);
+  });
+
+  test("an output that reaches an input through a linked folder is refused, and the input keeps its bytes", async () => {
+    symlinkSync("inbox", path.join(ws.dir, "alias"));
+    dropTask(ws, task("via_alias", { output: { raw_srt: "workspace/alias/talk.wav" } }));
+    const { error } = await runFailing("via_alias");
+    assert.equal(error.code, "output_clobbers_input");
+    assert.match(String(error.message), /output\.raw_srt "workspace\/alias\/talk\.wav" is the same file as input\.media "workspace\/inbox\/talk\.wav"/);
   });
 
   test("a pipeline stage this runner does not have fails the task before any stage runs", async () => {

@@ -25,6 +25,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case "srt_invalid":
     case "output_outside_workspace":
     case "output_clobbers_input":
+    case "output_reserved":
       return EXIT.usage;
     case "transition_refused":
     case "task_busy":

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { checkCues, formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type RefineRules } from "../refine/index.js";
+import { realPath } from "../task/workspace.js";
 import { readUtf8File } from "../utf8_file.js";
 import { printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
@@ -46,7 +47,7 @@ export function refineCommand(): Command {
     .action(async (input: string, flags: RuleFlags & { script?: string; output?: string }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const script = flags.script ? await readInput(flags.script, "script") : undefined;
-      if (flags.output && path.resolve(flags.output) === path.resolve(input)) {
+      if (flags.output && realPath(path.resolve(flags.output)) === realPath(path.resolve(input))) {
         throw new SophiaError("output_clobbers_input", `--output is the input file ${input}; inputs are never overwritten: choose another path`);
       }
       const rules = rulesFromFlags(flags);

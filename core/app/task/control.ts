@@ -10,7 +10,8 @@ import { TOOL_NAME } from "../config.js";
 import { SophiaError } from "../errors.js";
 import type { EventWriter } from "./events.js";
 import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
-import type { StoredTask, TaskStore } from "./store.js";
+import { validateTask, type StoredTask, type TaskStore } from "./store.js";
+import { resolveTaskPaths } from "./task_paths.js";
 
 export interface SubmitRequest {
   media: string;
@@ -52,6 +53,8 @@ export async function submitTask(store: TaskStore, events: EventWriter, request:
     // Present from birth: marks a task whose `task.created` event is already in the stream.
     attempts: 0,
   };
+  // The runner would refuse these paths at preflight; refusing them now leaves no task behind.
+  resolveTaskPaths(validateTask(raw, "new task"), workspace);
   const stored = await store.create(raw);
   await events.emit(stored.task, "task.created", { input: stored.task.input.media });
   return stored;

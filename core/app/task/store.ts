@@ -208,7 +208,8 @@ export function taskIdFromFileName(name: string): string {
   return match ? (match[2] as string) : name.slice(0, -TASK_FILE_SUFFIX.length);
 }
 
-function validateTask(raw: unknown, where: string): Task {
+/** The schema check every task file passes, with the field at fault named; `where` is the file (or "new task"). */
+export function validateTask(raw: unknown, where: string): Task {
   const result = TaskSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");

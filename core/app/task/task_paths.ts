@@ -1,11 +1,15 @@
 /**
- * Every path a task reads or writes, resolved and checked once before any stage runs, so a task
- * that would write outside the workspace or over its own input fails before hours of work.
+ * Every path a task reads or writes, resolved and checked once before any stage runs (and by
+ * `submit` before it writes the task), so a task that would write outside the workspace, over the
+ * workspace's own files or over one of its inputs fails before hours of work.
+ *
+ * Paths are compared as the kernel will reach them (`realPath`: symbolic links resolved, including
+ * those in the parent folders of an output that does not exist yet), never as spelled.
  */
-import path from "node:path";
+import { statSync } from "node:fs";
 import { SophiaError } from "../errors.js";
 import type { Task } from "./schema.js";
-import type { Workspace } from "./workspace.js";
+import { isInside, realPath, type Workspace } from "./workspace.js";
 
 export interface TaskPaths {
   media: string;
@@ -18,28 +22,65 @@ export interface TaskPaths {
   display(absolute: string): string;
 }
 
+/** One path of a task: the field that names it, as written there, and where it really leads. */
+interface PathUse {
+  field: string;
+  asWritten: string;
+  real: string;
+}
+
 export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
   const defaults = workspace.defaultOutputs(task.input.media);
   const media = workspace.resolveInput(task.input.media);
   const script = task.input.script ? workspace.resolveInput(task.input.script) : null;
-  const rawSrt = workspace.resolveOutput(task.output?.raw_srt ?? defaults.raw_srt, "output.raw_srt");
-  const refinedSrt = workspace.resolveOutput(task.output?.refined_srt ?? defaults.refined_srt, "output.refined_srt");
+  const rawSrtAsWritten = task.output?.raw_srt ?? defaults.raw_srt;
+  const refinedSrtAsWritten = task.output?.refined_srt ?? defaults.refined_srt;
+  const rawSrt = workspace.resolveOutput(rawSrtAsWritten, "output.raw_srt");
+  const refinedSrt = workspace.resolveOutput(refinedSrtAsWritten, "output.refined_srt");
 
-  const inputs = [
-    ["input.media", media],
-    ["input.script", script],
-  ] as const;
-  for (const [outputField, output] of [["output.raw_srt", rawSrt], ["output.refined_srt", refinedSrt]] as const) {
-    for (const [inputField, input] of inputs) {
-      if (input !== null && path.resolve(input) === path.resolve(output)) {
-        throw new SophiaError("output_clobbers_input", `${outputField} is the same file as ${inputField} (${task.input.media}); inputs are never overwritten: choose another output path`, {
-          details: { output: outputField, input: inputField },
-        });
-      }
-    }
+  const inputs: PathUse[] = [{ field: "input.media", asWritten: task.input.media, real: realPath(media) }];
+  if (script && task.input.script) inputs.push({ field: "input.script", asWritten: task.input.script, real: realPath(script) });
+  const raw: PathUse = { field: "output.raw_srt", asWritten: rawSrtAsWritten, real: realPath(rawSrt) };
+  const refined: PathUse = { field: "output.refined_srt", asWritten: refinedSrtAsWritten, real: realPath(refinedSrt) };
+  for (const output of [raw, refined]) {
+    assertNotReserved(output, workspace);
+    assertNotAFolder(output);
+    for (const input of inputs) assertDistinct(output, input);
   }
-  if (task.pipeline.includes("refine") && rawSrt === refinedSrt) {
-    throw new SophiaError("output_clobbers_input", "output.raw_srt and output.refined_srt are the same file; refine reads one and writes the other", {});
-  }
+  // refine reads the raw SRT (in a refine-only pipeline) or at least must not replace it.
+  if (task.pipeline.includes("refine")) assertDistinct(refined, raw);
   return { media, script, rawSrt, refinedSrt, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p) };
+}
+
+function assertNotReserved(output: PathUse, workspace: Workspace): void {
+  for (const { dir, holds } of workspace.reservedFolders()) {
+    if (!isInside(realPath(dir), output.real)) continue;
+    throw new SophiaError(
+      "output_reserved",
+      `${output.field} "${output.asWritten}" is inside ${workspace.display(dir)}/, which holds ${holds}: write outputs elsewhere in the workspace, e.g. under ${workspace.display(workspace.outputsDir)}/`,
+      { details: { field: output.field, path: output.asWritten, resolved: output.real, reserved: dir } },
+    );
+  }
+  if (output.real === realPath(workspace.dir)) {
+    throw new SophiaError("output_reserved", `${output.field} "${output.asWritten}" is the workspace folder itself: name a file inside it`, {
+      details: { field: output.field, path: output.asWritten },
+    });
+  }
+}
+
+function assertNotAFolder(output: PathUse): void {
+  if (statSync(output.real, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new SophiaError("output_reserved", `${output.field} "${output.asWritten}" is a folder (${output.real}): name a file`, {
+      details: { field: output.field, path: output.asWritten, resolved: output.real },
+    });
+  }
+}
+
+function assertDistinct(output: PathUse, input: PathUse): void {
+  if (output.real !== input.real) return;
+  throw new SophiaError(
+    "output_clobbers_input",
+    `${output.field} "${output.asWritten}" is the same file as ${input.field} "${input.asWritten}" (both lead to ${output.real}); inputs are never overwritten: choose another output path`,
+    { details: { output: output.field, input: input.field, resolved: output.real } },
+  );
 }

@@ -45,8 +45,8 @@ export class Workspace {
    */
   resolveOutput(p: string, field: string): string {
     const absolute = path.resolve(this.root, p);
-    const real = realpathOfNearestAncestor(absolute);
-    const inside = isInside(realpathOfNearestAncestor(this.dir), real);
+    const real = realPath(absolute);
+    const inside = isInside(realPath(this.dir), real);
     if (!inside) {
       throw new SophiaError(
         "output_outside_workspace",
@@ -55,6 +55,19 @@ export class Workspace {
       );
     }
     return absolute;
+  }
+
+  /**
+   * The folders the workspace keeps for itself, by what they hold: no output may be written into
+   * them (a subtitle file must never replace a task file, a lock, an event log, a model or an intermediate).
+   */
+  reservedFolders(): { dir: string; holds: string }[] {
+    return [
+      { dir: this.tasksDir, holds: "task files, their locks and leases" },
+      { dir: this.eventsDir, holds: "the event stream" },
+      { dir: path.join(this.outputsDir, "_tmp"), holds: "the runner's intermediates" },
+      { dir: this.modelsDir, holds: "the engine's models" },
+    ];
   }
 
   /** A path as the task file and events show it: relative to <root> when inside it. */
@@ -78,7 +91,11 @@ export function isInside(parent: string, child: string): boolean {
   return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
 }
 
-function realpathOfNearestAncestor(absolute: string): string {
+/**
+ * The path the kernel will reach: symbolic links resolved for the part that exists, the rest (a file
+ * or folders not made yet) appended as written, so a link anywhere on the way is seen through.
+ */
+export function realPath(absolute: string): string {
   let existing = absolute;
   const rest: string[] = [];
   for (;;) {
