@@ -29,12 +29,40 @@ export const TranscriptSegmentSchema = z.object({
 });
 export type TranscriptSegment = z.infer<typeof TranscriptSegmentSchema>;
 
+const SpanSchema = z.object({ start: z.number().nonnegative(), end: z.number().nonnegative() });
+
+/**
+ * Where speech was heard (Silero VAD) and whether it got words: `asr` never loses speech quietly
+ * (spec §4.1). Uncovered means a stretch of speech of 1 s or more that no word's time overlaps.
+ */
+export const SpeechCoverageSchema = z.object({
+  speech_sec: z.number().nonnegative(),
+  /** Speech minus the uncovered stretches that remain. */
+  speech_with_words_sec: z.number().nonnegative(),
+  speech_with_words_pct: z.number().min(0).max(100),
+  speech_regions: z.number().int().nonnegative(),
+  /** Uncovered stretches transcribed again on their own, and how many words that found. */
+  retried: z.array(SpanSchema.extend({ words: z.number().int().nonnegative() })),
+  /** Speech that still has no words after the retry. */
+  uncovered: z.array(SpanSchema),
+  /** Degenerate word times repaired (or dropped), by kind. */
+  word_repairs: z.object({
+    clamped: z.number().int().nonnegative(),
+    reordered: z.number().int().nonnegative(),
+    dropped_at_end: z.number().int().nonnegative(),
+    widened: z.number().int().nonnegative(),
+  }),
+});
+export type SpeechCoverage = z.infer<typeof SpeechCoverageSchema>;
+
 export const TranscriptSchema = z.object({
   media: z.string(),
   duration_sec: z.number().nonnegative(),
   language: z.string().nullable(),
   model: z.string(),
   segments: z.array(TranscriptSegmentSchema),
+  /** Absent when the engine does not check coverage, or for words rebuilt from an SRT. */
+  coverage: SpeechCoverageSchema.optional(),
 });
 export type Transcript = z.infer<typeof TranscriptSchema>;
 

@@ -1,11 +1,11 @@
 // A stand-in for worker.py that speaks the same protocol with scripted misbehaviour, so the runner
 // side (worker_process.ts, the pool) is tested without Python or a model. Run it with node.
 // The request's model name picks the script:
-//   "ok"        model, info, two segments, done
+//   "ok"        model, info, progress twice, two segments, done with a coverage report
 //   "error"     an error reply (media_unreadable) with a traceback
 //   "crash"     one segment, a last word on stderr, then exit code 7 mid-request
 //   "malformed" a stdout line that is not JSON
-//   "slow"      a segment every 100 ms, forever
+//   "slow"      a progress line every 100 ms, forever
 //   "stubborn"  like slow, and ignores SIGTERM (only SIGKILL ends it)
 // FAKE_WORKER_STARTUP=fail: die before `ready` with an import error on stderr.
 import { createInterface } from "node:readline";
@@ -13,6 +13,15 @@ import { setInterval } from "node:timers";
 
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const loaded = new Set();
+const COVERAGE = {
+  speech_sec: 2,
+  speech_with_words_sec: 2,
+  speech_with_words_pct: 100,
+  speech_regions: 1,
+  retried: [{ start: 1, end: 2, words: 2 }],
+  uncovered: [],
+  word_repairs: { clamped: 0, reordered: 0, dropped_at_end: 1, widened: 0 },
+};
 
 if (process.env.FAKE_WORKER_STARTUP === "fail") {
   process.stderr.write("Traceback (most recent call last):\nModuleNotFoundError: No module named 'faster_whisper'\n");
@@ -47,9 +56,11 @@ function handle({ id, model, media }) {
   switch (model) {
     case "ok":
       send({ type: "info", id, duration: 2, language: "en" });
+      send({ type: "progress", id, position: 1, text: "hello there" });
+      send({ type: "progress", id, position: 2, text: "general kenobi" });
       send(segment(0, "hello there"));
       send(segment(1, "general kenobi"));
-      send({ type: "done", id, duration: 2, language: "en" });
+      send({ type: "done", id, duration: 2, language: "en", coverage: COVERAGE });
       return;
     case "error":
       send({ type: "error", id, code: "media_unreadable", message: `media ${media} cannot be decoded as audio`, traceback: "Traceback (most recent call last):\nav.error.InvalidDataError: fake" });
@@ -69,7 +80,7 @@ function handle({ id, model, media }) {
     case "slow": {
       send({ type: "info", id, duration: 1000, language: "en" });
       let at = 0;
-      setInterval(() => send(segment(at++, "still talking")), 100);
+      setInterval(() => send({ type: "progress", id, position: at++, text: "still talking" }), 100);
       return;
     }
     default:

@@ -51,7 +51,23 @@ describe("protocol", () => {
       { type: "model", id: "r1", model: "tiny.en", path: "/m", source: "bundled", load_sec: 0.5, cached: false },
       { type: "info", id: "r1", duration: 5.36, language: "en" },
       { type: "segment", id: "r1", start: 0, end: 2.5, text: "Hello.", words: [{ text: "Hello.", start: 0, end: 0.4, probability: 0.93 }] },
+      { type: "progress", id: "r1", position: 2.5, text: "Hello." },
       { type: "done", id: "r1", duration: 5.36, language: null },
+      {
+        type: "done",
+        id: "r1",
+        duration: 5.36,
+        language: "en",
+        coverage: {
+          speech_sec: 4.1,
+          speech_with_words_sec: 2.9,
+          speech_with_words_pct: 70.7,
+          speech_regions: 2,
+          retried: [{ start: 3.1, end: 4.3, words: 0 }],
+          uncovered: [{ start: 3.1, end: 4.3 }],
+          word_repairs: { clamped: 0, reordered: 1, dropped_at_end: 1, widened: 0 },
+        },
+      },
       { type: "error", id: null, code: "internal", message: "request line is not JSON", traceback: "" },
     ];
     for (const line of lines) {
@@ -69,6 +85,7 @@ describe("protocol", () => {
       JSON.stringify({ type: "segment", id: "r1", start: -1, end: 1, text: "", words: [] }),
       JSON.stringify({ type: "segment", id: "r1", start: 0, end: 1, text: "a", words: [{ text: "a", start: 0, end: 1, probability: 1.5 }] }),
       JSON.stringify({ type: "model", id: "r1", model: "tiny.en", path: "/m", load_sec: 0 }), // no cached
+      JSON.stringify({ type: "done", id: "r1", duration: 1, language: "en", coverage: { speech_sec: 1 } }), // a partial coverage report
     ];
     for (const line of bad) {
       const parsed = parseWorkerLine(line);
@@ -85,7 +102,7 @@ describe("protocol", () => {
 });
 
 describe("worker process", () => {
-  test("streams segments into a transcript, with progress", async () => {
+  test("collects segments into a transcript with its coverage report, with progress", async () => {
     const worker = await WhisperWorker.start(FAKE_OPTIONS);
     const progress: TranscribeProgress[] = [];
     const transcript = await worker.transcribe(request("ok"), controls({ onProgress: (p) => progress.push(p) }));
@@ -96,6 +113,7 @@ describe("worker process", () => {
       transcript.segments.map((s) => s.text),
       ["hello there", "general kenobi"],
     );
+    assert.deepEqual(transcript.coverage?.retried, [{ start: 1, end: 2, words: 2 }]);
     assert.deepEqual(
       progress.map((p) => [p.position_sec, p.duration_sec]),
       [

@@ -41,7 +41,7 @@ export const asrStage: Stage = {
 
     await writeFileAtomically(path.join(paths.tmpDir, TRANSCRIPT_FILE), JSON.stringify(transcript));
     await writeFileAtomically(paths.rawSrt, rawSrt(transcript));
-    progress(1, `${transcript.segments.length} segments`);
+    progress(1, `${transcript.segments.length} segments${uncoveredNote(transcript)}`);
     return {
       artifacts: [{ path: paths.rawSrt, kind: "raw_srt" }],
       summary: {
@@ -54,10 +54,19 @@ export const asrStage: Stage = {
         media_duration_sec: transcript.duration_sec,
         segments: transcript.segments.length,
         words: transcript.segments.reduce((sum, segment) => sum + segment.words.length, 0),
+        // Speech that still has no words does not fail the task (a cough, music, a language the model
+        // cannot write): the summary says where it is, so the app can point the user to it.
+        coverage: transcript.coverage ?? null,
       },
     };
   },
 };
+
+function uncoveredNote({ coverage }: Transcript): string {
+  if (!coverage || coverage.uncovered.length === 0) return "";
+  const missing = coverage.speech_sec - coverage.speech_with_words_sec;
+  return `; ${missing.toFixed(1)} s of speech without words at ${coverage.uncovered.map((span) => `${clock(span.start)}–${clock(span.end)}`).join(", ")}`;
+}
 
 function rawSrt(transcript: Transcript): string {
   return formatSrt(

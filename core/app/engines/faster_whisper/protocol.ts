@@ -2,10 +2,12 @@
  * The stdio protocol between the runner and worker.py: one JSON object per line each way.
  *
  * Runner → worker: `transcribe` requests. Worker → runner: `ready` once, then per request `model`,
- * `info`, `segment`… and `done`, or an `error` at any point. Every line the worker writes is
+ * `info`, `progress`…, `segment`… and `done` (with the speech coverage report), or an `error` at
+ * any point. Every line the worker writes is
  * validated here: a line that does not parse is a worker fault, never guessed at.
  */
 import { z } from "zod";
+import { SpeechCoverageSchema } from "../../transcript.js";
 
 const seconds = z.number().nonnegative();
 
@@ -73,6 +75,14 @@ export const WordMessageSchema = z.object({
   probability: z.number().min(0).max(1),
 });
 
+/** How far the first decoding pass has got; the segments come once coverage has checked them. */
+export const ProgressMessageSchema = z.object({
+  type: z.literal("progress"),
+  id: z.string(),
+  position: seconds,
+  text: z.string(),
+});
+
 export const SegmentMessageSchema = z.object({
   type: z.literal("segment"),
   id: z.string(),
@@ -90,6 +100,7 @@ export const DoneMessageSchema = z.object({
   id: z.string(),
   duration: seconds,
   language: z.string().nullable(),
+  coverage: SpeechCoverageSchema.optional(),
 });
 
 /** The worker's own failure codes; any other string is treated as "internal". */
@@ -109,6 +120,7 @@ export const WorkerMessageSchema = z.discriminatedUnion("type", [
   ReadyMessageSchema,
   ModelMessageSchema,
   InfoMessageSchema,
+  ProgressMessageSchema,
   SegmentMessageSchema,
   DoneMessageSchema,
   ErrorMessageSchema,

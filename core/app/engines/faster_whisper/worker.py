@@ -2,7 +2,8 @@
 
 Protocol (newline-delimited JSON; core/app/engines/faster_whisper/protocol.ts is its typed twin):
   stdin  <- {"type": "transcribe", "id", "media", "model", "options"}
-  stdout -> ready, then per request: model, info, segment..., done; or error.
+  stdout -> ready, then per request: model, info, progress..., segment..., done (with the speech
+            coverage report, speech_coverage.py); or error.
 stdout carries protocol lines only; logs and anything a library prints go to stderr.
 EOF on stdin ends the process with status 0.
 """
@@ -16,6 +17,8 @@ import threading
 import time
 import traceback
 
+import speech_coverage
+
 # Before huggingface_hub is imported (faster_whisper imports it): it reads these once, at import.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -26,6 +29,8 @@ DEFAULT_OPTIONS = {
     "compute_type": "int8",
     "device": "cpu",
     "vad_filter": False,
+    "condition_on_previous_text": True,
+    "hallucination_silence_threshold": None,
     "cpu_threads": 0,
     "allow_download": False,
 }
@@ -35,6 +40,8 @@ REQUIRED_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 TRUTHY = {"1", "ON", "YES", "TRUE"}
 # Written without spaces between words: faster-whisper splits these by character, not by space.
 UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my", "yue"}
+SAMPLING_RATE = 16000
+SPAN_MARGIN_SEC = 0.5
 
 log = logging.getLogger("sophia.worker")
 
@@ -231,7 +238,7 @@ def decode(media):
         problem = "is not a file" if os.path.exists(media) else "does not exist"
         raise WorkerError("media_unreadable", f"media {media} {problem}")
     try:
-        audio = decode_audio(media, sampling_rate=16000)
+        audio = decode_audio(media, sampling_rate=SAMPLING_RATE)
     except IndexError:  # PyAV's container.decode(audio=0) on a file without an audio stream
         raise WorkerError("media_unreadable", f"media {media} has no audio stream")
     except Exception as error:  # PyAV's FFmpegError subclasses: missing, unreadable, not a media file, corrupt
@@ -255,25 +262,80 @@ def transcribe(channel, cache, request):
     model, load_sec, cached = cache.get(directory, options)
     channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
 
-    segments, info = model.transcribe(
-        audio,
-        language=options["language"],
-        beam_size=int(options["beam_size"]),
-        vad_filter=bool(options["vad_filter"]),
-        word_timestamps=True,
-    )
-    duration = float(info.duration)
-    channel.send({"type": "info", "id": rid, "duration": duration, "language": info.language})
-    # The generator decodes lazily: each segment is sent as soon as the model produces it.
+    def on_info(info):
+        channel.send({"type": "info", "id": rid, "duration": float(info.duration), "language": info.language})
+
+    def on_progress(record):
+        channel.send({"type": "progress", "id": rid, "position": record["end"], "text": record["text"]})
+
+    info, segments, report = transcription(model, audio, options, on_info, on_progress)
+    for record in segments:
+        channel.send({"type": "segment", "id": rid, **record})
+    channel.send({"type": "done", "id": rid, "duration": float(info.duration), "language": info.language, "coverage": report})
+
+
+def transcription(model, audio, options, on_info=lambda info: None, on_progress=lambda record: None):
+    """(info, segments, coverage report): what the model heard, with every stretch of speech checked."""
+    decoding = decode_options(options)
+    info, heard = first_pass(model, audio, decoding, on_info, on_progress)
+    segments, report = covered(model, audio, heard, info, decoding)
+    return info, segments, report
+
+
+def first_pass(model, audio, decoding, on_info, on_progress):
+    segments, info = model.transcribe(audio, **decoding)
+    on_info(info)
+    heard = []
+    # The generator decodes lazily: progress is reported as each segment comes; the segments
+    # themselves are sent once coverage has repaired and completed them.
     for segment in segments:
-        channel.send(segment_message(rid, segment, duration, info.language))
-    channel.send({"type": "done", "id": rid, "duration": duration, "language": info.language})
+        heard.append(segment_record(segment, float(info.duration), info.language))
+        on_progress(heard[-1])
+    return info, heard
 
 
-def segment_message(rid, segment, duration, language):
+def covered(model, audio, heard, info, decoding):
+    duration = float(info.duration)
+
+    def transcribe_spans(spans):
+        return [transcribe_span(model, audio, span, duration, info.language, decoding) for span in spans]
+
+    return speech_coverage.complete(heard, speech_coverage.speech_regions(audio, SAMPLING_RATE), duration, transcribe_spans)
+
+
+def decode_options(options):
+    """faster-whisper's transcribe() arguments for a request (the choices are measured in spec §4.1)."""
     return {
-        "type": "segment",
-        "id": rid,
+        "language": options["language"],
+        "beam_size": int(options["beam_size"]),
+        "vad_filter": bool(options["vad_filter"]),
+        "condition_on_previous_text": bool(options["condition_on_previous_text"]),
+        "hallucination_silence_threshold": options["hallucination_silence_threshold"],
+        "word_timestamps": True,
+    }
+
+
+def transcribe_span(model, audio, span, duration, language, decoding):
+    """Segments heard in span alone, timed from the start of the media.
+
+    Decoded afresh: no previous text as prompt (the first pass's text is what lost this speech), no
+    VAD cut, the language already detected (a second of speech is too little to detect it from).
+    SPAN_MARGIN_SEC each side lets a word cut by the span's edge be heard whole.
+    """
+    start = max(0.0, span[0] - SPAN_MARGIN_SEC)
+    end = min(duration, span[1] + SPAN_MARGIN_SEC)
+    clip = audio[int(start * SAMPLING_RATE) : int(end * SAMPLING_RATE)]
+    segments, _ = model.transcribe(clip, **{**decoding, "language": language, "vad_filter": False, "condition_on_previous_text": False, "initial_prompt": None})
+    return [shifted(segment_record(segment, end - start, language), start) for segment in segments]
+
+
+def shifted(record, offset):
+    words = [{**word, "start": word["start"] + offset, "end": word["end"] + offset} for word in record["words"]]
+    return {**record, "start": record["start"] + offset, "end": record["end"] + offset, "words": words}
+
+
+def segment_record(segment, duration, language):
+    return {
         "start": clamp(segment.start, duration),
         "end": clamp(segment.end, duration),
         "text": segment.text.strip(),

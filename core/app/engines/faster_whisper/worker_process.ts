@@ -207,10 +207,12 @@ export class WhisperWorker {
         pending.duration = message.duration;
         pending.language = message.language;
         return;
+      case "progress":
+        pending.controls.onProgress({ position_sec: Math.min(message.position, pending.duration), duration_sec: pending.duration, text: message.text });
+        return;
       case "segment": {
         const { type: _type, id: _id, ...segment } = message;
         pending.segments.push(segment);
-        pending.controls.onProgress({ position_sec: Math.min(segment.end, pending.duration), duration_sec: pending.duration, text: segment.text });
         return;
       }
       case "done":
@@ -220,6 +222,7 @@ export class WhisperWorker {
           language: message.language,
           model: pending.message.model,
           segments: pending.segments,
+          ...(message.coverage ? { coverage: message.coverage } : {}),
         });
         return;
       case "error":

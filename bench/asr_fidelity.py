@@ -1,0 +1,193 @@
+"""How faithfully asr turns speech into words, per decoding choice, measured side by side in one run.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/asr_fidelity.py [--english-base] [--json FILE]
+
+Recordings: the four human readings in /work/shared/corpus (or $SOPHIA_CORPUS), English with
+tiny.en and German/Spanish with base (--english-base: English with base too), and espeak-ng speech
+(three paragraphs with 4 s of silence between them, tiny.en). For each decoding choice and each
+recording it prints:
+  cov%   VAD speech with words, as speech_coverage.py counts it (no uncovered stretch >= 1 s)
+  WER    word error rate against the text (case, punctuation and apostrophes normalised; numbers
+         up to twenty and Roman numerals II..XX read as words). Raw: the texts' old spellings
+         ("tatter'd") count as errors for every choice alike
+  RTF    processing seconds per media second
+first for the choice's own decode, then after Sophia's coverage step (speech_coverage.complete:
+repair word times, transcribe uncovered speech again). "bare" is faster-whisper's transcribe()
+with its defaults; "sophia" is the worker's DEFAULT_OPTIONS. Every model is loaded once up front.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "core", "app", "engines", "faster_whisper"))
+
+import speech_coverage  # noqa: E402
+import worker  # noqa: E402
+
+CORPUS = os.environ.get("SOPHIA_CORPUS", "/work/shared/corpus")
+READINGS = [("sonnet002", "en"), ("sonnet003", "en"), ("reading_de", "de"), ("reading_es", "es")]
+ESPEAK_PARAGRAPHS = [
+    "The committee met on Tuesday to review the budget for the coming year. Most of the discussion "
+    "was about the new library, which has been delayed twice because of the weather.",
+    "After a short break, the engineers presented their plan for the bridge. They expect the work "
+    "to take eighteen months, and the road will stay open during the day.",
+    "Finally, the chair thanked everyone for coming and asked for written comments by the end of "
+    "the month. The next meeting will be held in the town hall.",
+]
+ESPEAK_SILENCE_SEC = 4.0
+
+# Decoding choices: faster-whisper transcribe() arguments over its own defaults.
+CHOICES = {
+    "bare": {},
+    "cond_off": {"condition_on_previous_text": False},
+    "vad": {"vad_filter": True},
+    "hst2": {"hallucination_silence_threshold": 2.0},
+    "cond_off+hst2": {"condition_on_previous_text": False, "hallucination_silence_threshold": 2.0},
+    "batched": "batched",
+    "sophia": "sophia",
+}
+
+NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18, "xix": 19, "xx": 20}
+
+
+def normalise(text):
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"[-–—]", " ", text)
+    text = "".join(ch if ch.isalnum() or ch.isspace() else " " if ch != "'" else "" for ch in text)
+    tokens = []
+    for token in text.split():
+        if token.isdigit() and int(token) <= 20:
+            token = NUMBER_WORDS[int(token)]
+        elif token in ROMAN:
+            token = NUMBER_WORDS[ROMAN[token]]
+        tokens.append(token)
+    return tokens
+
+
+def wer(reference, hypothesis):
+    ref, hyp = normalise(reference), normalise(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        previous, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
+    return row[len(hyp)] / max(1, len(ref))
+
+
+def espeak_recording(directory):
+    """espeak-ng paragraphs with silence between them: (audio, text)."""
+    import numpy as np
+    from faster_whisper.audio import decode_audio
+
+    pieces = []
+    for index, paragraph in enumerate(ESPEAK_PARAGRAPHS):
+        path = os.path.join(directory, f"p{index}.wav")
+        subprocess.run(["espeak-ng", "-s", "160", "-w", path, paragraph], check=True)
+        pieces += [decode_audio(path, sampling_rate=worker.SAMPLING_RATE), np.zeros(int(ESPEAK_SILENCE_SEC * worker.SAMPLING_RATE), dtype=np.float32)]
+    return np.concatenate(pieces[:-1]), " ".join(ESPEAK_PARAGRAPHS)
+
+
+def words_text(segments):
+    return " ".join(word["text"] for segment in segments for word in segment["words"])
+
+
+def coverage_pct(audio, segments, duration):
+    regions = speech_coverage.speech_regions(audio, worker.SAMPLING_RATE)
+    return speech_coverage.report(regions, [], speech_coverage.uncovered_spans(regions, speech_coverage.all_words(segments)), {})["speech_with_words_pct"]
+
+
+def run_choice(models, name, choice, audio, language):
+    """(first pass, after coverage): each {cov, wer_text, rtf}."""
+    model = models[name]
+    options = worker.request_options({"language": language})
+    if choice == "batched":
+        from faster_whisper import BatchedInferencePipeline
+
+        decoding = {"language": language, "word_timestamps": True}
+        transcribe = BatchedInferencePipeline(model).transcribe
+        decoding_for_retry = worker.decode_options(options)
+    else:
+        decoding = worker.decode_options(options) if choice == "sophia" else {"language": language, "word_timestamps": True, **choice}
+        transcribe = model.transcribe
+        decoding_for_retry = decoding
+    started = time.monotonic()
+    segments, info = transcribe(audio, **decoding)
+    heard = [worker.segment_record(segment, float(info.duration), info.language) for segment in segments]
+    first_sec = time.monotonic() - started
+    started = time.monotonic()
+    completed, _ = worker.covered(model, audio, heard, info, decoding_for_retry)
+    cover_sec = time.monotonic() - started
+    duration = float(info.duration)
+    return (
+        {"cov": coverage_pct(audio, heard, duration), "text": words_text(heard), "rtf": first_sec / duration},
+        {"cov": coverage_pct(audio, completed, duration), "text": words_text(completed), "rtf": (first_sec + cover_sec) / duration},
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--english-base", action="store_true", help="also transcribe the English readings with base")
+    parser.add_argument("--choices", default=",".join(CHOICES), help="comma-separated subset of " + ", ".join(CHOICES))
+    parser.add_argument("--json", help="write every figure to this file")
+    args = parser.parse_args()
+    from faster_whisper.audio import decode_audio
+    from faster_whisper import WhisperModel
+
+    recordings = []
+    for stem, language in READINGS:
+        with open(os.path.join(CORPUS, stem + ".txt"), encoding="utf-8") as file:
+            text = file.read()
+        audio = decode_audio(os.path.join(CORPUS, stem + ".mp3"), sampling_rate=worker.SAMPLING_RATE)
+        recordings.append((stem, language, "tiny.en" if language == "en" else "base", audio, text))
+        if language == "en" and args.english_base:
+            recordings.append((stem, language, "base", audio, text))
+    with tempfile.TemporaryDirectory() as directory:
+        audio, text = espeak_recording(directory)
+    recordings.append(("espeak", "en", "tiny.en", audio, text))
+
+    models = {}
+    for name in sorted({recording[2] for recording in recordings}):
+        directory, _ = worker.resolve_model(name, False)
+        models[name] = WhisperModel(directory, device="cpu", compute_type="int8", local_files_only=True)
+
+    chosen = [name for name in args.choices.split(",") if name]
+    results = []
+    header = f"{'recording':<18} {'choice':<14} {'cov%':>6} {'WER':>6} {'RTF':>6}   {'+cov: cov%':>10} {'WER':>6} {'RTF':>6}"
+    print(header)
+    for stem, language, model_name, audio, text in recordings:
+        for choice_name in chosen:
+            first, after = run_choice(models, model_name, CHOICES[choice_name], audio, language)
+            row = {"recording": stem, "model": model_name, "choice": choice_name}
+            for label, figures in (("first", first), ("covered", after)):
+                row[label] = {"speech_with_words_pct": figures["cov"], "wer": round(wer(text, figures["text"]), 4), "rtf": round(figures["rtf"], 4)}
+            results.append(row)
+            f, c = row["first"], row["covered"]
+            print(f"{stem + ' ' + model_name:<18} {choice_name:<14} {f['speech_with_words_pct']:6.1f} {f['wer']:6.3f} {f['rtf']:6.3f}   {c['speech_with_words_pct']:10.1f} {c['wer']:6.3f} {c['rtf']:6.3f}", flush=True)
+    print_means(results, chosen)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(results, file, indent=1)
+
+
+def print_means(results, chosen):
+    print("\nmean over the four human readings (min cov% in brackets)")
+    for choice_name in chosen:
+        rows = [row for row in results if row["choice"] == choice_name and row["recording"] != "espeak"]
+        parts = []
+        for label in ("first", "covered"):
+            cov = [row[label]["speech_with_words_pct"] for row in rows]
+            mean = lambda key: sum(row[label][key] for row in rows) / len(rows)  # noqa: E731
+            parts.append(f"{sum(cov) / len(cov):6.1f} ({min(cov):5.1f}) {mean('wer'):6.3f} {mean('rtf'):6.3f}")
+        print(f"{choice_name:<14} {parts[0]}   +cov {parts[1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Speech coverage: no speech may lose its words without the transcript saying so.
+
+Whisper can stop early (a sentence it cut short, a 30 s window it skipped after a confident
+"end of text") or pin words to the end of the file. Here the words heard are checked against
+where Silero VAD (shipped with faster-whisper) finds speech; a stretch of speech of at least
+MIN_UNCOVERED_SEC without words is transcribed again on its own, and what still has no words is
+reported. Times are seconds. Segments and words are the worker's plain dicts:
+  segment {"start", "end", "text", "words", "no_speech_prob", "avg_logprob"}
+  word    {"text", "start", "end", "probability"}
+Everything here but speech_regions is pure, so it is unit-tested without a model
+(test/unit/python/test_speech_coverage.py).
+"""
+
+# The issue's floor: a second or more of speech with no words is lost speech, not a pause.
+MIN_UNCOVERED_SEC = 1.0
+# Whisper's timestamps come in 20 ms steps: anything this close to the end of the media is "at" it.
+TIME_STEP_SEC = 0.02
+# Silero VAD's own defaults (snakers4/silero-vad), not faster-whisper's vad_filter ones (2 s of
+# silence before a cut, 0.4 s padding): those are made to keep audio for decoding, and would count
+# a pause after a line, plus padding, as speech without words.
+VAD_OPTIONS = {"threshold": 0.5, "min_speech_duration_ms": 250, "min_silence_duration_ms": 100, "speech_pad_ms": 30}
+
+
+def speech_regions(audio, sampling_rate=16000):
+    """[(start, end)] where Silero VAD hears speech."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(audio, VadOptions(**VAD_OPTIONS), sampling_rate=sampling_rate)
+    return [(chunk["start"] / sampling_rate, chunk["end"] / sampling_rate) for chunk in chunks]
+
+
+# ---------------------------------------------------------------------------------------------
+# Word times
+
+
+def repair_words(segments, duration):
+    """Segments with every word inside the media, in time order, with a length; and the repair counts.
+
+    - clamped: a time outside [0, duration] is moved to the nearest edge;
+    - reordered: a word starting before the previous word ends starts where it ends (Whisper's
+      windows can overlap by a few frames);
+    - dropped_at_end: a word of no length at the very end of the media is dropped. Whisper pins
+      words there when its text ran past the audio it aligned; their real time is unknown, and the
+      coverage check transcribes that speech again;
+    - widened: any other word of no length takes up to one time step of the silence after it (or
+      before it), so every word has a start before its end where there is room.
+    A segment whose words were all dropped is dropped; a segment's times follow its words.
+    """
+    counts = {"clamped": 0, "reordered": 0, "dropped_at_end": 0, "widened": 0}
+    previous_end = 0.0
+    repaired = []
+    for segment in segments:
+        words = []
+        for word in segment["words"]:
+            start, end = clamp(word["start"], duration), clamp(word["end"], duration)
+            if (start, end) != (word["start"], word["end"]):
+                counts["clamped"] += 1
+            end = max(start, end)
+            if start < previous_end:
+                counts["reordered"] += 1
+                start, end = previous_end, max(end, previous_end)
+            if end - start <= 0 and start >= duration - TIME_STEP_SEC:
+                counts["dropped_at_end"] += 1
+                continue
+            words.append({**word, "start": start, "end": end})
+            previous_end = end
+        if words or not segment["words"]:
+            repaired.append({**with_words(segment, words, segment["words"]), "start": clamp(segment["start"], duration), "end": clamp(segment["end"], duration)})
+    widen_points(repaired, duration, counts)
+    return repaired, counts
+
+
+def widen_points(segments, duration, counts):
+    words = [word for segment in segments for word in segment["words"]]
+    for index, word in enumerate(words):
+        if word["end"] > word["start"]:
+            continue
+        after = words[index + 1]["start"] if index + 1 < len(words) else duration
+        before = words[index - 1]["end"] if index > 0 else 0.0
+        if after > word["end"]:
+            word["end"] = min(word["end"] + TIME_STEP_SEC, after)
+        elif word["start"] > before:
+            word["start"] = max(word["start"] - TIME_STEP_SEC, before)
+        else:
+            continue
+        counts["widened"] += 1
+    for segment in segments:
+        if segment["words"]:
+            segment["start"], segment["end"] = segment["words"][0]["start"], segment["words"][-1]["end"]
+
+
+def with_words(segment, words, original):
+    if len(words) == len(original):
+        return {**segment, "words": words}
+    return {**segment, "words": words, "text": " ".join(word["text"] for word in words)}
+
+
+def clamp(seconds, duration):
+    return min(max(0.0, float(seconds)), duration)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage
+
+
+def uncovered_spans(regions, words, min_sec=MIN_UNCOVERED_SEC):
+    """[(start, end)] of speech, min_sec or longer, that no word's time overlaps."""
+    intervals = sorted((word["start"], word["end"]) for word in words)
+    spans = []
+    for region_start, region_end in regions:
+        cursor = region_start
+        for start, end in intervals:
+            if end <= cursor or start >= region_end:
+                continue
+            if start > cursor:
+                spans.append((cursor, start))
+            cursor = max(cursor, end)
+        if cursor < region_end:
+            spans.append((cursor, region_end))
+    return [(start, end) for start, end in spans if end - start >= min_sec - 1e-9]
+
+
+def all_words(segments):
+    return [word for segment in segments for word in segment["words"]]
+
+
+def merge_retried(segments, span, retried):
+    """segments with the retried segments' words that fall inside span (by their middle), in time order.
+
+    The middle decides: a word the first pass already has, heard again at the edge of the span, has
+    its middle outside the span (the span starts where the heard word ended).
+    """
+    start, end = span
+    added = []
+    for segment in retried:
+        words = [word for word in segment["words"] if start <= (word["start"] + word["end"]) / 2 <= end]
+        if words:
+            added.append({**with_words(segment, words, segment["words"]), "start": words[0]["start"], "end": words[-1]["end"]})
+    return sorted(segments + added, key=lambda segment: (segment["start"], segment["end"])), sum(len(segment["words"]) for segment in added)
+
+
+def complete(segments, regions, duration, transcribe_spans, min_sec=MIN_UNCOVERED_SEC):
+    """(segments, report): repaired words, uncovered speech transcribed again, what is left reported.
+
+    transcribe_spans([(start, end)]) returns, per span, the segments a fresh decode of that span
+    heard (their times from the start of the media).
+    """
+    segments, repairs = repair_words(segments, duration)
+    gaps = uncovered_spans(regions, all_words(segments), min_sec)
+    retried = []
+    if gaps:
+        for gap, heard in zip(gaps, transcribe_spans(gaps)):
+            segments, found = merge_retried(segments, gap, heard)
+            retried.append({"start": gap[0], "end": gap[1], "words": found})
+        segments, more_repairs = repair_words(segments, duration)
+        repairs = {key: repairs[key] + more_repairs[key] for key in repairs}
+    uncovered = uncovered_spans(regions, all_words(segments), min_sec)
+    return segments, report(regions, retried, uncovered, repairs)
+
+
+def report(regions, retried, uncovered, repairs):
+    speech = sum(end - start for start, end in regions)
+    missing = sum(end - start for start, end in uncovered)
+    return {
+        "speech_sec": round(speech, 3),
+        "speech_with_words_sec": round(speech - missing, 3),
+        "speech_with_words_pct": round(100.0 * (speech - missing) / speech, 1) if speech > 0 else 100.0,
+        "speech_regions": len(regions),
+        "retried": [{**entry, "start": round(entry["start"], 3), "end": round(entry["end"], 3)} for entry in retried],
+        "uncovered": [{"start": round(start, 3), "end": round(end, 3)} for start, end in uncovered],
+        "word_repairs": repairs,
+    }

@@ -1,0 +1,131 @@
+"""speech_coverage.py without a model: word-time repair, uncovered speech, merging a retry.
+
+Run by test/unit/speech-coverage.test.ts (python -m unittest), so it is part of the node suite.
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
+
+import speech_coverage  # noqa: E402
+from speech_coverage import complete, merge_retried, repair_words, uncovered_spans  # noqa: E402
+
+
+def word(text, start, end):
+    return {"text": text, "start": start, "end": end, "probability": 0.9}
+
+
+def segment(*words):
+    return {"start": words[0]["start"], "end": words[-1]["end"], "text": " ".join(w["text"] for w in words), "words": list(words), "no_speech_prob": 0.01, "avg_logprob": -0.2}
+
+
+def times(segments):
+    return [(w["text"], w["start"], w["end"]) for s in segments for w in s["words"]]
+
+
+class RepairWords(unittest.TestCase):
+    def test_a_word_of_no_length_stuck_at_the_end_of_the_media_is_dropped_and_its_segment_text_follows(self):
+        repaired, counts = repair_words([segment(word("Pity", 44.0, 44.4), word("the", 44.4, 44.6), word("world,", 44.6, 45.1), word("or", 53.24, 53.24))], 53.24)
+        self.assertEqual(times(repaired), [("Pity", 44.0, 44.4), ("the", 44.4, 44.6), ("world,", 44.6, 45.1)])
+        self.assertEqual(repaired[0]["text"], "Pity the world,")
+        self.assertEqual(repaired[0]["end"], 45.1)
+        self.assertEqual(counts["dropped_at_end"], 1)
+
+    def test_times_outside_the_media_are_clamped_and_a_word_wholly_past_the_end_is_dropped(self):
+        repaired, counts = repair_words([segment(word("early", -0.3, 0.4), word("late", 9.8, 10.6)), segment(word("gone", 11.0, 11.5))], 10.0)
+        self.assertEqual(times(repaired), [("early", 0.0, 0.4), ("late", 9.8, 10.0)])
+        self.assertEqual(len(repaired), 1, "a segment whose words were all dropped is dropped")
+        self.assertEqual(counts["clamped"], 3)
+        self.assertEqual(counts["dropped_at_end"], 1)
+
+    def test_a_word_starting_before_the_previous_one_ends_starts_where_it_ends(self):
+        repaired, counts = repair_words([segment(word("one", 1.0, 1.5)), segment(word("two", 1.4, 1.9), word("three", 1.2, 1.3))], 5.0)
+        self.assertEqual(times(repaired), [("one", 1.0, 1.5), ("two", 1.5, 1.9), ("three", 1.9, 1.92)])
+        self.assertEqual(counts["reordered"], 2)
+        starts = [start for _, start, _ in times(repaired)]
+        self.assertEqual(starts, sorted(starts))
+
+    def test_a_word_of_no_length_inside_the_media_takes_a_time_step_of_the_silence_beside_it(self):
+        repaired, counts = repair_words([segment(word("a", 1.0, 1.0), word("b", 1.0, 1.5), word("c", 2.0, 2.0))], 5.0)
+        self.assertEqual(times(repaired), [("a", 0.98, 1.0), ("b", 1.0, 1.5), ("c", 2.0, 2.02)])
+        repaired, counts = repair_words([segment(word("x", 0.5, 0.8), word("y", 1.0, 1.0), word("z", 1.0, 1.4))], 5.0)
+        self.assertEqual(times(repaired)[1], ("y", 0.98, 1.0))
+        self.assertEqual(counts["widened"], 1)
+
+    def test_words_already_in_order_and_inside_the_media_are_left_alone(self):
+        segments = [segment(word("hello", 0.5, 0.9), word("there", 0.9, 1.3)), segment(word("again", 2.0, 2.4))]
+        repaired, counts = repair_words(segments, 3.0)
+        self.assertEqual(repaired, segments)
+        self.assertEqual(sum(counts.values()), 0)
+
+
+class UncoveredSpans(unittest.TestCase):
+    def test_speech_of_a_second_or_more_without_words_is_uncovered_and_shorter_stretches_are_pauses(self):
+        regions = [(0.0, 5.0), (6.0, 6.9), (8.0, 9.2)]
+        words = [word("a", 0.1, 2.0), word("b", 2.5, 3.9)]
+        self.assertEqual(uncovered_spans(regions, words), [(3.9, 5.0), (8.0, 9.2)])
+
+    def test_a_word_overlapping_the_edge_of_a_region_covers_it(self):
+        self.assertEqual(uncovered_spans([(1.0, 3.0)], [word("a", 0.5, 1.2), word("b", 2.1, 3.5)]), [])
+
+    def test_a_region_without_any_words_is_uncovered_whole(self):
+        self.assertEqual(uncovered_spans([(10.0, 12.5)], []), [(10.0, 12.5)])
+
+
+class MergeRetried(unittest.TestCase):
+    def test_only_words_whose_middle_is_inside_the_span_are_added_in_time_order(self):
+        first = [segment(word("warm", 50.5, 50.9), word("thou", 50.9, 51.46))]
+        retried = [segment(word("thou", 51.0, 51.46), word("feel'st", 51.46, 51.8), word("it", 51.8, 52.1), word("cold.", 52.1, 52.5))]
+        merged, found = merge_retried(first, (51.46, 52.67), retried)
+        self.assertEqual(found, 3)
+        self.assertEqual([w["text"] for w in speech_coverage.all_words(merged)], ["warm", "thou", "feel'st", "it", "cold."])
+        self.assertEqual(merged[1]["text"], "feel'st it cold.")
+        self.assertEqual((merged[1]["start"], merged[1]["end"]), (51.46, 52.5))
+
+    def test_a_retry_in_the_middle_lands_between_the_segments_around_it(self):
+        first = [segment(word("one", 0.0, 1.0)), segment(word("four", 9.0, 9.5))]
+        merged, _ = merge_retried(first, (2.0, 8.0), [segment(word("two", 3.0, 3.5), word("three", 6.0, 6.4))])
+        self.assertEqual([s["text"] for s in merged], ["one", "two three", "four"])
+
+
+class Complete(unittest.TestCase):
+    def test_uncovered_speech_is_transcribed_again_and_reported_as_retried(self):
+        asked = []
+
+        def fake_transcribe_spans(spans):
+            asked.extend(spans)
+            return [[segment(word("feel'st", 51.5, 51.8), word("cold.", 52.1, 52.5))]]
+
+        heard = [segment(word("and", 44.0, 44.5), word("thou", 44.5, 51.46), word("or", 53.0, 53.0))]
+        segments, report = complete(heard, [(44.0, 52.7)], 53.0, fake_transcribe_spans)
+        self.assertEqual(asked, [(51.46, 52.7)])
+        self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["and", "thou", "feel'st", "cold."])
+        self.assertEqual(report["retried"], [{"start": 51.46, "end": 52.7, "words": 2}])
+        self.assertEqual(report["uncovered"], [])
+        self.assertEqual(report["speech_with_words_pct"], 100.0)
+        self.assertEqual(report["word_repairs"]["dropped_at_end"], 1)
+
+    def test_speech_the_retry_hears_nothing_in_stays_uncovered_and_is_counted(self):
+        segments, report = complete([segment(word("hello", 0.0, 1.0))], [(0.0, 1.0), (4.0, 6.0)], 8.0, lambda spans: [[] for _ in spans])
+        self.assertEqual(report["speech_sec"], 3.0)
+        self.assertEqual(report["speech_with_words_sec"], 1.0)
+        self.assertEqual(report["speech_with_words_pct"], 33.3)
+        self.assertEqual(report["retried"], [{"start": 4.0, "end": 6.0, "words": 0}])
+        self.assertEqual(report["uncovered"], [{"start": 4.0, "end": 6.0}])
+
+    def test_nothing_is_transcribed_again_when_every_stretch_of_speech_has_words(self):
+        def must_not_be_called(spans):
+            raise AssertionError(f"asked to transcribe {spans}")
+
+        _, report = complete([segment(word("hi", 0.2, 0.6), word("you", 0.7, 1.5))], [(0.1, 1.6)], 2.0, must_not_be_called)
+        self.assertEqual((report["retried"], report["uncovered"], report["speech_with_words_pct"]), ([], [], 100.0))
+
+    def test_media_without_speech_is_fully_covered(self):
+        _, report = complete([], [], 5.0, lambda spans: [])
+        self.assertEqual((report["speech_sec"], report["speech_with_words_pct"]), (0, 100.0))
+
+
+if __name__ == "__main__":
+    unittest.main()
