@@ -7,12 +7,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
-import { resolvePython } from "../../core/app/engines/faster_whisper/engine.js";
-import { projectRoot } from "../../core/app/project_root.js";
+import { PACKAGE_DIR, resolveSettings } from "../../core/app/config.js";
 
 test("speech coverage: word-time repair, uncovered speech and merging a retry (Python unittest)", () => {
-  const root = projectRoot();
-  const run = spawnSync(resolvePython(root), ["-m", "unittest", "discover", "-v", "-s", path.join(root, "test", "unit", "python"), "-p", "test_*.py"], { encoding: "utf8" });
+  const tests = path.join(PACKAGE_DIR, "test", "unit", "python");
+  const run = spawnSync(resolveSettings().python, ["-m", "unittest", "discover", "-v", "-s", tests, "-p", "test_*.py"], { encoding: "utf8" });
   assert.equal(run.error, undefined, `cannot run the engine's Python: ${String(run.error)}`);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /Ran [1-9]\d* tests/, run.stderr);
