@@ -4,7 +4,7 @@
  * is left exactly as it was).
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SENTENCE, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, type TestWorkspace } from "../support/harness.js";
@@ -157,6 +157,16 @@ describe("failures", () => {
     assert.equal(readFileSync(file, "utf8"), bytes);
     const rejected = readEvents(ws, "corrupt").filter((event) => event.type === "task.rejected");
     assert.equal(rejected.length, 1);
+  });
+
+  test("a 50 MB task file is refused by its size, with the limit named, and left as it was", async () => {
+    const file = dropTask(ws, task("huge_task", { app_notes: "x".repeat(50 * 1024 * 1024) }));
+    const size = statSync(file).size;
+    const result = await cli(ws, ["run", "--task", "huge_task"]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /20260206_huge_task\.task\.json is 50 MiB, over the limit of 1 MiB/);
+    assert.equal(statSync(file).size, size);
+    rmSync(file);
   });
 
   test("a task file that breaks the schema names the field at fault", async () => {

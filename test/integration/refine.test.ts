@@ -4,7 +4,8 @@
  * raw SRT can be re-refined on its own. Also `check` and `refine` as one-off commands.
  */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { AlignmentReport } from "../../core/app/refine/index.js";
@@ -123,6 +124,28 @@ describe("refine", () => {
       const error = readTask(ws, taskId).error as { code: string; message: string };
       assert.equal(error.code, code);
       assert.ok(error.message.includes(script), error.message);
+      assert.ok(!readEvents(ws, taskId).some((event) => event.type === "stage.started"));
+    }
+  });
+
+  test("a script that is /dev/zero, a FIFO or 100 MB fails the task at once with a clear error, before asr", async () => {
+    execFileSync("mkfifo", [path.join(ws.inbox, "script.fifo")]);
+    const huge = path.join(ws.inbox, "huge.txt");
+    writeFileSync(huge, "");
+    truncateSync(huge, 100 * 1024 * 1024);
+    for (const [taskId, script, message] of [
+      ["zero_script", "/dev/zero", /input\.script "\/dev\/zero" is a character device, not a regular file/],
+      ["fifo_script", "workspace/inbox/script.fifo", /input\.script "workspace\/inbox\/script\.fifo" is a FIFO \(named pipe\), not a regular file/],
+      ["huge_script", "workspace/inbox/huge.txt", /input\.script "workspace\/inbox\/huge\.txt" is 100 MiB, over the limit of 4 MiB/],
+    ] as const) {
+      dropTask(ws, task(taskId, script));
+      // Before bounded reads, the FIFO hung here for ever and /dev/zero grew without limit.
+      const result = await cli(ws, ["run", "--task", taskId], {}, 30_000);
+      assert.equal(result.code, 1, result.stderr);
+      const error = readTask(ws, taskId).error as { code: string; message: string; stage: string };
+      assert.equal(error.code, "script_invalid");
+      assert.equal(error.stage, "refine");
+      assert.match(error.message, message);
       assert.ok(!readEvents(ws, taskId).some((event) => event.type === "stage.started"));
     }
   });

@@ -3,7 +3,8 @@
  * keep unknown fields, claim-lock contention, file naming.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -109,6 +110,27 @@ describe("task store", () => {
     await store.create(specExampleTask());
     writeFileSync(path.join(store.workspace.tasksDir, "20270101_subtitle_pipeline_001.task.json"), JSON.stringify(specExampleTask()));
     await assert.rejects(store.find("subtitle_pipeline_001"), (error) => isSophiaError(error, "task_conflict"));
+  });
+
+  test("a task file over 1 MiB is refused from its size alone, without reading it", async () => {
+    const file = path.join(store.workspace.tasksDir, "20260206_huge.task.json");
+    writeFileSync(file, "");
+    truncateSync(file, 50 * 1024 * 1024);
+    await assert.rejects(store.read(file), (error) => isSophiaError(error, "task_invalid") && /20260206_huge\.task\.json is 50 MiB, over the limit of 1 MiB/.test(error.message));
+    const [entry] = await store.list();
+    assert.ok(entry && !entry.ok && entry.error.code === "task_invalid");
+  });
+
+  test("a task file that is a FIFO, a folder or not UTF-8 is invalid at once, never waited on", async () => {
+    const fifo = path.join(store.workspace.tasksDir, "20260206_fifo.task.json");
+    execFileSync("mkfifo", [fifo]);
+    await assert.rejects(store.read(fifo), (error) => isSophiaError(error, "task_invalid") && /is a FIFO \(named pipe\), not a regular file/.test(error.message));
+    const folder = path.join(store.workspace.tasksDir, "20260206_folder.task.json");
+    mkdirSync(folder);
+    await assert.rejects(store.read(folder), (error) => isSophiaError(error, "task_invalid") && /is a folder/.test(error.message));
+    const latin1 = path.join(store.workspace.tasksDir, "20260206_latin1.task.json");
+    writeFileSync(latin1, Buffer.concat([Buffer.from(JSON.stringify(specExampleTask({ task_id: "latin1" })).slice(0, -1)), Buffer.from(', "note": "caf\xe9"}', "latin1")]));
+    await assert.rejects(store.read(latin1), (error) => isSophiaError(error, "task_invalid") && /is not UTF-8/.test(error.message));
   });
 
   test("a file whose name and task_id disagree is invalid", async () => {

@@ -75,5 +75,5 @@ function rulesFromFlags(flags: RuleFlags): RefineRules {
 }
 
 function readInput(file: string, what: string): Promise<string> {
-  return readUtf8File(path.resolve(file), `${what} ${file}`, { unreadable: "usage", notUtf8: "usage" });
+  return readUtf8File(path.resolve(file), `${what} ${file}`, { unreadable: "usage", invalid: "usage" });
 }

@@ -81,7 +81,8 @@ async function assertReadableFile(absolute: string, asWritten: string): Promise<
     throw new SophiaError("media_missing", `input.media "${asWritten}" does not exist (looked for ${absolute})`, { cause: error, details: { path: absolute } });
   });
   if (!info.isFile()) {
-    throw new SophiaError("media_missing", `input.media "${asWritten}" is not a file (${absolute})`, { details: { path: absolute } });
+    // A FIFO or a device would hang or flood the decoder: media must be a regular file.
+    throw new SophiaError("media_unreadable", `input.media "${asWritten}" is not a regular file (${absolute}): give the path of an audio or video file`, { details: { path: absolute } });
   }
 }
 

@@ -3,7 +3,7 @@
  * at output.raw_srt) → professional subtitles at output.refined_srt, with the script's exact words
  * when the task gives input.script. The rules live in core/app/refine/.
  */
-import { readFile, stat } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
@@ -16,21 +16,24 @@ import type { PreflightContext, Stage, StageContext, StageResult } from "./stage
 export const refineStage: Stage = {
   name: "refine",
   after: ["asr"],
-  async preflight({ task, paths }: PreflightContext): Promise<void> {
+  async preflight({ task, paths, signal }: PreflightContext): Promise<void> {
     resolveRules(task.config_snapshot.refine);
-    if (paths.script) await readScript(paths.script, task.input.script ?? "");
-    if (!task.pipeline.includes("asr") && !(await isFile(paths.rawSrt))) {
-      throw new SophiaError("stage_input_missing", `refine without asr reads the raw SRT at ${paths.display(paths.rawSrt)}, which does not exist: run a task with asr first, or set output.raw_srt`, {});
+    if (paths.script) await readScript(paths.script, task.input.script ?? "", signal);
+    if (!task.pipeline.includes("asr")) {
+      if (!(await exists(paths.rawSrt))) {
+        throw new SophiaError("stage_input_missing", `refine without asr reads the raw SRT at ${paths.display(paths.rawSrt)}, which does not exist: run a task with asr first, or set output.raw_srt`, {});
+      }
+      await readRawSrt(paths.rawSrt, paths.display(paths.rawSrt), signal);
     }
   },
 
   async run({ task, paths, signal, progress }: StageContext): Promise<StageResult> {
     const rules = resolveRules(task.config_snapshot.refine);
-    const script = paths.script ? await readScript(paths.script, task.input.script ?? "") : undefined;
+    const script = paths.script ? await readScript(paths.script, task.input.script ?? "", signal) : undefined;
     progress(0, "reading the transcript");
     const { segments, language } = task.pipeline.includes("asr")
       ? await transcriptOf(paths.tmpDir)
-      : { segments: await rawSrtSegments(paths.rawSrt, paths.display(paths.rawSrt)), language: null };
+      : { segments: await rawSrtSegments(paths.rawSrt, paths.display(paths.rawSrt), signal), language: null };
     signal.throwIfAborted();
 
     const result = refineSegments(segments, rules, { script, language, onProgress: progress });
@@ -50,16 +53,18 @@ async function transcriptOf(tmpDir: string): Promise<Transcript> {
 }
 
 /** Without asr in the pipeline: the raw SRT's cues, their words timed in proportion to length. */
-async function rawSrtSegments(rawSrt: string, shown: string): Promise<TimedSegment[]> {
-  return segmentsFromCues(parseSrt(await readUtf8File(rawSrt, shown, { unreadable: "stage_input_missing", notUtf8: "srt_invalid" }), shown));
+async function rawSrtSegments(rawSrt: string, shown: string, signal: AbortSignal): Promise<TimedSegment[]> {
+  return segmentsFromCues(parseSrt(await readRawSrt(rawSrt, shown, signal), shown));
 }
 
-const SCRIPT_ERRORS = { unreadable: "script_missing", notUtf8: "script_invalid" } as const;
-
-function readScript(absolute: string, asWritten: string): Promise<string> {
-  return readUtf8File(absolute, `input.script "${asWritten}"`, SCRIPT_ERRORS);
+function readRawSrt(absolute: string, shown: string, signal: AbortSignal): Promise<string> {
+  return readUtf8File(absolute, `output.raw_srt "${shown}"`, { unreadable: "stage_input_missing", invalid: "srt_invalid" }, signal);
 }
 
-async function isFile(absolute: string): Promise<boolean> {
-  return (await stat(absolute).catch(() => null))?.isFile() ?? false;
+function readScript(absolute: string, asWritten: string, signal: AbortSignal): Promise<string> {
+  return readUtf8File(absolute, `input.script "${asWritten}"`, { unreadable: "script_missing", invalid: "script_invalid" }, signal);
+}
+
+async function exists(absolute: string): Promise<boolean> {
+  return (await lstat(absolute).catch(() => null)) !== null;
 }

@@ -29,7 +29,8 @@ export interface StageResult {
   summary: Record<string, unknown>;
 }
 
-export type PreflightContext = Pick<StageContext, "task" | "paths" | "engines">;
+/** `signal` aborts on cancel or shutdown: a preflight that reads a file stops promptly. */
+export type PreflightContext = Pick<StageContext, "task" | "paths" | "engines" | "signal">;
 
 export interface Stage {
   readonly name: string;

@@ -122,8 +122,9 @@ export class TaskRunner {
       paths = resolveTaskPaths(task, this.options.store.workspace);
       for (const { stage, skip } of stages) {
         currentStage = stage.name;
-        if (!skip) await stage.preflight({ task, paths, engines: this.options.engines });
+        if (!skip) await stage.preflight({ task, paths, engines: this.options.engines, signal: controller.signal });
       }
+      controller.signal.throwIfAborted();
       currentStage = null;
       for (const { stage, skip } of stages) {
         if (skip) {

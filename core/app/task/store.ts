@@ -11,16 +11,22 @@
  * Every write goes through writeFileAtomically and starts from the file as it is on disk under the
  * claim lock, so concurrent writers (runners, `cancel`, `retry`) never lose each other's changes.
  */
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { writeFileAtomically } from "../atomic_write.js";
+import { ReadRefused, readBoundedFile } from "../bounded_read.js";
 import { SophiaError, asError } from "../errors.js";
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
 import { TaskSchema, type Task } from "./schema.js";
 import type { Workspace } from "./workspace.js";
 
 const TASK_FILE_SUFFIX = ".task.json";
+/**
+ * A task file is about 1 KB; 1 MiB leaves the app room for fields of its own while a runner that
+ * reads every task file on every pass stays fast and small whatever lands in the folder.
+ */
+export const TASK_FILE_MAX_BYTES = 1024 * 1024;
 /** `{timestamp}_{task_id}`: the timestamp has no `_`, so the first `_` ends it. */
 const TASK_FILE_NAME = /^(\d{8}(?:T?\d{4,6}(?:\d{3})?Z?)?)_(.+)\.task\.json$/;
 
@@ -84,10 +90,7 @@ export class TaskStore {
   }
 
   async read(file: string): Promise<StoredTask> {
-    const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") throw new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
-      throw error;
-    });
+    const text = await readTaskText(file);
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -222,6 +225,22 @@ export function validateTask(raw: unknown, where: string): Task {
     throw new SophiaError("task_invalid", `${path.basename(where)} names task "${fileId}" but its task_id is "${result.data.task_id}"`, { details: { file: where } });
   }
   return result.data;
+}
+
+async function readTaskText(file: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readBoundedFile(file, TASK_FILE_MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof ReadRefused)) throw error;
+    if (error.problem === "missing") throw new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
+    throw new SophiaError("task_invalid", `task file ${path.basename(file)} ${error.message}`, { cause: error, details: { file } });
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not UTF-8 text: JSON files are UTF-8`, { cause: error, details: { file } });
+  }
 }
 
 function serialize(raw: Record<string, unknown>): string {
