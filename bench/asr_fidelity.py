@@ -13,7 +13,8 @@ recording it prints:
   RTF    processing seconds per media second
 first for the choice's own decode, then after Sophia's coverage step (speech_coverage.complete:
 repair word times, transcribe uncovered speech again). "bare" is faster-whisper's transcribe()
-with its defaults; "sophia" is the worker's DEFAULT_OPTIONS. Every model is loaded once up front.
+with its defaults; "sophia" is Sophia's engine defaults (schemas/engine.schema.json, what the runner
+sends the worker). Every model is loaded once up front.
 """
 
 import argparse
@@ -104,10 +105,17 @@ def coverage_pct(audio, segments, duration):
     return speech_coverage.report(regions, [], speech_coverage.uncovered_spans(regions, speech_coverage.all_words(segments)), {})["speech_with_words_pct"]
 
 
+def engine_defaults():
+    """Every engine option with its default, as published from options.ts: the worker itself keeps none."""
+    with open(os.path.join(ROOT, "schemas", "engine.schema.json"), encoding="utf-8") as handle:
+        properties = json.load(handle)["properties"]
+    return {key: spec["default"] for key, spec in properties.items() if "default" in spec}
+
+
 def run_choice(models, name, choice, audio, language):
     """(first pass, after coverage): each {cov, wer_text, rtf}."""
     model = models[name]
-    options = worker.request_options({"language": language})
+    options = {**engine_defaults(), "language": language}
     if choice == "batched":
         from faster_whisper import BatchedInferencePipeline
 

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { resolveSettings } from "../core/app/config.js";
 import { FasterWhisperEngine } from "../core/app/engines/faster_whisper/engine.js";
+import { whisperConfig } from "../test/support/harness.js";
 import { meetingSentences, seeded } from "./meeting_text.js";
 
 export interface AsrSpeed {
@@ -31,9 +32,9 @@ export async function measureAsrSpeed(): Promise<AsrSpeed> {
     execFileSync("espeak-ng", ["-w", warmup, "Loading the model first."]);
     execFileSync("espeak-ng", ["-s", "160", "-w", media, TEXT]);
     const controls = { signal: new AbortController().signal, onProgress: () => undefined };
-    await engine.transcribe({ media: warmup, model: "tiny.en", options: {} }, controls);
+    await engine.transcribe({ media: warmup, config: whisperConfig("tiny.en") }, controls);
     const started = performance.now();
-    const transcript = await engine.transcribe({ media, model: "tiny.en", options: {} }, controls);
+    const transcript = await engine.transcribe({ media, config: whisperConfig("tiny.en") }, controls);
     const asrSec = (performance.now() - started) / 1000;
     return { media_sec: transcript.duration_sec, asr_sec: asrSec, real_time_factor: asrSec / transcript.duration_sec };
   } finally {

@@ -20,6 +20,7 @@ export type ErrorCode =
   | "engine_unknown"
   | "engine_unavailable" // the engine's runtime (Python venv) cannot be started
   | "model_unavailable"
+  | "model_english_only" // an English-only model (*.en) asked for another language, or to translate
   | "worker_crashed"
   | "stage_unknown"
   | "stage_input_missing"

@@ -58,7 +58,12 @@ export type SpeechCoverage = z.infer<typeof SpeechCoverageSchema>;
 export const TranscriptSchema = z.object({
   media: z.string(),
   duration_sec: z.number().nonnegative(),
+  /** The language of the words: what refine writes subtitles in ("en" when the engine translated). */
   language: z.string().nullable(),
+  /** The language spoken in the media, as given by the task or detected by the engine. */
+  spoken_language: z.string().nullable(),
+  /** The engine's confidence in the spoken language it detected; null when the task gave the language. */
+  language_probability: z.number().min(0).max(1).nullable(),
   model: z.string(),
   segments: z.array(TranscriptSegmentSchema),
   /** Absent when the engine does not check coverage, or for words rebuilt from an SRT. */

@@ -1,7 +1,7 @@
 /**
  * Scheduling: queued tasks run oldest first by `created_at`, whatever their file names say; with
- * `--concurrency N` up to N run at once, each with its own engine worker; a task that names no
- * model gets the bundled tiny.en.
+ * `--concurrency N` up to N run at once, each with its own engine worker; a task that names English
+ * and no model gets the bundled tiny.en.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -24,7 +24,7 @@ describe("scheduling", () => {
       task_id: taskId,
       created_at: createdAt,
       pipeline: ["asr"],
-      config_snapshot: { engine: { type: "faster_whisper" } },
+      config_snapshot: { engine: { type: "faster_whisper", language: "en" } },
       input: { media: `workspace/inbox/${media}`, script: null },
       output: { raw_srt: `workspace/outputs/${taskId}.raw.srt` },
     });
@@ -43,7 +43,7 @@ describe("scheduling", () => {
     );
     const asr = readEvents(ws, "made_first").find((event) => event.type === "stage.completed");
     assert.ok(asr?.type === "stage.completed");
-    assert.equal(asr.payload.summary.model, "tiny.en", "no model named: the bundled tiny.en");
+    assert.equal(asr.payload.summary.model, "tiny.en", "English and no model named: the bundled tiny.en");
   });
 
   test("--concurrency 2 runs two tasks at once, each with its own worker", async () => {

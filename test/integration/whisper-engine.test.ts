@@ -15,7 +15,7 @@ import { FasterWhisperEngine } from "../../core/app/engines/faster_whisper/engin
 import { WhisperWorker } from "../../core/app/engines/faster_whisper/worker_process.js";
 import type { LoadedModel, TranscribeControls } from "../../core/app/engines/engine.js";
 import { transcriptWords, TranscriptSchema } from "../../core/app/transcript.js";
-import { LONG_TEXT, MAX_WER, SENTENCE, bundledModelDir, transcode, wer } from "../support/harness.js";
+import { LONG_TEXT, MAX_WER, SENTENCE, bundledModelDir, transcode, wer, whisperConfig } from "../support/harness.js";
 
 const PYTHON = resolveSettings().python;
 const OFFLINE = { HF_HUB_OFFLINE: "1" };
@@ -66,7 +66,7 @@ describe("faster_whisper engine (real model, offline)", () => {
       const progress: number[] = [];
       started = performance.now();
       const transcript = await worker.transcribe(
-        { media: sentence, model: "tiny.en", options: {} },
+        { media: sentence, config: whisperConfig("tiny.en") },
         controls({ onModel: (m) => models.push(m), onProgress: (p) => progress.push(p.position_sec / p.duration_sec) }),
       );
       const firstSec = (performance.now() - started) / 1000;
@@ -85,7 +85,7 @@ describe("faster_whisper engine (real model, offline)", () => {
       assert.equal(models[0]?.cached, false);
 
       started = performance.now();
-      await worker.transcribe({ media: sentence, model: "tiny.en", options: {} }, controls({ onModel: (m) => models.push(m) }));
+      await worker.transcribe({ media: sentence, config: whisperConfig("tiny.en") }, controls({ onModel: (m) => models.push(m) }));
       const secondSec = (performance.now() - started) / 1000;
       assert.equal(models[1]?.cached, true, "the second request reused the loaded model");
       assert.equal(models[1]?.path, models[0]?.path);
@@ -102,7 +102,7 @@ describe("faster_whisper engine (real model, offline)", () => {
   test("decodes compressed audio and the sound of video files (M4A, Ogg/Opus, MP4, MKV)", async () => {
     for (const extension of ["m4a", "ogg", "mp4", "mkv"]) {
       const compressed = transcode(sentence, path.join(dir, `sentence.${extension}`));
-      const transcript = await engine.transcribe({ media: compressed, model: "tiny.en", options: {} }, controls());
+      const transcript = await engine.transcribe({ media: compressed, config: whisperConfig("tiny.en") }, controls());
       const errorRate = wer(SENTENCE, transcriptWords(transcript).map((w) => w.text).join(" "));
       assert.ok(errorRate <= MAX_WER, `${extension}: WER ${errorRate.toFixed(3)}`);
     }
@@ -110,7 +110,7 @@ describe("faster_whisper engine (real model, offline)", () => {
 
   test("words are written words: a symbol Whisper emits on its own joins its number (\"12\" + \"%\" is \"12%\")", async () => {
     const media = speak("percent.wav", "We spent about twelve percent less than we expected, mostly because the London office moved.");
-    const words = transcriptWords(await engine.transcribe({ media, model: "tiny.en", options: {} }, controls()));
+    const words = transcriptWords(await engine.transcribe({ media, config: whisperConfig("tiny.en") }, controls()));
     const loose = words.filter((word) => !/[\p{L}\p{N}]/u.test(word.text));
     assert.deepEqual(loose, [], `words without a letter or digit in: ${words.map((w) => w.text).join(" | ")}`);
     assert.ok(words.some((word) => /^12%/.test(word.text) || word.text === "twelve"), words.map((w) => w.text).join(" | "));
@@ -118,7 +118,7 @@ describe("faster_whisper engine (real model, offline)", () => {
 
   test("an unknown model fails fast with model_unavailable, naming it and how to provide it", async () => {
     const started = performance.now();
-    const error = await rejection(engine.transcribe({ media: sentence, model: "medium", options: {} }, controls()));
+    const error = await rejection(engine.transcribe({ media: sentence, config: whisperConfig("medium") }, controls()));
     assert.ok(performance.now() - started < 10_000, `took ${performance.now() - started} ms`);
     assert.ok(isSophiaError(error, "model_unavailable"), String(error));
     assert.match(error.message, /"medium"/);
@@ -128,7 +128,7 @@ describe("faster_whisper engine (real model, offline)", () => {
   test("media that is not audio is media_unreadable, naming the file", async () => {
     const notAudio = path.join(dir, "notes.wav");
     writeFileSync(notAudio, "these are meeting notes, not audio\n");
-    const error = await rejection(engine.transcribe({ media: notAudio, model: "tiny.en", options: {} }, controls()));
+    const error = await rejection(engine.transcribe({ media: notAudio, config: whisperConfig("tiny.en") }, controls()));
     assert.ok(isSophiaError(error, "media_unreadable"), String(error));
     assert.ok(error.message.includes(notAudio), error.message);
     assert.equal(engine.size, 1, "a bad file does not cost the worker");
@@ -137,7 +137,7 @@ describe("faster_whisper engine (real model, offline)", () => {
   test("a name under SOPHIA_MODELS_DIR resolves, also through a symlink", async () => {
     symlinkSync(bundledModelDir(), path.join(modelsDir, "house-model"));
     const models: LoadedModel[] = [];
-    const transcript = await engine.transcribe({ media: sentence, model: "house-model", options: {} }, controls({ onModel: (m) => models.push(m) }));
+    const transcript = await engine.transcribe({ media: sentence, config: whisperConfig("house-model") }, controls({ onModel: (m) => models.push(m) }));
     assert.equal(models[0]?.source, "models_dir");
     assert.equal(transcript.model, "house-model");
     assert.ok(wer(SENTENCE, transcriptWords(transcript).map((w) => w.text).join(" ")) <= MAX_WER);
@@ -152,7 +152,7 @@ describe("faster_whisper engine (real model, offline)", () => {
     const worker = await WhisperWorker.start({ python: PYTHON, env: { ...OFFLINE, HF_HUB_CACHE: path.join(dir, "hf-cache") } });
     try {
       const models: LoadedModel[] = [];
-      await worker.transcribe({ media: sentence, model: "tiny", options: {} }, controls({ onModel: (m) => models.push(m) }));
+      await worker.transcribe({ media: sentence, config: whisperConfig("tiny") }, controls({ onModel: (m) => models.push(m) }));
       assert.equal(models[0]?.source, "hf_cache");
       assert.ok(models[0]?.path.startsWith(repo), models[0]?.path);
     } finally {
@@ -163,7 +163,7 @@ describe("faster_whisper engine (real model, offline)", () => {
   test("a model directory without model.bin is model_unavailable, naming the missing file", async () => {
     const empty = path.join(dir, "half-copied-model");
     mkdirSync(empty);
-    const error = await rejection(engine.transcribe({ media: sentence, model: empty, options: {} }, controls()));
+    const error = await rejection(engine.transcribe({ media: sentence, config: whisperConfig(empty) }, controls()));
     assert.ok(isSophiaError(error, "model_unavailable"), String(error));
     assert.match(error.message, /model\.bin/);
   });
@@ -172,7 +172,7 @@ describe("faster_whisper engine (real model, offline)", () => {
     const long = speak("long.wav", LONG_TEXT);
     const controller = new AbortController();
     let loaded = false;
-    const running = engine.transcribe({ media: long, model: "tiny.en", options: {} }, controls({ signal: controller.signal, onModel: () => (loaded = true) }));
+    const running = engine.transcribe({ media: long, config: whisperConfig("tiny.en") }, controls({ signal: controller.signal, onModel: () => (loaded = true) }));
     // Segments arrive per 30 s window (~10 s of work here); half a second in, the model is mid-decode.
     while (!loaded) await sleep(20);
     await sleep(500);

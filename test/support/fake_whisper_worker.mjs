@@ -55,7 +55,7 @@ function handle({ id, model, media }) {
   send({ type: "model", id, model, path: `/fake/models/${model}/${process.pid}`, load_sec: cached ? 0 : 0.01, cached });
   switch (model) {
     case "ok":
-      send({ type: "info", id, duration: 2, language: "en" });
+      send({ type: "info", id, duration: 2, language: "en", language_probability: 0.98 });
       send({ type: "progress", id, position: 1, text: "hello there" });
       send({ type: "progress", id, position: 2, text: "general kenobi" });
       send(segment(0, "hello there"));
@@ -66,7 +66,7 @@ function handle({ id, model, media }) {
       send({ type: "error", id, code: "media_unreadable", message: `media ${media} cannot be decoded as audio`, traceback: "Traceback (most recent call last):\nav.error.InvalidDataError: fake" });
       return;
     case "crash":
-      send({ type: "info", id, duration: 10, language: "en" });
+      send({ type: "info", id, duration: 10, language: "en", language_probability: 0.98 });
       send(segment(0, "about to crash"));
       process.stderr.write("fake worker: segmentation fault in the decoder\n");
       process.exit(7);
@@ -78,7 +78,7 @@ function handle({ id, model, media }) {
       process.on("SIGTERM", () => process.stderr.write("fake worker: ignoring SIGTERM\n"));
     // falls through
     case "slow": {
-      send({ type: "info", id, duration: 1000, language: "en" });
+      send({ type: "info", id, duration: 1000, language: "en", language_probability: 0.98 });
       let at = 0;
       setInterval(() => send({ type: "progress", id, position: at++, text: "still talking" }), 100);
       return;

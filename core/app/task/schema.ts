@@ -32,9 +32,15 @@ export const TaskErrorSchema = z.looseObject({
 });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 
+/**
+ * Only what selects the engine is checked here. The engine's options are checked by the engine
+ * (core/app/engines/faster_whisper/options.ts, published as schemas/engine.schema.json) before any
+ * stage runs, unknown keys refused: a bad option fails the task, naming the key, rather than hiding
+ * the task file.
+ */
 export const EngineConfigSchema = z.looseObject({
   type: z.string().min(1),
-  /** A model name ("tiny.en", "medium") or a directory; absent means the built-in default, tiny.en. */
+  /** A model name ("tiny.en", "base", "medium") or a directory; absent means the default for the language (spec §1.2). */
   model: z.string().min(1).optional(),
 });
 

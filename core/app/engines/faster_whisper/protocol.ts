@@ -8,37 +8,20 @@
  */
 import { z } from "zod";
 import { SpeechCoverageSchema } from "../../transcript.js";
+import type { FasterWhisperOptions } from "./options.js";
 
 const seconds = z.number().nonnegative();
 
-/** Engine options the worker understands (from `config_snapshot.engine`); others are passed on and logged as ignored. */
-export const WhisperOptionsSchema = z.looseObject({
-  /** Spoken language ("en"); null or absent detects it. English-only models (".en") always use "en". */
-  language: z.string().min(1).nullable().optional(),
-  /** Beam search width; 5 when absent. */
-  beam_size: z.number().int().positive().optional(),
-  /** CTranslate2 compute type ("int8", "float32", ...); "int8" when absent. */
-  compute_type: z.string().min(1).optional(),
-  /** "cpu" (default), "cuda" or "auto". */
-  device: z.string().min(1).optional(),
-  /** Skip silence with faster-whisper's bundled Silero VAD; false when absent. */
-  vad_filter: z.boolean().optional(),
-  /** CPU threads for the model; 0 (the library's default) when absent. */
-  cpu_threads: z.number().int().nonnegative().optional(),
-  /** Allow fetching a missing model from the Hugging Face Hub (never when HF_HUB_OFFLINE is set). */
-  allow_download: z.boolean().optional(),
-});
-export type WhisperOptions = z.infer<typeof WhisperOptionsSchema>;
-
-export const TranscribeRequestMessageSchema = z.object({
-  type: z.literal("transcribe"),
-  id: z.string().min(1),
-  media: z.string().min(1),
+/** The one request: the runner sends it, so it is typed here rather than parsed. */
+export interface TranscribeRequestMessage {
+  type: "transcribe";
+  id: string;
+  media: string;
   /** A model name ("tiny.en"), a name under SOPHIA_MODELS_DIR, or a model directory. */
-  model: z.string().min(1),
-  options: WhisperOptionsSchema,
-});
-export type TranscribeRequestMessage = z.infer<typeof TranscribeRequestMessageSchema>;
+  model: string;
+  /** Every option, validated and complete (options.ts): the worker has no defaults of its own. */
+  options: FasterWhisperOptions;
+}
 
 export const ReadyMessageSchema = z.object({
   type: z.literal("ready"),
@@ -65,7 +48,10 @@ export const InfoMessageSchema = z.object({
   id: z.string(),
   /** Length of the decoded media, before any VAD filtering. */
   duration: seconds,
+  /** The spoken language: the task's, or the one the model detected. */
   language: z.string().nullable(),
+  /** How sure the detection was; null when the task gave the language. */
+  language_probability: z.number().min(0).max(1).nullable(),
 });
 
 export const WordMessageSchema = z.object({
@@ -104,7 +90,7 @@ export const DoneMessageSchema = z.object({
 });
 
 /** The worker's own failure codes; any other string is treated as "internal". */
-export const WORKER_ERROR_CODES = ["model_unavailable", "media_unreadable", "internal"] as const;
+export const WORKER_ERROR_CODES = ["model_unavailable", "model_english_only", "media_unreadable", "internal"] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 
 export const ErrorMessageSchema = z.object({

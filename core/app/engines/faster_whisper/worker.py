@@ -23,17 +23,6 @@ import speech_coverage
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-DEFAULT_OPTIONS = {
-    "language": None,
-    "beam_size": 5,
-    "compute_type": "int8",
-    "device": "cpu",
-    "vad_filter": False,
-    "condition_on_previous_text": True,
-    "hallucination_silence_threshold": None,
-    "cpu_threads": 0,
-    "allow_download": False,
-}
 # Without model.bin there is nothing to load; without tokenizer.json faster-whisper would fetch a
 # tokenizer from the Hub at load time, which must never happen behind the user's back.
 REQUIRED_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
@@ -221,14 +210,10 @@ class ModelCache:
 
 
 def request_options(raw):
-    if raw is None:
-        raw = {}
+    # The runner sends every option, validated and with its defaults (options.ts); none are kept here.
     if not isinstance(raw, dict):
-        raise WorkerError("internal", "options must be an object")
-    unknown = sorted(set(raw) - set(DEFAULT_OPTIONS))
-    if unknown:
-        log.warning("ignoring options this engine does not know: %s", ", ".join(unknown))
-    return {key: default if raw.get(key) is None else raw[key] for key, default in DEFAULT_OPTIONS.items()}
+        raise WorkerError("internal", "options must be an object with every engine option (see options.ts)")
+    return raw
 
 
 def decode(media):
@@ -261,9 +246,12 @@ def transcribe(channel, cache, request):
     audio = decode(media)
     model, load_sec, cached = cache.get(directory, options)
     channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
+    assert_model_speaks(model, name, options)
 
     def on_info(info):
-        channel.send({"type": "info", "id": rid, "duration": float(info.duration), "language": info.language})
+        # faster-whisper reports probability 1 for a language it was given; only a detection has a real one.
+        probability = None if options["language"] else float(info.language_probability)
+        channel.send({"type": "info", "id": rid, "duration": float(info.duration), "language": info.language, "language_probability": probability})
 
     def on_progress(record):
         channel.send({"type": "progress", "id": rid, "position": record["end"], "text": record["text"]})
@@ -277,13 +265,13 @@ def transcribe(channel, cache, request):
 def transcription(model, audio, options, on_info=lambda info: None, on_progress=lambda record: None):
     """(info, segments, coverage report): what the model heard, with every stretch of speech checked."""
     decoding = decode_options(options)
-    info, heard = first_pass(model, audio, decoding, on_info, on_progress)
+    info, heard = first_pass(model, audio, decoding, options["batch_size"], on_info, on_progress)
     segments, report = covered(model, audio, heard, info, decoding)
     return info, segments, report
 
 
-def first_pass(model, audio, decoding, on_info, on_progress):
-    segments, info = model.transcribe(audio, **decoding)
+def first_pass(model, audio, decoding, batch_size, on_info, on_progress):
+    segments, info = start_decoding(model, audio, decoding, batch_size)
     on_info(info)
     heard = []
     # The generator decodes lazily: progress is reported as each segment comes; the segments
@@ -303,16 +291,44 @@ def covered(model, audio, heard, info, decoding):
     return speech_coverage.complete(heard, speech_coverage.speech_regions(audio, SAMPLING_RATE), duration, transcribe_spans)
 
 
+DECODING_OPTIONS = (
+    "language",
+    "task",
+    "beam_size",
+    "temperature",
+    "initial_prompt",
+    "hotwords",
+    "vad_filter",
+    "condition_on_previous_text",
+    "hallucination_silence_threshold",
+)
+
+
 def decode_options(options):
-    """faster-whisper's transcribe() arguments for a request (the choices are measured in spec §4.1)."""
-    return {
-        "language": options["language"],
-        "beam_size": int(options["beam_size"]),
-        "vad_filter": bool(options["vad_filter"]),
-        "condition_on_previous_text": bool(options["condition_on_previous_text"]),
-        "hallucination_silence_threshold": options["hallucination_silence_threshold"],
-        "word_timestamps": True,
-    }
+    """faster-whisper's transcribe() arguments for a request, as the runner resolved them (options.ts; the choices are measured in spec §4.1)."""
+    return {**{key: options[key] for key in DECODING_OPTIONS}, "word_timestamps": True}
+
+
+def start_decoding(model, audio, decoding, batch_size):
+    """faster-whisper's lazy segment generator and its info; above batch size 1, voiced chunks are decoded in batches."""
+    if batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
+
+        return BatchedInferencePipeline(model).transcribe(audio, batch_size=batch_size, **decoding)
+    return model.transcribe(audio, **decoding)
+
+
+def assert_model_speaks(model, name, options):
+    """An English-only model given another language: faster-whisper would silently transcribe as English.
+
+    The runner refuses this before the task starts (preflight); this is the last guard, for a model
+    directory whose kind the runner could not tell.
+    """
+    if model.model.is_multilingual:
+        return
+    if options["task"] == "translate" or options["language"] not in (None, "en"):
+        asked = "translation" if options["task"] == "translate" else f'language "{options["language"]}"'
+        raise WorkerError("model_english_only", f'model "{name}" is English-only and cannot do {asked}: use a multilingual model such as "base"')
 
 
 def transcribe_span(model, audio, span, duration, language, decoding):

@@ -6,11 +6,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
 import { SophiaError, type ErrorCode } from "../../errors.js";
 import type { Transcript, TranscriptSegment } from "../../transcript.js";
 import type { TranscribeControls, TranscribeRequest } from "../engine.js";
-import { parseWorkerLine, WhisperOptionsSchema, workerErrorCode, type ReadyMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
+import { workerOptions } from "./options.js";
+import { parseWorkerLine, workerErrorCode, type ReadyMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
 
 export interface WhisperWorkerOptions {
   /** The Python interpreter of the engine's venv (see resolvePython). */
@@ -40,6 +40,7 @@ interface Pending {
   controls: TranscribeControls;
   duration: number;
   language: string | null;
+  languageProbability: number | null;
   segments: TranscriptSegment[];
   resolve: (transcript: Transcript) => void;
   reject: (error: unknown) => void;
@@ -124,6 +125,7 @@ export class WhisperWorker {
         controls,
         duration: 0,
         language: null,
+        languageProbability: null,
         segments: [],
         resolve: (transcript) => (settle(), resolve(transcript)),
         reject: (error) => (settle(), reject(error)),
@@ -206,6 +208,7 @@ export class WhisperWorker {
       case "info":
         pending.duration = message.duration;
         pending.language = message.language;
+        pending.languageProbability = message.language_probability;
         return;
       case "progress":
         pending.controls.onProgress({ position_sec: Math.min(message.position, pending.duration), duration_sec: pending.duration, text: message.text });
@@ -219,7 +222,10 @@ export class WhisperWorker {
         pending.resolve({
           media: pending.message.media,
           duration_sec: message.duration,
-          language: message.language,
+          // Whisper's translate task writes English whatever was spoken: refine must treat the words as English.
+          language: pending.message.options.task === "translate" ? "en" : message.language,
+          spoken_language: message.language,
+          language_probability: pending.languageProbability,
           model: pending.message.model,
           segments: pending.segments,
           ...(message.coverage ? { coverage: message.coverage } : {}),
@@ -290,13 +296,7 @@ export class WhisperWorker {
 }
 
 function requestMessage(id: string, request: TranscribeRequest): TranscribeRequestMessage {
-  const options = WhisperOptionsSchema.safeParse(request.options);
-  if (!options.success) {
-    throw new SophiaError("task_invalid", `config_snapshot.engine has options faster_whisper cannot use: ${z.prettifyError(options.error).replace(/\n/g, "; ")}`, {
-      details: { options: request.options },
-    });
-  }
-  return { type: "transcribe", id, media: request.media, model: request.model, options: options.data };
+  return { type: "transcribe", id, media: request.media, model: request.config.model, options: workerOptions(request.config) };
 }
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | null): string {
