@@ -48,7 +48,7 @@ describe("locking", () => {
     // Who ran what, from each runner's own report: every task exactly once across all of them.
     const doneBy = [
       ...watcherResults.map((result) => [...result.stderr.matchAll(/task (shared_\d) done/g)].map((match) => match[1])),
-      (JSON.parse(batchResult.stdout) as { kind: string; taskId: string }[]).filter((outcome) => outcome.kind === "done").map((outcome) => outcome.taskId),
+      (JSON.parse(batchResult.stdout) as { outcome: string; taskId: string }[]).filter((result) => result.outcome === "done").map((outcome) => outcome.taskId),
       singleResult.code === 0 ? ["shared_4"] : [],
     ];
     assert.deepEqual(doneBy.flat().sort(), ids);

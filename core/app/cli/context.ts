@@ -1,8 +1,6 @@
-/** What every command needs: the workspace from `--workspace` / SOPHIA_WORKSPACE / ./workspace, and its owners. */
-import { resolveSettings } from "../config.js";
-import { EventWriter, type EventListener } from "../task/events.js";
-import { TaskStore } from "../task/store.js";
-import { Workspace } from "../task/workspace.js";
+/** What every command needs: the workspace (the library's front door) and whether to print JSON. */
+import { openWorkspace } from "../open_workspace.js";
+import type { SophiaWorkspace } from "../interfaces.js";
 
 export interface GlobalOptions {
   workspace?: string;
@@ -10,15 +8,12 @@ export interface GlobalOptions {
 }
 
 export interface CliContext {
-  workspace: Workspace;
-  store: TaskStore;
-  events: EventWriter;
+  workspace: SophiaWorkspace & { readonly exists: boolean };
   json: boolean;
 }
 
-export function openContext(options: GlobalOptions, listener?: EventListener): CliContext {
-  const workspace = new Workspace(resolveSettings({ workspace: options.workspace }).workspace);
-  return { workspace, store: new TaskStore(workspace), events: new EventWriter(workspace.eventsDir, listener), json: options.json === true };
+export function openContext(options: GlobalOptions): CliContext {
+  return { workspace: openWorkspace({ workspace: options.workspace }), json: options.json === true };
 }
 
 export function printJson(value: unknown): void {

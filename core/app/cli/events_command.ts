@@ -1,31 +1,79 @@
-/** `sophia-cli events [--follow] [--task <id>]`: the event stream, as NDJSON (--json) or one line per event. */
-import { Command } from "commander";
-import { EventLog, type EventLine } from "../task/event_log.js";
+/** `sophia-cli events [--follow] [--task <id>] [--since T] [-n N]`: the event stream, as NDJSON (--json) or one line per event. */
+import { Command, InvalidArgumentError } from "commander";
+import { SophiaError, isSophiaError } from "../errors.js";
+import type { SophiaEvent, SophiaWorkspace } from "../interfaces.js";
 import { openContext, type GlobalOptions } from "./context.js";
+
+interface EventsOptions {
+  follow?: boolean;
+  task?: string;
+  since?: string;
+  lines?: number;
+}
 
 export function eventsCommand(): Command {
   return new Command("events")
     .description("print the event stream; --follow keeps printing as runners append")
     .option("--follow", "keep printing new events until interrupted")
-    .option("--task <id>", "only this task's events")
-    .action(async (options: { follow?: boolean; task?: string }, command: Command) => {
-      const context = openContext(command.optsWithGlobals<GlobalOptions>());
-      const log = new EventLog(context.workspace.eventsDir, { taskId: options.task });
-      const print = (line: EventLine) => process.stdout.write(`${format(line, context.json)}\n`);
-      if (!options.follow) {
-        (await log.readNew()).forEach(print);
-        return;
+    .option("--task <id>", "only this task's events (an unknown task is an error, exit 2, unless --follow waits for it)")
+    .option("--since <when>", "only events from this time on: ISO-8601 (2026-01-31T09:00Z) or an age (30s, 10m, 2h, 1d)", sinceInstant)
+    .option("-n, --lines <n>", "start with only the last N events", wholeNumber)
+    .action(async (options: EventsOptions, command: Command) => {
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      if (options.task !== undefined && !(await isKnownTask(workspace, options.task))) {
+        if (!options.follow) throw new SophiaError("task_not_found", `no task "${options.task}" in ${workspace.dir}, and no events for it (\`sophia-cli list\` shows the tasks)`);
+        process.stderr.write(`sophia-cli: no task "${options.task}" yet; waiting for its events\n`);
       }
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once("SIGINT", stop).once("SIGTERM", stop);
-      await log.follow(print, controller.signal);
+      const stream = workspace.followEvents({
+        task: options.task,
+        since: options.since,
+        last: options.lines,
+        follow: options.follow === true,
+        signal: controller.signal,
+        onUnreadable: (line) => print(json ? JSON.stringify({ unreadable: `${line.file}:${line.line}`, error: line.error }) : `(unreadable line ${line.file}:${line.line}: ${line.error})`),
+      });
+      for await (const event of stream) print(format(event, json));
     });
 }
 
-function format(line: EventLine, json: boolean): string {
-  if (!line.event) return json ? JSON.stringify({ unreadable: `${line.file}:${line.line}`, error: line.error }) : `(unreadable line ${line.file}:${line.line}: ${line.error})`;
-  if (json) return JSON.stringify(line.event);
-  const { ts, type, task_id, payload } = line.event;
+/** A task that has neither a task file nor any event is a typo, not an empty stream. */
+async function isKnownTask(workspace: SophiaWorkspace, taskId: string): Promise<boolean> {
+  try {
+    await workspace.get(taskId);
+    return true;
+  } catch (error) {
+    if (!isSophiaError(error, "task_not_found")) throw error;
+    for await (const _event of workspace.followEvents({ task: taskId, follow: false })) return true; // its file is gone, its events are not
+    return false;
+  }
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function format(event: SophiaEvent, json: boolean): string {
+  if (json) return JSON.stringify(event);
+  const { ts, type, task_id, payload } = event;
   return `${ts} ${type.padEnd(17)} ${task_id} ${JSON.stringify(payload)}`;
+}
+
+const AGE = /^(\d+(?:\.\d+)?)(s|m|h|d)$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function sinceInstant(value: string): string {
+  const age = AGE.exec(value.trim());
+  if (age) return new Date(Date.now() - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS]).toISOString();
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new InvalidArgumentError("not a time: use ISO-8601 (2026-01-31T09:00Z) or an age (30s, 10m, 2h, 1d)");
+  return new Date(time).toISOString();
+}
+
+function wholeNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError("must be a whole number");
+  return parsed;
 }

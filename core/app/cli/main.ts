@@ -8,6 +8,7 @@ import { asError, isSophiaError } from "../errors.js";
 import { eventsCommand } from "./events_command.js";
 import { EXIT, exitCodeFor } from "./exit_codes.js";
 import { runCommand } from "./run_command.js";
+import { statusCommand } from "./status_command.js";
 import { checkCommand, refineCommand } from "./subtitle_commands.js";
 import { cancelCommand, listCommand, retryCommand, showCommand, submitCommand } from "./task_commands.js";
 
@@ -17,16 +18,23 @@ function program(): Command {
     .version(VERSION)
     .option("--workspace <dir>", "the workspace folder (default: $SOPHIA_WORKSPACE or ./workspace)")
     .option("--json", "print data and errors as JSON")
-    .showHelpAfterError()
-    .exitOverride();
-  for (const command of [runCommand(), submitCommand(), listCommand(), showCommand(), cancelCommand(), retryCommand(), eventsCommand(), checkCommand(), refineCommand()]) {
-    root.addCommand(command.exitOverride());
+    .exitOverride()
+    .configureOutput(ONE_LINE_ERRORS);
+  for (const command of [runCommand(), submitCommand(), listCommand(), statusCommand(), showCommand(), cancelCommand(), retryCommand(), eventsCommand(), checkCommand(), refineCommand()]) {
+    root.addCommand(command.exitOverride().configureOutput(ONE_LINE_ERRORS));
   }
   return root;
 }
 
+/** A typo gets one line with commander's suggestion, not the whole help. */
+const ONE_LINE_ERRORS = {
+  outputError: (message: string, write: (text: string) => void) =>
+    write(`sophia-cli: ${message.replace(/^error: /, "").replace(/\n\(Did you mean (.+)\?\)/, " (did you mean $1?)").trimEnd()}; see sophia-cli --help\n`),
+};
+
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
+  endQuietlyWhenTheReaderLeaves(process.stdout);
   try {
     await program().parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
@@ -42,4 +50,15 @@ export async function main(argv: string[]): Promise<number> {
     if (!isSophiaError(error)) process.stderr.write(`${error.stack ?? ""}\n`);
     return isSophiaError(error) ? exitCodeFor(error.code) : EXIT.failed;
   }
+}
+
+/**
+ * `sophia-cli events | head -2`: once the reader has gone, writing is pointless and not a failure
+ * (exit 1 would read as "task failed"), so the process ends at once with 0, as `cat` does.
+ */
+function endQuietlyWhenTheReaderLeaves(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(EXIT.ok);
+    throw error;
+  });
 }

@@ -1,21 +1,15 @@
-/** `sophia-cli run [--task <id> | --watch]`: the runner's three modes. */
+/** `sophia-cli run [--task <id> | --watch]`: a runner from the library, with progress on stderr and signals handled. */
 import { Command, InvalidArgumentError } from "commander";
-import { EngineRegistry } from "../engines/registry.js";
-import { resolveSettings } from "../config.js";
-import { STAGES } from "../stages/index.js";
-import { recoverOrphans } from "../task/recovery.js";
-import { TaskRunner, type RunOutcome } from "../task/runner.js";
-import { Scheduler } from "../task/scheduler.js";
-import { assertTransition } from "../task/lifecycle.js";
-import { openContext, printJson, type CliContext, type GlobalOptions } from "./context.js";
+import type { RunResult, Runner } from "../interfaces.js";
+import { openContext, printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
 import { createProgressView, type ProgressView } from "./progress_view.js";
 
 interface RunOptions {
   task?: string;
   watch?: boolean;
-  concurrency: number;
-  rescanInterval: number;
+  concurrency?: number;
+  rescanInterval?: number;
   keepTmp?: boolean;
   progress: boolean;
 }
@@ -25,86 +19,51 @@ export function runCommand(): Command {
     .description("run queued tasks: all of them then exit (default), one (--task), or keep watching (--watch)")
     .option("--task <id>", "run this one task now")
     .option("--watch", "keep running: pick up new task files as they appear, until SIGINT/SIGTERM")
-    .option("--concurrency <n>", "tasks run at once", positiveInt, 1)
-    .option("--rescan-interval <sec>", "watch mode: seconds between safety-net rescans of the task folder", positiveInt, 5)
-    .option("--keep-tmp", "keep every task's outputs/_tmp/<task_id>/ for debugging")
+    .option("--concurrency <n>", "tasks run at once (default: 1)", positiveInt)
+    .option("--rescan-interval <sec>", "watch mode: seconds between safety-net rescans of the task folder (default: 5)", positiveInt)
+    .option("--keep-tmp", "keep every task's outputs/_tmp/<task_id>/ for debugging (also SOPHIA_KEEP_TMP=1)")
     .option("--no-progress", "no progress bars or stage lines on stderr")
     .action(async (options: RunOptions, command: Command) => {
       if (options.task && options.watch) throw new InvalidArgumentError("--task and --watch cannot be combined");
+      const context = openContext(command.optsWithGlobals<GlobalOptions>());
       const view = createProgressView(options.progress);
-      const context = openContext(command.optsWithGlobals<GlobalOptions>(), (event) => view.onEvent(event));
-      const settings = resolveSettings({ keepTmp: options.keepTmp ? true : undefined, concurrency: options.concurrency });
-      const engines = new EngineRegistry({ python: settings.python, modelsDir: context.workspace.modelsDir, maxWorkers: settings.concurrency, allowModelDownload: settings.allowModelDownload });
-      const runner = new TaskRunner({ store: context.store, events: context.events, engines, stages: STAGES, keepTmp: settings.keepTmp });
+      const runner = context.workspace.startRunner({
+        task: options.task,
+        watch: options.watch === true,
+        concurrency: options.concurrency,
+        rescanIntervalSec: options.rescanInterval,
+        keepTmp: options.keepTmp ? true : undefined,
+      });
+      narrate(runner, view, context.workspace.dir);
+      const interrupted = onSignals(view, () => void runner.stop());
       try {
-        if (options.task) process.exitCode = await runOne(context, runner, view, options.task);
-        else if (options.watch) process.exitCode = await runWatch(context, runner, view, options);
-        else process.exitCode = await runAll(context, runner, view, options);
+        const results = await runner.done;
+        if (context.json) printJson(results);
+        else if (options.task !== undefined) printArtifacts(results);
+        else if (!options.watch && results.length === 0) view.log("sophia-cli: no queued tasks");
+        process.exitCode = exitCodeOf(results, options, interrupted());
       } finally {
+        interrupted.dispose();
         view.stop();
-        await engines.close();
       }
     });
 }
 
-async function runOne(context: CliContext, runner: TaskRunner, view: ProgressView, taskId: string): Promise<number> {
-  // A task left `running` by a dead runner becomes runnable again first.
-  await recoverOrphans(context.store, context.events);
-  const stored = await context.store.find(taskId);
-  assertTransition("claim", taskId, stored.task.status);
-  const interrupted = onSignals(view, () => runner.shutdown());
-  try {
-    const outcome = await runner.run(stored);
-    if (context.json) printJson([outcome]);
-    else view.log(`sophia-cli: ${outcomeLine(outcome)}`);
-    if (outcome.kind === "skipped") return EXIT.refused;
-    return exitCodeOf(outcome, interrupted());
-  } finally {
-    interrupted.dispose();
-  }
+function narrate(runner: Runner, view: ProgressView, dir: string): void {
+  runner
+    .on("event", (event) => view.onEvent(event))
+    .on("result", (result) => view.log(`sophia-cli: ${resultLine(result)}`))
+    .on("rejected", (entry) => view.log(`sophia-cli: skipping ${entry.file}: ${entry.error.message}`))
+    .on("recovered", (recovered) => view.log(`sophia-cli: recovered task ${recovered.taskId} from a dead runner: ${recovered.action}`))
+    .on("scanFailed", (error) => view.log(`sophia-cli: ${error.message}`))
+    .on("watching", () => view.log(`sophia-cli: watching ${dir}/tasks; Ctrl-C to stop`));
 }
 
-async function runAll(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions): Promise<number> {
-  const scheduler = newScheduler(context, runner, view, options);
-  const interrupted = onSignals(view, () => void scheduler.stop());
-  try {
-    const outcomes = await scheduler.drain();
-    if (context.json) printJson(outcomes);
-    else if (outcomes.length === 0) view.log("sophia-cli: no queued tasks");
-    if (interrupted()) return EXIT.interrupted;
-    return outcomes.some((outcome) => outcome.kind === "failed") ? EXIT.failed : EXIT.ok;
-  } finally {
-    interrupted.dispose();
+/** `run --task` ends with what it made: one path per line on stdout, for scripts. */
+function printArtifacts(results: RunResult[]): void {
+  for (const result of results) {
+    for (const artifact of result.artifacts) process.stdout.write(`${artifact.path}\n`);
   }
-}
-
-async function runWatch(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions): Promise<number> {
-  const scheduler = newScheduler(context, runner, view, options, () =>
-    view.log(`sophia-cli: watching ${context.workspace.tasksDir} (concurrency ${options.concurrency}); Ctrl-C to stop`),
-  );
-  const stopping = scheduler.watch();
-  const interrupted = onSignals(view, () => void scheduler.stop());
-  try {
-    await stopping;
-    return EXIT.ok;
-  } finally {
-    interrupted.dispose();
-  }
-}
-
-function newScheduler(context: CliContext, runner: TaskRunner, view: ProgressView, options: RunOptions, onWatching?: () => void): Scheduler {
-  return new Scheduler({
-    runner,
-    store: context.store,
-    events: context.events,
-    concurrency: options.concurrency,
-    rescanSec: options.rescanInterval,
-    onOutcome: (outcome) => view.log(`sophia-cli: ${outcomeLine(outcome)}`),
-    onInvalid: (entry) => view.log(`sophia-cli: skipping ${entry.file}: ${entry.error.message}`),
-    onRecovered: (recovered) => view.log(`sophia-cli: recovered task ${recovered.taskId} from a dead runner: ${recovered.action}`),
-    onPassError: (error) => view.log(`sophia-cli: ${(error as Error).message}`),
-    onWatching,
-  });
 }
 
 /**
@@ -129,21 +88,28 @@ function onSignals(view: ProgressView, stop: () => void): (() => boolean) & { di
   });
 }
 
-function outcomeLine(outcome: RunOutcome): string {
-  switch (outcome.kind) {
+function resultLine(result: RunResult): string {
+  switch (result.outcome) {
     case "failed":
-      return `task ${outcome.taskId} failed: ${outcome.error.message}`;
+      return `task ${result.taskId} failed: ${result.reason ?? ""}`;
     case "skipped":
-      return `task ${outcome.taskId} skipped: ${outcome.reason}`;
+    case "crashed":
+      return `task ${result.taskId} ${result.outcome}: ${result.reason ?? ""}`;
     case "handed_back":
-      return `task ${outcome.taskId} handed back to the queue`;
+      return `task ${result.taskId} handed back to the queue`;
     default:
-      return `task ${outcome.taskId} ${outcome.kind}`;
+      return `task ${result.taskId} ${result.outcome}`;
   }
 }
 
-function exitCodeOf(outcome: RunOutcome, interrupted: boolean): number {
-  switch (outcome.kind) {
+function exitCodeOf(results: RunResult[], options: RunOptions, interrupted: boolean): number {
+  if (options.watch) return EXIT.ok;
+  if (options.task === undefined) {
+    if (interrupted) return EXIT.interrupted;
+    return results.some((result) => result.outcome === "failed" || result.outcome === "crashed") ? EXIT.failed : EXIT.ok;
+  }
+  const [result] = results;
+  switch (result?.outcome) {
     case "done":
       return EXIT.ok;
     case "canceled":
@@ -151,7 +117,10 @@ function exitCodeOf(outcome: RunOutcome, interrupted: boolean): number {
     case "handed_back":
       return EXIT.interrupted;
     case "failed":
+    case "crashed":
       return EXIT.failed;
+    case "skipped":
+      return EXIT.refused;
     default:
       return interrupted ? EXIT.interrupted : EXIT.refused;
   }

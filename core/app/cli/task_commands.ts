@@ -1,6 +1,6 @@
-/** `submit`, `list`, `show`, `cancel`, `retry`: thin shells over core/app/task/control.ts and the store. */
+/** `submit`, `list`, `show`, `cancel`, `retry`: thin shells over the library (open_workspace.ts). */
 import { Command, Option } from "commander";
-import { cancelTask, retryTask, submitTask } from "../task/control.js";
+import type { TaskInfo, TaskListEntry } from "../interfaces.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/schema.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 
@@ -14,17 +14,10 @@ export function submitCommand(): Command {
     .option("--run-id <run_id>", "run id carried by every event (default: random)")
     .option("--no-refine", "pipeline [asr] only")
     .action(async (media: string, options: { script?: string; model?: string; id?: string; runId?: string; refine: boolean }, command: Command) => {
-      const context = openContext(command.optsWithGlobals<GlobalOptions>());
-      const stored = await submitTask(context.store, context.events, {
-        media,
-        script: options.script ?? null,
-        model: options.model,
-        taskId: options.id,
-        runId: options.runId,
-        refine: options.refine,
-      });
-      if (context.json) printJson({ file: stored.file, task: stored.raw });
-      else process.stdout.write(`${stored.task.task_id}\n`);
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      const info = await workspace.submit({ media, script: options.script ?? null, model: options.model, taskId: options.id, runId: options.runId, refine: options.refine });
+      if (json) printJson({ file: info.file, task: info.raw });
+      else process.stdout.write(`${info.id}\n`);
     });
 }
 
@@ -33,22 +26,13 @@ export function listCommand(): Command {
     .description("the tasks in the workspace, oldest first")
     .addOption(new Option("--status <status>", "only tasks with this status").choices(TASK_STATUSES))
     .action(async (options: { status?: TaskStatus }, command: Command) => {
-      const context = openContext(command.optsWithGlobals<GlobalOptions>());
-      const entries = await context.store.list();
-      const rows = entries.filter((entry) => !options.status || (entry.ok && entry.stored.task.status === options.status));
-      if (context.json) {
-        printJson(rows.map((entry) => (entry.ok ? { file: entry.file, task: entry.stored.raw } : { file: entry.file, error: { code: entry.error.code, message: entry.error.message } })));
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      const rows = (await workspace.list()).filter((entry) => !options.status || (entry.valid && entry.status === options.status));
+      if (json) {
+        printJson(rows.map((entry) => (entry.valid ? { file: entry.file, task: entry.raw } : { file: entry.file, error: { code: entry.error.code, message: entry.error.message } })));
         return;
       }
-      for (const entry of rows) {
-        if (!entry.ok) {
-          process.stdout.write(`${entry.idFromName.padEnd(32)} ${"invalid".padEnd(9)} ${entry.error.message}\n`);
-          continue;
-        }
-        const { task } = entry.stored;
-        const note = task.status === "failed" && task.error ? task.error.message : task.input.media;
-        process.stdout.write(`${task.task_id.padEnd(32)} ${task.status.padEnd(9)} ${task.created_at}  ${note}\n`);
-      }
+      process.stdout.write(listTable(rows));
     });
 }
 
@@ -57,10 +41,10 @@ export function showCommand(): Command {
     .description("one task file, as stored")
     .argument("<id>", "task id")
     .action(async (id: string, _options: object, command: Command) => {
-      const context = openContext(command.optsWithGlobals<GlobalOptions>());
-      const stored = await context.store.find(id);
-      if (context.json) printJson({ file: stored.file, task: stored.raw });
-      else process.stdout.write(`${stored.file}\n${JSON.stringify(stored.raw, null, 2)}\n`);
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      const info = await workspace.get(id);
+      if (json) printJson({ file: info.file, task: info.raw });
+      else process.stdout.write(`${info.file}\n${JSON.stringify(info.raw, null, 2)}\n`);
     });
 }
 
@@ -69,9 +53,9 @@ export function cancelCommand(): Command {
     .description("cancel a queued or running task; a running one stops and its partial outputs are removed")
     .argument("<id>", "task id")
     .action(async (id: string, _options: object, command: Command) => {
-      const context = openContext(command.optsWithGlobals<GlobalOptions>());
-      const result = await cancelTask(context.store, context.events, id);
-      if (context.json) printJson({ task_id: id, previous_status: result.previous, stopped: result.stopped });
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      const result = await workspace.cancel(id);
+      if (json) printJson({ task_id: id, previous_status: result.previous, stopped: result.stopped });
       else if (!result.stopped) process.stdout.write(`canceled ${id}; its runner has not let go yet (it will stop at its next check)\n`);
       else process.stdout.write(`canceled ${id} (was ${result.previous})\n`);
     });
@@ -82,9 +66,32 @@ export function retryCommand(): Command {
     .description("queue a failed or canceled task again")
     .argument("<id>", "task id")
     .action(async (id: string, _options: object, command: Command) => {
-      const context = openContext(command.optsWithGlobals<GlobalOptions>());
-      const stored = await retryTask(context.store, context.events, id);
-      if (context.json) printJson({ file: stored.file, task: stored.raw });
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      const info = await workspace.retry(id);
+      if (json) printJson({ file: info.file, task: info.raw });
       else process.stdout.write(`queued ${id} again\n`);
     });
+}
+
+function listTable(rows: TaskListEntry[]): string {
+  if (rows.length === 0) return "no tasks\n";
+  const lines = rows.map((entry) => (entry.valid ? [entry.id, entry.status, entry.task.created_at, noteOf(entry)] : [entry.id, "invalid", "", entry.error.message]));
+  return table([["TASK", "STATUS", "CREATED", "DETAIL"], ...lines]);
+}
+
+/** Running: the stage and how far; failed: why; otherwise the media. */
+function noteOf(info: TaskInfo): string {
+  if (info.status === "running") return progressText(info);
+  if (info.status === "failed" && info.task.error) return info.task.error.message;
+  return info.task.input.media;
+}
+
+export function progressText(info: TaskInfo): string {
+  return info.progress ? `${info.progress.stage} ${Math.floor(info.progress.fraction * 100)}% ${info.progress.msg}`.trimEnd() : "starting";
+}
+
+/** Columns padded to their widest cell; the last column is left as it is. */
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  ").trimEnd()).join("\n") + "\n";
 }

@@ -11,6 +11,8 @@ const EVENT_FILE = /^\d{4}-\d{2}-\d{2}_events\.jsonl$/;
 
 export interface EventFilter {
   taskId?: string;
+  /** ISO-8601 UTC: only events at or after this instant (files of earlier days are not read). */
+  since?: string;
 }
 
 export interface EventLine {
@@ -31,7 +33,8 @@ export class EventLog {
   async readNew(): Promise<EventLine[]> {
     const lines: EventLine[] = [];
     for (const name of await this.files()) lines.push(...(await this.readFileFrom(path.join(this.eventsDir, name))));
-    return lines.filter((line) => line.event === null || this.filter.taskId === undefined || line.event.task_id === this.filter.taskId);
+    const { taskId, since } = this.filter;
+    return lines.filter((line) => line.event === null || ((taskId === undefined || line.event.task_id === taskId) && (since === undefined || line.event.ts >= since)));
   }
 
   /** Calls `onLine` for every existing and future line until `signal` aborts. */
@@ -44,7 +47,8 @@ export class EventLog {
 
   private async files(): Promise<string[]> {
     const names = await readdir(this.eventsDir).catch(() => [] as string[]);
-    return names.filter((name) => EVENT_FILE.test(name)).sort();
+    const firstDay = this.filter.since?.slice(0, 10);
+    return names.filter((name) => EVENT_FILE.test(name) && (firstDay === undefined || name.slice(0, 10) >= firstDay)).sort();
   }
 
   private async readFileFrom(file: string): Promise<EventLine[]> {

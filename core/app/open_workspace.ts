@@ -1,0 +1,109 @@
+/**
+ * openWorkspace(): the library's front door. Everything an app (or the CLI) does with a workspace
+ * goes through the object it returns; the task system underneath keeps its one owner per file.
+ */
+import { existsSync } from "node:fs";
+import { resolveSettings, type SophiaSettings } from "./config.js";
+import { followEvents } from "./follow_events.js";
+import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo, TaskListEntry, WorkspaceStatus } from "./interfaces.js";
+import { startRunner } from "./start_runner.js";
+import { cancelTask, retryTask, submitTask } from "./task/control.js";
+import { EventWriter } from "./task/events.js";
+import { TASK_STATUSES, type TaskStatus } from "./task/schema.js";
+import { TaskStore, type StoredTask } from "./task/store.js";
+import { Workspace } from "./task/workspace.js";
+import { progressOf } from "./task_progress.js";
+
+/**
+ * Opens the workspace at `settings.workspace` (else $SOPHIA_WORKSPACE, else ./workspace). Nothing is
+ * created until a task is submitted or a runner starts; `exists` says whether the folder is there yet.
+ */
+export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & { readonly exists: boolean } {
+  const resolved = resolveSettings(settings);
+  const workspace = new Workspace(resolved.workspace);
+  const store = new TaskStore(workspace);
+  const events = new EventWriter(workspace.eventsDir);
+
+  const info = async (stored: StoredTask): Promise<TaskInfo> => {
+    const progress = stored.task.status === "running" ? ((await progressOf(workspace.eventsDir, [stored.task])).get(stored.task.task_id) ?? null) : null;
+    return toInfo(stored, progress);
+  };
+
+  const list = async (): Promise<TaskListEntry[]> => {
+    const entries = await store.list();
+    const running = entries.flatMap((entry) => (entry.ok && entry.stored.task.status === "running" ? [entry.stored.task] : []));
+    const progress = await progressOf(workspace.eventsDir, running);
+    return entries.map((entry): TaskListEntry =>
+      entry.ok
+        ? { valid: true, ...toInfo(entry.stored, progress.get(entry.stored.task.task_id) ?? null) }
+        : { valid: false, id: entry.idFromName, file: entry.file, error: entry.error },
+    );
+  };
+
+  return {
+    dir: workspace.dir,
+    get exists() {
+      return existsSync(workspace.dir);
+    },
+
+    async submit(options: SubmitOptions) {
+      return info(await submitTask(store, events, { ...options, refine: options.refine ?? true }));
+    },
+
+    async cancel(taskId: string): Promise<CancelResult> {
+      const result = await cancelTask(store, events, taskId);
+      return { task: await info(result.stored), previous: result.previous, stopped: result.stopped };
+    },
+
+    async retry(taskId: string) {
+      return info(await retryTask(store, events, taskId));
+    },
+
+    list,
+
+    async get(taskId: string) {
+      return info(await store.find(taskId));
+    },
+
+    async status(): Promise<WorkspaceStatus> {
+      const entries = await list();
+      const counts = Object.fromEntries([...TASK_STATUSES, "invalid"].map((status) => [status, 0])) as Record<TaskStatus | "invalid", number>;
+      const running: WorkspaceStatus["running"] = [];
+      const runners = new Map<string, LiveRunner>();
+      for (const entry of entries) {
+        if (!entry.valid) {
+          counts.invalid += 1;
+          continue;
+        }
+        counts[entry.status] += 1;
+        if (entry.status !== "running") continue;
+        const owner = entry.task.runner ? { host: entry.task.runner.host, pid: entry.task.runner.pid } : null;
+        const orphaned = !(await store.leaseHeld(entry.file));
+        running.push({ ...entry, runner: owner, orphaned });
+        if (owner && !orphaned) {
+          const key = `${owner.host}:${owner.pid}`;
+          const live = runners.get(key) ?? { ...owner, tasks: [] };
+          live.tasks.push(entry.id);
+          runners.set(key, live);
+        }
+      }
+      return { dir: workspace.dir, counts, running, runners: [...runners.values()] };
+    },
+
+    startRunner(options = {}) {
+      return startRunner({ store, settings: resolveSettings({ ...settings, ...definedOnly(options) }), options });
+    },
+
+    followEvents(options = {}) {
+      return followEvents(workspace.eventsDir, options);
+    },
+  };
+}
+
+function toInfo(stored: StoredTask, progress: TaskInfo["progress"]): TaskInfo {
+  return { id: stored.task.task_id, status: stored.task.status, file: stored.file, task: stored.task, raw: stored.raw, progress };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,136 @@
+/**
+ * A runner in the caller's process (as graphile-worker's run()): its engines, its TaskRunner and
+ * Scheduler, and an emitter for what happens. It installs no signal handlers: stopping is the
+ * caller's decision (the CLI stops on SIGINT/SIGTERM).
+ */
+import { EventEmitter } from "node:events";
+import path from "node:path";
+import type { ResolvedSettings } from "./config.js";
+import { EngineRegistry } from "./engines/registry.js";
+import { SophiaError, asError } from "./errors.js";
+import type { RunResult, Runner, RunnerEvents, RunnerOptions } from "./interfaces.js";
+import { STAGES } from "./stages/index.js";
+import { EventWriter } from "./task/events.js";
+import { assertTransition } from "./task/lifecycle.js";
+import { recoverOrphans } from "./task/recovery.js";
+import { TaskRunner, type RunOutcome } from "./task/runner.js";
+import { Scheduler } from "./task/scheduler.js";
+import type { SophiaEvent } from "./task/schema.js";
+import type { TaskStore } from "./task/store.js";
+
+export interface StartRunnerArgs {
+  store: TaskStore;
+  settings: ResolvedSettings;
+  options: RunnerOptions;
+}
+
+class RunnerHandle extends EventEmitter implements Runner {
+  done!: Promise<RunResult[]>;
+  stop: () => Promise<void> = async () => undefined;
+
+  override on<K extends keyof RunnerEvents>(event: K, listener: (...args: RunnerEvents[K]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override off<K extends keyof RunnerEvents>(event: K, listener: (...args: RunnerEvents[K]) => void): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** A listener that throws is the app's bug, but must not break the run it listens to. */
+  tell<K extends keyof RunnerEvents>(event: K, ...args: RunnerEvents[K]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (thrown) {
+      process.emitWarning(`a sophia runner "${event}" listener threw: ${asError(thrown).message}`);
+    }
+  }
+}
+
+export function startRunner({ store, settings, options }: StartRunnerArgs): Runner {
+  if (options.task !== undefined && options.watch) throw new SophiaError("usage", "a runner either runs one task (task) or keeps watching (watch), not both");
+  const handle = new RunnerHandle();
+  const kept = new KeptArtifacts(store.workspace.root);
+  const events = new EventWriter(store.workspace.eventsDir, (event) => {
+    kept.track(event);
+    handle.tell("event", event);
+  });
+  const engines = new EngineRegistry({
+    python: settings.python,
+    modelsDir: store.workspace.modelsDir,
+    maxWorkers: settings.concurrency,
+    allowModelDownload: settings.allowModelDownload,
+  });
+  const runner = new TaskRunner({ store, events, engines, stages: STAGES, keepTmp: settings.keepTmp });
+  const results: RunResult[] = [];
+  const report = (outcome: RunOutcome) => {
+    const result = kept.resultOf(outcome);
+    results.push(result);
+    handle.tell("result", result);
+  };
+  let stopping = false;
+  const scheduler =
+    options.task === undefined
+      ? new Scheduler({
+          runner,
+          store,
+          events,
+          concurrency: settings.concurrency,
+          rescanSec: settings.rescanIntervalSec,
+          onOutcome: report,
+          onInvalid: (entry) => handle.tell("rejected", { id: entry.idFromName, file: entry.file, error: entry.error }),
+          onRecovered: (recovered) => handle.tell("recovered", recovered),
+          onPassError: (error) => handle.tell("scanFailed", asError(error)),
+          onWatching: () => handle.tell("watching"),
+        })
+      : null;
+
+  const runOne = async (taskId: string) => {
+    // A task left `running` by a dead runner becomes runnable again first.
+    for (const recovered of await recoverOrphans(store, events)) handle.tell("recovered", recovered);
+    const stored = await store.find(taskId);
+    assertTransition("claim", taskId, stored.task.status);
+    if (stopping) return;
+    report(await runner.run(stored));
+  };
+
+  handle.done = (async () => {
+    try {
+      if (options.task !== undefined) await runOne(options.task);
+      else if (options.watch) await scheduler?.watch();
+      else await scheduler?.drain();
+      return results;
+    } finally {
+      await engines.close();
+    }
+  })();
+  handle.stop = async () => {
+    stopping = true;
+    runner.shutdown();
+    await scheduler?.stop();
+    await handle.done.catch(() => undefined);
+  };
+  return handle;
+}
+
+/** The files each task's current run has written and kept, from its events. */
+class KeptArtifacts {
+  private readonly byTask = new Map<string, RunResult["artifacts"]>();
+
+  constructor(private readonly root: string) {}
+
+  track(event: SophiaEvent): void {
+    if (event.type === "task.started" || event.type === "stage.aborted") this.byTask.set(event.task_id, []);
+    if (event.type === "artifact.written") {
+      const list = this.byTask.get(event.task_id) ?? [];
+      list.push({ kind: event.payload.kind, path: path.resolve(this.root, event.payload.path) });
+      this.byTask.set(event.task_id, list);
+    }
+  }
+
+  resultOf(outcome: RunOutcome): RunResult {
+    const artifacts = outcome.kind === "done" || outcome.kind === "failed" ? (this.byTask.get(outcome.taskId) ?? []) : [];
+    this.byTask.delete(outcome.taskId);
+    const reason = outcome.kind === "failed" ? outcome.error.message : outcome.kind === "skipped" ? outcome.reason : undefined;
+    return { taskId: outcome.taskId, outcome: outcome.kind, ...(reason === undefined ? {} : { reason }), artifacts };
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * A CLI that reads well: what a first-time user sees from list, events, status, run and typos.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { EventWriter } from "../../core/app/task/events.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CLI, LONG_TEXT, SENTENCE, cli, collect, makeWorkspace, speech, startCli, type TestWorkspace } from "../support/harness.js";
+
+/** Polls an async probe (each probe runs the CLI) until it returns something; the deadline only guards against a hang. */
+async function until<T>(probe: () => Promise<T | null>, deadlineMs = 120_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    const found = await probe();
+    if (found !== null) return found;
+    await sleep(200);
+  }
+  throw new Error(`nothing found within ${deadlineMs} ms`);
+}
+
+describe("cli output", () => {
+  let ws: TestWorkspace;
+
+  before(() => {
+    ws = makeWorkspace();
+  });
+  after(() => rmSync(ws.root, { recursive: true, force: true }));
+
+  test("list says so when there are no tasks, and has a header when there are", async () => {
+    const empty = await cli(ws, ["list"]);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout, "no tasks\n");
+    await cli(ws, ["submit", speech(ws, "short.wav", SENTENCE), "--id", "short_1"]);
+    const table = await cli(ws, ["list"]);
+    assert.match(table.stdout, /^TASK\s+STATUS\s+CREATED\s+DETAIL\n/);
+    assert.match(table.stdout, /\nshort_1\s+queued\s+\S+\s+workspace\/inbox\/short\.wav\n/);
+  });
+
+  test("while a task runs, list and status show its stage and percent; run --task ends by printing the paths it wrote", async () => {
+    await cli(ws, ["submit", speech(ws, "long.wav", LONG_TEXT), "--id", "long_1"]);
+    const run = startCli(ws, ["run", "--task", "long_1"]);
+    const finished = collect(run);
+    // The runner is frozen while each look is taken, so the task cannot finish between two of them.
+    const listed = await until(async () => {
+      run.kill("SIGSTOP");
+      const list = await cli(ws, ["list"]);
+      if (/long_1\s+running\s+\S+\s+asr \d+%/.test(list.stdout)) return list.stdout;
+      run.kill("SIGCONT");
+      return null;
+    });
+    try {
+      assert.match(listed, /long_1\s+running/);
+      const status = await cli(ws, ["status"]);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /^queued \d+ · running 1 · done 0 · failed 0 · canceled 0$/m);
+      assert.match(status.stdout, new RegExp(`long_1\\s+asr \\d+%.*on \\S+ pid ${run.pid}`));
+      assert.match(status.stdout, new RegExp(`runners alive: 1\\n\\s+\\S+ pid ${run.pid} running long_1`));
+      const statusJson = JSON.parse((await cli(ws, ["status", "--json"])).stdout) as { counts: Record<string, number>; runners: { pid: number; tasks: string[] }[] };
+      assert.equal(statusJson.counts.running, 1);
+      assert.deepEqual(statusJson.runners.map((runner) => [runner.pid, runner.tasks]), [[run.pid, ["long_1"]]]);
+    } finally {
+      run.kill("SIGCONT");
+    }
+
+    const result = await finished;
+    assert.equal(result.code, 0, result.stderr);
+    const paths = result.stdout.trim().split("\n");
+    assert.deepEqual(paths.map((file) => path.basename(file)), ["long.raw.srt", "long.refined.srt"]);
+    for (const file of paths) assert.ok(path.isAbsolute(file) && existsSync(file), file);
+    const idle = await cli(ws, ["status"]);
+    assert.match(idle.stdout, /runners alive: 0/);
+  });
+
+  test("events --since and -n narrow the stream; an unknown --task is an error, exit 2", async () => {
+    const all = (await cli(ws, ["events", "--json"])).stdout.trim().split("\n");
+    assert.ok(all.length > 5);
+    const lastTwo = await cli(ws, ["events", "--json", "-n", "2"]);
+    assert.deepEqual(lastTwo.stdout.trim().split("\n"), all.slice(-2));
+    const future = await cli(ws, ["events", "--since", "2999-01-01T00:00:00Z"]);
+    assert.equal(future.stdout, "");
+    const recent = await cli(ws, ["events", "--json", "--since", "1h"]);
+    assert.equal(recent.stdout.trim().split("\n").length, all.length);
+    const typo = await cli(ws, ["events", "--task", "lnog_1"]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /no task "lnog_1"/);
+    const badSince = await cli(ws, ["events", "--since", "yesterday-ish"]);
+    assert.equal(badSince.code, 2);
+  });
+
+  test("events piped into head ends quietly with exit 0", async () => {
+    const writer = new EventWriter(path.join(ws.dir, "events"));
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => writer.emit({ task_id: "burst", run_id: "run_burst" }, "stage.progress", { stage: "asr", progress: i / 3000, msg: "x".repeat(200) })));
+    const piped = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" --workspace "${ws.dir}" events | head -2`], { encoding: "utf8" });
+    assert.equal(piped.stdout.split("\n").length, 3);
+    assert.equal(piped.stderr, "");
+    assert.equal(piped.status, 0);
+  });
+
+  test("a misspelt command or option gets one line with a suggestion, not the whole help", async () => {
+    const command = await cli(ws, ["lsit"]);
+    assert.equal(command.code, 2);
+    assert.equal(command.stderr, "sophia-cli: unknown command 'lsit' (did you mean list?); see sophia-cli --help\n");
+    const option = await cli(ws, ["run", "--concurency", "2"]);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /^sophia-cli: unknown option '--concurency' \(did you mean --concurrency\?\)/);
+    assert.equal(option.stderr.split("\n").length, 2);
+  });
+});
