@@ -47,7 +47,7 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
     },
 
     async submit(options: SubmitOptions) {
-      return info(await submitTask(store, events, { ...options, refine: options.refine ?? true }));
+      return info(await submitTask(store, events, options));
     },
 
     async cancel(taskId: string): Promise<CancelResult> {

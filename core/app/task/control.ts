@@ -8,22 +8,14 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOOL_NAME } from "../config.js";
 import { SophiaError } from "../errors.js";
+import type { SubmitOptions } from "../interfaces.js";
 import type { EventWriter } from "./events.js";
 import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
 import { validateTask, type StoredTask, type TaskStore } from "./store.js";
 import { resolveTaskPaths } from "./task_paths.js";
 
-export interface SubmitRequest {
-  media: string;
-  script?: string | null;
-  model?: string;
-  engine?: string;
-  taskId?: string;
-  runId?: string;
-  refine: boolean;
-}
-
-export async function submitTask(store: TaskStore, events: EventWriter, request: SubmitRequest): Promise<StoredTask> {
+export async function submitTask(store: TaskStore, events: EventWriter, request: SubmitOptions): Promise<StoredTask> {
+  const refine = request.refine ?? true;
   const { workspace } = store;
   const media = path.resolve(request.media);
   await assertFile(media, "media", "media_missing");
@@ -44,10 +36,10 @@ export async function submitTask(store: TaskStore, events: EventWriter, request:
     tool: TOOL_NAME,
     config_snapshot: {
       engine: { type: request.engine ?? "faster_whisper", ...(request.model ? { model: request.model } : {}) },
-      refine: { enabled: request.refine },
+      refine: { enabled: refine },
     },
     input: { media: workspace.display(media), script: script ? workspace.display(script) : null },
-    pipeline: request.refine ? ["asr", "refine"] : ["asr"],
+    pipeline: refine ? ["asr", "refine"] : ["asr"],
     output: outputs,
     error: null,
     // Present from birth: marks a task whose `task.created` event is already in the stream.
