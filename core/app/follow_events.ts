@@ -20,9 +20,14 @@ export async function* followEvents(eventsDir: string, options: FollowOptions = 
     for (const line of lines) {
       if (signal?.aborted) return;
       if (line.event) yield line.event;
-      else options.onUnreadable?.({ file: line.file, line: line.line, error: line.error ?? "not JSON" });
+      else options.onUnreadable?.({ file: line.file, line: line.line, error: line.error });
     }
-    if (!follow || signal?.aborted) return;
+    if (!follow) {
+      // Nothing will complete a line now: a torn last line is reported rather than dropped.
+      for (const line of log.unfinishedLines()) if (!line.event) options.onUnreadable?.({ file: line.file, line: line.line, error: line.error });
+      return;
+    }
+    if (signal?.aborted) return;
     await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
     if (signal?.aborted) return;
     lines = await log.readNew();

@@ -144,7 +144,7 @@ export interface FollowOptions {
   /** false: what is written now, then end. @defaultValue true: keep following until the signal aborts or the loop breaks */
   follow?: boolean;
   signal?: AbortSignal;
-  /** A line that is not JSON: reported here, never hidden. */
+  /** A line that is not an event (garbage, `{}`, a torn last line): skipped, and reported here, never hidden. */
   onUnreadable?: (line: { file: string; line: number; error: string }) => void;
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
@@ -43,6 +43,33 @@ describe("events", () => {
       seen.set(event.task_id, (seen.get(event.task_id) ?? 0) + 1);
     }
     assert.deepEqual([...seen.values()], writers.map(() => perWriter));
+  });
+
+  test("`events` skips lines that are not events ({}, garbage, torn) and reports them, never crashing", async () => {
+    const torn = makeWorkspace();
+    try {
+      const eventsDir = path.join(torn.dir, "events");
+      mkdirSync(eventsDir);
+      const good = (taskId: string) => JSON.stringify({ ts: "2026-02-06T10:31:00.123Z", run_id: "r", task_id: taskId, type: "task.created", payload: { input: "a.wav" } });
+      const lines = [good("first"), "{}", "garbage {", "null", JSON.stringify({ ts: 1, task_id: "x", type: "task.created", payload: {} }), good("second"), '{"ts":"2026-02-06T10:31:00.123Z","run_id":"r","task_'];
+      writeFileSync(path.join(eventsDir, "2026-02-06_events.jsonl"), lines.join("\n"));
+
+      const text = await cli(torn, ["events"]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.deepEqual(text.stdout.trim().split("\n").map((line) => line.split(/\s+/)[2]), ["first", "second"]);
+      assert.match(text.stderr, /^sophia-cli: skipped 5 lines that are not an event: .*2026-02-06_events\.jsonl:2 \(not an event: .*\).*:3 \(not JSON: /);
+      assert.match(text.stderr, /:7 \(the last line has no newline/);
+      assert.equal(text.stderr.trim().split("\n").length, 1, "one line on stderr");
+
+      const json = await cli(torn, ["events", "--json"]);
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(json.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { task_id: string }).task_id), ["first", "second"]);
+      const report = JSON.parse(json.stderr) as { skipped_lines: number; lines: { line: number }[] };
+      assert.equal(report.skipped_lines, 5);
+      assert.deepEqual(report.lines.map((line) => line.line), [2, 3, 4, 5, 7]);
+    } finally {
+      rmSync(torn.root, { recursive: true, force: true });
+    }
   });
 
   test("`events --follow` prints events as they are appended, filtered by task", async () => {

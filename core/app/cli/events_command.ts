@@ -1,7 +1,11 @@
-/** `sophia-cli events [--follow] [--task <id>] [--since T] [-n N]`: the event stream, as NDJSON (--json) or one line per event. */
+/**
+ * `sophia-cli events [--follow] [--task <id>] [--since T] [-n N]`: the event stream, as NDJSON
+ * (--json) or one line per event, on stdout. Lines that are not events are skipped and reported on
+ * stderr (one line with their count, or a JSON object with --json), so stdout stays events only.
+ */
 import { Command, InvalidArgumentError } from "commander";
 import { SophiaError, isSophiaError } from "../errors.js";
-import type { SophiaEvent, SophiaWorkspace } from "../interfaces.js";
+import type { FollowOptions, SophiaEvent, SophiaWorkspace } from "../interfaces.js";
 import { openContext, type GlobalOptions } from "./context.js";
 
 interface EventsOptions {
@@ -33,10 +37,29 @@ export function eventsCommand(): Command {
         last: options.lines,
         follow: options.follow === true,
         signal: controller.signal,
-        onUnreadable: (line) => print(json ? JSON.stringify({ unreadable: `${line.file}:${line.line}`, error: line.error }) : `(unreadable line ${line.file}:${line.line}: ${line.error})`),
+        // Following, each is reported as it comes; otherwise once, with the count, at the end.
+        onUnreadable: (line) => (options.follow ? reportSkipped([line], json) : skipped.push(line)),
       });
+      const skipped: UnreadableLine[] = [];
       for await (const event of stream) print(format(event, json));
+      if (skipped.length > 0) reportSkipped(skipped, json);
     });
+}
+
+type UnreadableLine = Parameters<NonNullable<FollowOptions["onUnreadable"]>>[0];
+
+/** At most this many lines are named on a terminal; the count covers them all. */
+const NAMED_LINES = 5;
+
+function reportSkipped(skipped: UnreadableLine[], json: boolean): void {
+  if (json) {
+    process.stderr.write(`${JSON.stringify({ skipped_lines: skipped.length, lines: skipped })}\n`);
+    return;
+  }
+  const named = skipped.slice(0, NAMED_LINES).map(({ file, line, error }) => `${file}:${line} (${error})`);
+  const more = skipped.length > NAMED_LINES ? `, and ${skipped.length - NAMED_LINES} more` : "";
+  const count = skipped.length === 1 ? "1 line that is" : `${skipped.length} lines that are`;
+  process.stderr.write(`sophia-cli: skipped ${count} not an event: ${named.join("; ")}${more}\n`);
 }
 
 /** A task that has neither a task file nor any event is a typo, not an empty stream. */

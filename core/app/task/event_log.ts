@@ -5,6 +5,7 @@
 import { open, readdir } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
 import type { SophiaEvent } from "./schema.js";
 
 const EVENT_FILE = /^\d{4}-\d{2}-\d{2}_events\.jsonl$/;
@@ -15,13 +16,22 @@ export interface EventFilter {
   since?: string;
 }
 
-export interface EventLine {
-  file: string;
-  line: number;
-  event: SophiaEvent | null;
-  /** Set when the line is not JSON: reported, never hidden. */
-  error?: string;
-}
+export type EventLine =
+  | { file: string; line: number; event: SophiaEvent }
+  /** A line that is not an event (garbage, `{}`, torn): skipped by readers, and reported, never hidden. */
+  | { file: string; line: number; event: null; error: string };
+
+/**
+ * What a reader needs of a line to show it: the envelope, not the payload of each type, so a line
+ * a newer runner wrote (a type this version does not know) is still shown.
+ */
+const EventEnvelopeSchema = z.object({
+  ts: z.string(),
+  run_id: z.string().nullable(),
+  task_id: z.string(),
+  type: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
 
 /** Reads the stream from the start, oldest file first; calls `onLine` for each line that passes the filter. */
 export class EventLog {
@@ -35,6 +45,16 @@ export class EventLog {
     for (const name of await this.files()) lines.push(...(await this.readFileFrom(path.join(this.eventsDir, name))));
     const { taskId, since } = this.filter;
     return lines.filter((line) => line.event === null || ((taskId === undefined || line.event.task_id === taskId) && (since === undefined || line.event.ts >= since)));
+  }
+
+  /**
+   * The ends of files that stopped without a newline: a writer mid-line, or a line torn by a crash.
+   * A one-shot read reports them (a follower waits for the rest instead).
+   */
+  unfinishedLines(): EventLine[] {
+    return [...this.offsets.entries()]
+      .filter(([, state]) => state.partial.trim() !== "")
+      .map(([file, state]) => ({ file, line: state.lines + 1, event: null, error: "the last line has no newline (torn, or still being written)" }));
   }
 
   /** Calls `onLine` for every existing and future line until `signal` aborts. */
@@ -71,11 +91,22 @@ export class EventLog {
     this.offsets.set(file, state);
     return parts.filter((text) => text.trim() !== "").map((text) => {
       state.lines += 1;
-      try {
-        return { file, line: state.lines, event: JSON.parse(text) as SophiaEvent };
-      } catch (error) {
-        return { file, line: state.lines, event: null, error: (error as Error).message };
-      }
+      return parseLine(file, state.lines, text);
     });
   }
+}
+
+function parseLine(file: string, line: number, text: string): EventLine {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { file, line, event: null, error: `not JSON: ${(error as Error).message}` };
+  }
+  const envelope = EventEnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    const problems = envelope.error.issues.map((issue) => `${issue.path.join(".") || "(line)"}: ${issue.message}`).join("; ");
+    return { file, line, event: null, error: `not an event: ${problems}` };
+  }
+  return { file, line, event: envelope.data as SophiaEvent };
 }
