@@ -10,7 +10,7 @@ import { isSophiaError } from "../../core/app/errors.js";
 import { alignTokens } from "../../core/app/refine/alignment.js";
 import { classifyBreaks } from "../../core/app/refine/break_points.js";
 import { checkCues, refineSegments, resolveRules, summarize, type Cue } from "../../core/app/refine/index.js";
-import { breakLines, wordLengths } from "../../core/app/refine/line_breaking.js";
+import { breakLines, measureWords } from "../../core/app/refine/line_breaking.js";
 import type { TimedWord } from "../../core/app/transcript.js";
 import { cueText, spoken } from "../support/timed_words.js";
 
@@ -137,10 +137,52 @@ describe("refine properties", () => {
     );
   });
 
+  test("a language written without spaces: no space is ever added, every word stays whole, every line within the language's limit", () => {
+    // Words of Han characters, kana or Thai letters, some ending in the language's punctuation.
+    const scripts = { zh: "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经", ja: "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをんアイウエオカキクケコ日本語東京", th: "กขคงจฉชซญดตถทธนบปผพฟภมยรลวศสหอะาิีึืุู" };
+    const language = fc.constantFrom("zh", "ja", "th", "yue");
+    fc.assert(
+      fc.property(language, fc.integer({ min: 0, max: 1000 }), fc.array(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.constantFrom("", "", "", "，", "。", "、", "！")), { minLength: 1, maxLength: 80 }), fc.double({ min: 1, max: 12, noNaN: true }), (lang, seed, plan, cps) => {
+          const letters = [...scripts[lang === "yue" ? "zh" : (lang as keyof typeof scripts)]];
+          const rules = resolveRules({ ...KEEP_WORDS }, "test", lang);
+          let at = 0.3;
+          let k = seed;
+          const words: TimedWord[] = plan.map(([length, mark]) => {
+            let text = "";
+            for (let i = 0; i < length; i++) text += letters[(k = (k * 31 + 7) % 9973) % letters.length];
+            text += mark;
+            const word = { text, start: at, end: at + [...text].length / cps };
+            at = word.end + 0.02;
+            return word;
+          });
+          const result = refineSegments([{ words }], rules);
+          const shown = result.cues.flatMap((cue) => cue.lines);
+          assert.equal(shown.join(""), words.map((word) => word.text).join(""));
+          assert.ok(shown.every((line) => !/\s/.test(line)), shown.join(" / "));
+          assert.ok(shown.every((line) => [...line].length <= rules.max_chars_per_line), shown.join(" / "));
+          // Every word whole: each line starts where a word starts.
+          const starts = new Set<number>();
+          let offset = 0;
+          for (const word of words) {
+            starts.add(offset);
+            offset += word.text.length;
+          }
+          offset = 0;
+          for (const line of shown) {
+            assert.ok(starts.has(offset), `"${line}" starts inside a word`);
+            offset += line.length;
+          }
+          assert.deepEqual(result.violations, summarize(checkCues(result.cues, rules)));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   test("line breaking keeps every word, fits the width, and uses one line when one is enough", () => {
     fc.assert(
       fc.property(fc.array(letters(1, 20), { minLength: 1, maxLength: 20 }), (words) => {
-        const broken = breakLines(words, wordLengths(words), classifyBreaks(words), { max_lines: 2, max_chars_per_line: 42 });
+        const broken = breakLines(measureWords(words, resolveRules().writing), classifyBreaks(words), { max_lines: 2, max_chars_per_line: 42 });
         const text = words.join(" ");
         if (text.length <= 42) assert.deepEqual(broken?.lines, [text]);
         if (!broken) return;

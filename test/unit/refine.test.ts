@@ -8,7 +8,7 @@ import { isSophiaError } from "../../core/app/errors.js";
 import { alignScript } from "../../core/app/refine/alignment.js";
 import { classifyBreaks } from "../../core/app/refine/break_points.js";
 import { checkCues, formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type Cue } from "../../core/app/refine/index.js";
-import { breakLines, wordLengths } from "../../core/app/refine/line_breaking.js";
+import { breakLines, measureWords } from "../../core/app/refine/line_breaking.js";
 import { spellNumber } from "../../core/app/refine/numbers.js";
 import { matchTokens } from "../../core/app/refine/text.js";
 import { layOutTimes } from "../../core/app/refine/timing.js";
@@ -18,7 +18,7 @@ const RULES = resolveRules();
 
 function lines(text: string, maxChars = 42): string[] | null {
   const words = text.split(" ");
-  return breakLines(words, wordLengths(words), classifyBreaks(words), { max_lines: 2, max_chars_per_line: maxChars })?.lines ?? null;
+  return breakLines(measureWords(words, RULES.writing), classifyBreaks(words), { max_lines: 2, max_chars_per_line: maxChars })?.lines ?? null;
 }
 
 function refine(text: string, how: Parameters<typeof spoken>[1] = {}, rules = RULES) {

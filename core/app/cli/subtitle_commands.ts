@@ -3,7 +3,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
-import { checkCues, formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type RefineRules } from "../refine/index.js";
+import { checkCues, formatSrt, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type Cue, type RefineRules } from "../refine/index.js";
 import { realPath } from "../task/workspace.js";
 import { readUtf8File } from "../utf8_file.js";
 import { printJson, type GlobalOptions } from "./context.js";
@@ -11,26 +11,33 @@ import { EXIT } from "./exit_codes.js";
 
 interface RuleFlags {
   children?: boolean;
+  language?: string;
   rules?: string;
 }
+
+const LANGUAGE_HELP = "language of the subtitles (de, es, zh, ja…): its line length and reading speed, and how its lines break; default English";
 
 export function checkCommand(): Command {
   return new Command("check")
     .description("lint an SRT file against the subtitle rules; exit 1 when any cue breaks one")
     .argument("<file.srt>", "subtitles to check")
-    .option("--children", "children's reading speed (17 characters per second)")
+    .option("--language <code>", LANGUAGE_HELP)
+    .option("--children", "children's reading speed (17 characters per second in English)")
     .option("--rules <json>", 'rule settings as in config_snapshot.refine, e.g. \'{"max_chars_per_line": 37}\'')
     .action(async (file: string, flags: RuleFlags, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
-      const rules = rulesFromFlags(flags);
+      const settings = ruleSettings(flags);
       const cues = parseSrt(await readInput(file, "SRT file"), file);
+      const rules = rulesFor(settings, cues);
       const violations = checkCues(cues, rules);
       const summary = summarize(violations);
-      if (json) printJson({ file, cues: cues.length, violations, summary });
+      const limits = { language: rules.language, max_chars_per_line: rules.max_chars_per_line, max_cps: rules.max_cps };
+      if (json) printJson({ file, cues: cues.length, rules: limits, violations, summary });
       else {
         for (const violation of violations) process.stdout.write(`${violation.message}\n`);
         const broken = Object.entries(summary).filter(([, count]) => count > 0);
-        process.stdout.write(`${file}: ${cues.length} cues, ${violations.length} violations${broken.length ? ` (${broken.map(([rule, count]) => `${rule} ${count}`).join(", ")})` : ""}\n`);
+        const against = `${limits.language ?? "en"}: ${limits.max_chars_per_line} characters a line, ${limits.max_cps} a second`;
+        process.stdout.write(`${file}: ${cues.length} cues, ${violations.length} violations${broken.length ? ` (${broken.map(([rule, count]) => `${rule} ${count}`).join(", ")})` : ""} [${against}]\n`);
       }
       process.exitCode = violations.length > 0 ? EXIT.failed : EXIT.ok;
     });
@@ -42,7 +49,8 @@ export function refineCommand(): Command {
     .argument("<in.srt>", "subtitles to refine (for example a raw SRT from asr)")
     .option("--script <file>", "UTF-8 text of what is said: the output uses its words, exactly")
     .option("-o, --output <out.srt>", "write here (atomically) instead of standard output")
-    .option("--children", "children's reading speed (17 characters per second)")
+    .option("--language <code>", LANGUAGE_HELP)
+    .option("--children", "children's reading speed (17 characters per second in English)")
     .option("--rules <json>", 'rule settings as in config_snapshot.refine, e.g. \'{"max_chars_per_line": 37}\'')
     .action(async (input: string, flags: RuleFlags & { script?: string; output?: string }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
@@ -50,8 +58,10 @@ export function refineCommand(): Command {
       if (flags.output && realPath(path.resolve(flags.output)) === realPath(path.resolve(input))) {
         throw new SophiaError("output_clobbers_input", `--output is the input file ${input}; inputs are never overwritten: choose another path`);
       }
-      const rules = rulesFromFlags(flags);
-      const result = refineSegments(segmentsFromCues(parseSrt(await readInput(input, "SRT file"), input)), rules, { script });
+      const settings = ruleSettings(flags);
+      const cues = parseSrt(await readInput(input, "SRT file"), input);
+      const rules = rulesFor(settings, cues);
+      const result = refineSegments(segmentsFromCues(cues, rules.language), rules, { script });
       const srt = formatSrt(result.cues);
       if (flags.output) await writeFileAtomically(path.resolve(flags.output), srt);
       else process.stdout.write(srt);
@@ -61,7 +71,8 @@ export function refineCommand(): Command {
     });
 }
 
-function rulesFromFlags(flags: RuleFlags): RefineRules {
+/** `--rules` with `--children` and `--language` laid over it. */
+function ruleSettings(flags: RuleFlags): Record<string, unknown> {
   let settings: unknown = {};
   if (flags.rules) {
     try {
@@ -71,7 +82,12 @@ function rulesFromFlags(flags: RuleFlags): RefineRules {
     }
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new SophiaError("usage", "--rules must be a JSON object, e.g. '{\"max_chars_per_line\": 37}'");
   }
-  return resolveRules({ ...(settings as Record<string, unknown>), ...(flags.children ? { children: true } : {}) }, "--rules");
+  return { ...(settings as Record<string, unknown>), ...(flags.children ? { children: true } : {}), ...(flags.language ? { language: flags.language } : {}) };
+}
+
+/** Without a language given, the file's script may tell one (Chinese, Japanese, Korean, Thai); otherwise English. */
+function rulesFor(settings: Record<string, unknown>, cues: readonly Cue[]): RefineRules {
+  return resolveRules(settings, "--rules", languageOfScript(cues.map((cue) => cue.lines.join(" ")).join(" ")));
 }
 
 function readInput(file: string, what: string): Promise<string> {

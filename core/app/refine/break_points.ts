@@ -1,11 +1,15 @@
 /**
  * How good a place the gap after each word is to end a line or a cue, from punctuation and from
- * the words' parts of speech. Parts of speech come from `compromise`, a small English tagger: it
- * tells an adjective before its noun ("the lazy | dog") and a name ("New | York") apart from the
- * places a reader expects a break ("…the report, | and then…").
+ * the words themselves. English words get parts of speech from `compromise`, a small English
+ * tagger: it tells an adjective before its noun ("the lazy | dog") and a name ("New | York") apart
+ * from the places a reader expects a break ("…the report, | and then…"). Other languages use their
+ * function words (function_words.ts); in a language written without spaces, a gap inside a word
+ * (Whisper's tokens can split one) is never a break.
  */
 import { createRequire } from "node:module";
-import { endsClause, endsSentence, isPunctuationOnly } from "./text.js";
+import { functionWordsOf, type FunctionWords } from "./function_words.js";
+import { baseLanguage, writingOf } from "./languages.js";
+import { endsClause, endsSentence, isPunctuationOnly, separator } from "./text.js";
 
 /**
  * Best to worst: after a sentence; after clause punctuation; before a conjunction or preposition;
@@ -37,20 +41,79 @@ const TAG_CHUNK_WORDS = 40;
  * `language` is the engine's language code; null (unknown, e.g. words read from an SRT) is taken as English.
  */
 export function classifyBreaks(words: readonly string[], language: string | null = null): BreakClass[] {
-  // compromise knows English only; elsewhere its tags would mislead, so only punctuation counts.
-  const tags = language === null || language.startsWith("en") ? tagWords(words) : [];
+  const base = baseLanguage(language) ?? "en";
   const classes: BreakClass[] = [];
+  if (base === "en") {
+    const tags = tagWords(words);
+    for (let i = 0; i + 1 < words.length; i++) {
+      classes.push(punctuationClass(words[i] as string, words[i + 1] as string) ?? classifyEnglish(words[i] as string, words[i + 1] as string, tags[i] ?? NO_TAGS, tags[i + 1] ?? NO_TAGS));
+    }
+    return classes;
+  }
+  const functionWords = functionWordsOf(base);
+  const insideWord = writingOf(base).unspaced ? gapsInsideWords(words, base) : null;
   for (let i = 0; i + 1 < words.length; i++) {
-    classes.push(classify(words[i] as string, words[i + 1] as string, tags[i] ?? NO_TAGS, tags[i + 1] ?? NO_TAGS));
+    const word = words[i] as string;
+    const next = words[i + 1] as string;
+    classes.push(punctuationClass(word, next) ?? (insideWord?.[i] ? "never" : classifyByFunctionWords(word, next, functionWords)));
   }
   return classes;
 }
 
-function classify(word: string, next: string, tags: WordTags, nextTags: WordTags): BreakClass {
+/** The class punctuation alone decides, in any language; null when it decides nothing. */
+function punctuationClass(word: string, next: string): BreakClass | null {
   if (endsSentence(word)) return "sentence";
   if (endsClause(word)) return "clause";
-  // A dash or symbol standing alone belongs with the word before it.
-  if (isPunctuationOnly(next)) return "never";
+  // A dash or symbol standing alone belongs with the word before it; so does a closing mark or a
+  // small kana or prolonged-sound mark, which may not start a line in Japanese.
+  if (isPunctuationOnly(next) || NO_LINE_START.test(next)) return "never";
+  return null;
+}
+
+const NO_LINE_START = /^[\p{Pe}\p{Pf}ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶーゝゞヽヾ々]/u;
+
+function classifyByFunctionWords(word: string, next: string, functionWords: FunctionWords): BreakClass {
+  const after = keysOf(word);
+  const before = keysOf(next);
+  const has = (set: ReadonlySet<string>, keys: readonly string[]) => keys.some((key) => set.has(key));
+  if (has(functionWords.bindNext, after) || has(functionWords.bindPrevious, before)) return "never";
+  // A number and the noun or unit it counts ("20 Jahre", "3 km").
+  if (/^\d[\d.,]*$/.test(after[0] ?? "") && /^\p{L}/u.test(before[0] ?? "")) return "never";
+  if (has(functionWords.prepositions, after) || has(functionWords.leanNext, after) || has(functionWords.openClause, after)) return "avoid";
+  if (has(functionWords.openClause, before) || has(functionWords.prepositions, before)) return "before_function";
+  if (!functionWords.capitalisesNouns && isCapitalised(word) && isCapitalised(next)) return "avoid"; // likely a name
+  return "plain";
+}
+
+/** A word as the function-word lists hold it, lower case without surrounding punctuation, and its elided head ("qu'il" → "qu'"). */
+function keysOf(word: string): string[] {
+  const key = word.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+  const elided = /^(\p{L}+)['’]\p{L}/u.exec(key);
+  return elided ? [key, `${elided[1] as string}'`] : [key];
+}
+
+function isCapitalised(word: string): boolean {
+  return /^\p{Lu}/u.test(word.replace(/^[^\p{L}]+/u, ""));
+}
+
+/**
+ * For a language written without spaces: whether each gap falls inside a word by the Unicode
+ * word-break rules with ICU's dictionaries, where Whisper's tokens split a word ("人" | "工智能").
+ */
+function gapsInsideWords(words: readonly string[], language: string): boolean[] {
+  const writing = writingOf(language);
+  let joined = "";
+  const ends: number[] = [];
+  words.forEach((word, i) => {
+    joined += (i > 0 ? separator(words[i - 1] as string, word, writing) : "") + word;
+    ends.push(joined.length);
+  });
+  const boundaries = new Set<number>();
+  for (const { index } of new Intl.Segmenter(language, { granularity: "word" }).segment(joined)) boundaries.add(index);
+  return ends.slice(0, -1).map((end) => !boundaries.has(end));
+}
+
+function classifyEnglish(word: string, next: string, tags: WordTags, nextTags: WordTags): BreakClass {
   const after = tags.last;
   const before = nextTags.first;
   const has = (set: ReadonlySet<string>, ...names: string[]) => names.some((name) => set.has(name));

@@ -4,8 +4,8 @@
  * Times are compared in whole milliseconds, as the SRT file holds them.
  */
 import type { RefineRules } from "./rules.js";
-import { charCount } from "./rules.js";
 import type { Cue } from "./srt.js";
+import { textWidth } from "./text.js";
 
 export const RULE_NAMES = ["empty", "max_lines", "max_chars_per_line", "min_duration", "max_duration", "max_cps", "min_gap", "overlap", "order"] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
@@ -17,7 +17,7 @@ export interface Violation {
   message: string;
 }
 
-export type CheckRules = Pick<RefineRules, "max_lines" | "max_chars_per_line" | "max_cps" | "minDurationMs" | "maxDurationMs" | "minGapMs">;
+export type CheckRules = Pick<RefineRules, "max_lines" | "max_chars_per_line" | "max_cps" | "minDurationMs" | "maxDurationMs" | "minGapMs" | "writing">;
 
 export function checkCues(cues: readonly Cue[], rules: CheckRules): Violation[] {
   const violations: Violation[] = [];
@@ -28,12 +28,12 @@ export function checkCues(cues: readonly Cue[], rules: CheckRules): Violation[] 
     const startMs = Math.round(cue.start * 1000);
     const endMs = Math.round(cue.end * 1000);
     const durationMs = endMs - startMs;
-    const chars = cue.lines.reduce((sum, line) => sum + charCount(line), 0);
+    const chars = cue.lines.reduce((sum, line) => sum + textWidth(line, rules.writing), 0);
 
     if (chars === 0) add("empty", "has no text");
     if (cue.lines.length > rules.max_lines) add("max_lines", `has ${cue.lines.length} lines (max ${rules.max_lines})`);
     cue.lines.forEach((line, i) => {
-      const length = charCount(line);
+      const length = textWidth(line, rules.writing);
       if (length > rules.max_chars_per_line) add("max_chars_per_line", `line ${i + 1} has ${length} characters (max ${rules.max_chars_per_line}): "${line}"`);
     });
     if (durationMs < rules.minDurationMs) add("min_duration", `is on screen ${seconds(durationMs)} s (min ${seconds(rules.minDurationMs)} s)`);

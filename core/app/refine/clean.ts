@@ -75,12 +75,16 @@ export function cleanTranscript(segments: readonly TimedSegment[], rules: Pick<R
   return { words: monotonic(words), report };
 }
 
-/** Sentence-initial capitals, and "I" for a lone "i" ("i'm" → "I'm"). */
-export function capitalizeSentences(words: readonly TimedWord[]): TimedWord[] {
+/**
+ * Sentence-initial capitals, and in English "I" for a lone "i" ("i'm" → "I'm"); elsewhere a lone
+ * "i" is another word (the Italian article). `language` null is taken as English.
+ */
+export function capitalizeSentences(words: readonly TimedWord[], language: string | null = null): TimedWord[] {
+  const english = language === null || language === "en";
   let sentenceStart = true;
   return words.map((word) => {
     let text = word.text;
-    if (sentenceStart || /^i(?:'[a-z]+)?\W*$/.test(text)) text = capitalizeFirst(text);
+    if (sentenceStart || (english && /^i(?:'[a-z]+)?\W*$/.test(text))) text = capitalizeFirst(text);
     if (/\p{L}|\p{N}/u.test(text)) sentenceStart = endsSentence(text);
     return text === word.text ? word : { ...word, text };
   });

@@ -7,10 +7,11 @@ import { alignScript, type AlignmentReport } from "./alignment.js";
 import { classifyBreaks } from "./break_points.js";
 import { checkCues, summarize, type RuleName } from "./check.js";
 import { capitalizeSentences, cleanTranscript, type CleaningReport, type TimedSegment } from "./clean.js";
-import { wordLengths } from "./line_breaking.js";
-import { charCount, type RefineRules } from "./rules.js";
+import { measureWords } from "./line_breaking.js";
+import type { RefineRules } from "./rules.js";
 import { segmentWords, type CueSpan } from "./segmentation.js";
 import type { Cue } from "./srt.js";
+import { textWidth } from "./text.js";
 import { layOutTimes } from "./timing.js";
 
 export interface RefineResult {
@@ -26,8 +27,6 @@ export interface RefineResult {
 export interface RefineOptions {
   /** The text of what is said: the output has exactly its words. */
   script?: string;
-  /** The spoken language as the engine detected it ("en"); null or absent when unknown. */
-  language?: string | null;
   onProgress?: (fraction: number, msg: string) => void;
 }
 
@@ -40,20 +39,20 @@ export function refineSegments(segments: readonly TimedSegment[], rules: RefineR
     progress(0.1, `aligning ${words.length} heard words to the script`);
     ({ words, report: alignment } = alignScript(words, options.script, rules.min_script_match));
   } else if (rules.capitalize) {
-    words = capitalizeSentences(words);
+    words = capitalizeSentences(words, rules.language);
   }
 
   progress(0.3, `finding break points in ${words.length} words`);
   const texts = words.map((word) => word.text);
-  const lengths = wordLengths(texts);
-  const gaps = classifyBreaks(texts, options.language ?? null);
+  const run = measureWords(texts, rules.writing);
+  const gaps = classifyBreaks(texts, rules.language);
   progress(0.6, "cutting cues");
-  const spans = segmentWords(words, lengths, gaps, rules);
+  const spans = segmentWords(words, run, gaps, rules);
   const times = layOutTimes(
     spans.map((span) => ({
       speechStartMs: Math.round((words[span.first] as TimedWord).start * 1000),
       speechEndMs: Math.round((words[span.last] as TimedWord).end * 1000),
-      chars: span.lines.reduce((sum, line) => sum + charCount(line), 0),
+      chars: span.lines.reduce((sum, line) => sum + textWidth(line, rules.writing), 0),
     })),
     rules,
   );

@@ -13,7 +13,7 @@
  */
 import type { TimedWord } from "../transcript.js";
 import type { BreakClass } from "./break_points.js";
-import { breakLines } from "./line_breaking.js";
+import { breakLines, sliceRun, type WordRun } from "./line_breaking.js";
 import type { RefineRules } from "./rules.js";
 import { displayEnd } from "./timing.js";
 
@@ -45,11 +45,11 @@ export interface CueSpan {
   lines: string[];
 }
 
-export function segmentWords(words: readonly TimedWord[], lengths: readonly number[], gaps: readonly BreakClass[], rules: RefineRules): CueSpan[] {
+/** `run` measures the words' texts (line_breaking.ts); `gaps[i]` is the class of the gap after word i. */
+export function segmentWords(words: readonly TimedWord[], run: WordRun, gaps: readonly BreakClass[], rules: RefineRules): CueSpan[] {
   const n = words.length;
   const startMs = words.map((word) => Math.round(word.start * 1000));
   const endMs = words.map((word) => Math.round(word.end * 1000));
-  const texts = words.map((word) => word.text);
   const pauseSec = (gap: number) => (startMs[gap + 1] as number) / 1000 - (endMs[gap] as number) / 1000;
   const cutCost = (gap: number) => {
     const cost = CUT_COST[gaps[gap] as BreakClass];
@@ -69,19 +69,19 @@ export function segmentWords(words: readonly TimedWord[], lengths: readonly numb
     const last = j - 1;
     const nextStart = j < n ? (startMs[j] as number) : null;
     const cut = j < n ? cutCost(last) : 0;
-    let chars = -1;
+    let chars = 0;
     let spanned = 0;
     for (let first = last; first >= 0; first--) {
-      chars += (lengths[first] as number) + 1;
+      chars += (run.widths[first] as number) + (first < last ? (run.separatorWidths[first] as number) : 0);
       if (first < last) spanned += spannedCost(first);
       const single = first === last;
       if (!single && chars > rules.maxCueChars) break;
       if (!single && (endMs[last] as number) - (startMs[first] as number) > SPAN_LIMIT_FACTOR * rules.maxDurationMs) break;
       const previous = best[first] as number;
       if (previous === Infinity) continue;
-      const broken = breakLines(texts.slice(first, j), lengths.slice(first, j), gaps.slice(first, last), rules);
+      const broken = breakLines(sliceRun(run, first, j), gaps.slice(first, last), rules);
       if (!broken && !single) continue;
-      const lines = broken?.lines ?? [texts[first] as string];
+      const lines = broken?.lines ?? [run.texts[first] as string];
       const cost =
         previous +
         cut +

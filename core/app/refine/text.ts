@@ -2,14 +2,20 @@
  * What the refine rules need to know about a word's text: where sentences and clauses end, and
  * the normalised tokens used to compare what the engine heard with a script.
  */
+import type { Writing } from "./languages.js";
 import { spellNumber, spellSymbol } from "./numbers.js";
 
 /** Closing quotes and brackets that may follow the punctuation that ends a sentence or clause. */
-const CLOSERS = `"'”’)\\]»`;
-const SENTENCE_END = new RegExp(`[.!?‽。！？][${CLOSERS}]*$`);
-const CLAUSE_END = new RegExp(`(?:[,;:–—]|\\.\\.\\.|…)[${CLOSERS}]*$`);
-/** Abbreviations whose full stop does not end a sentence. */
-const ABBREVIATIONS = new Set(["mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "jr.", "sr.", "no.", "approx.", "dept.", "fig.", "inc.", "ltd.", "co."]);
+const CLOSERS = `"'”’)\\]»」』）】》〉〕`;
+/** Sentence ends, with the full-width forms of Chinese and Japanese, the Arabic question mark and the Devanagari danda. */
+const SENTENCE_END = new RegExp(`[.!?‽。！？．؟।॥][${CLOSERS}]*$`);
+/** Clause punctuation, with the CJK comma, enumeration comma, semicolon and colon, and the Arabic comma and semicolon. */
+const CLAUSE_END = new RegExp(`(?:[,;:–—，、；：،؛]|\\.\\.\\.|…|⋯)[${CLOSERS}]*$`);
+/** Abbreviations whose full stop does not end a sentence (English, and the titles of the European guides). */
+const ABBREVIATIONS = new Set([
+  ...["mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "jr.", "sr.", "no.", "approx.", "dept.", "fig.", "inc.", "ltd.", "co."],
+  ...["sra.", "srta.", "dra.", "hr.", "fr.", "nr.", "z.b.", "bzw.", "sig.", "dott.", "profa."],
+]);
 
 export function endsSentence(text: string): boolean {
   if (!SENTENCE_END.test(text) || /(?:\.\.\.|…)[^.!?]*$/.test(text)) return false;
@@ -18,6 +24,42 @@ export function endsSentence(text: string): boolean {
 
 export function endsClause(text: string): boolean {
   return CLAUSE_END.test(text);
+}
+
+/** Letters and digits of scripts written without spaces: no space goes next to them when words are joined. */
+const UNSPACED_SCRIPT = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]/u;
+const WORD_CHARACTER = /[\p{L}\p{N}]/u;
+
+/**
+ * What goes between two words on a line: a space, except in a language written without spaces,
+ * where words join directly and a space goes only between two words of a spaced script
+ * ("iPhone 13" inside Chinese text).
+ */
+export function separator(before: string, after: string, writing: Writing): string {
+  if (!writing.unspaced) return " ";
+  const last = [...before].at(-1) ?? "";
+  const first = [...after][0] ?? "";
+  return isSpacedWordCharacter(last) && isSpacedWordCharacter(first) ? " " : "";
+}
+
+function isSpacedWordCharacter(character: string): boolean {
+  return WORD_CHARACTER.test(character) && !UNSPACED_SCRIPT.test(character);
+}
+
+/**
+ * A line's width in characters as the style guides count them: every character, spaces and
+ * punctuation included, and for Chinese, Japanese and Korean a half-width one (Latin letters,
+ * digits, ASCII punctuation, spaces, half-width kana) as half. Code points stand in for
+ * user-perceived characters, which they match outside combining marks and emoji sequences.
+ */
+export function textWidth(text: string, writing: Writing): number {
+  let width = 0;
+  for (const character of text) width += writing.halfWidthCountsHalf && isHalfWidth(character.codePointAt(0) as number) ? 0.5 : 1;
+  return width;
+}
+
+function isHalfWidth(codePoint: number): boolean {
+  return (codePoint >= 0x20 && codePoint <= 0x7e) || (codePoint >= 0xff61 && codePoint <= 0xffdc) || (codePoint >= 0xffe8 && codePoint <= 0xffee);
 }
 
 /** True for a token with no letter or digit in it ("—", "-", "♪"). */

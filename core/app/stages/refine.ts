@@ -8,8 +8,9 @@ import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { readUtf8File } from "../utf8_file.js";
-import { formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, type TimedSegment } from "../refine/index.js";
+import { formatSrt, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, type Cue } from "../refine/index.js";
 import { TranscriptSchema, type Transcript } from "../transcript.js";
+import type { ConfigSnapshot } from "../task/schema.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
@@ -28,21 +29,30 @@ export const refineStage: Stage = {
   },
 
   async run({ task, paths, signal, progress }: StageContext): Promise<StageResult> {
-    const rules = resolveRules(task.config_snapshot.refine);
     const script = paths.script ? await readScript(paths.script, task.input.script ?? "", signal) : undefined;
     progress(0, "reading the transcript");
-    const { segments, language } = task.pipeline.includes("asr")
-      ? await transcriptOf(paths.tmpDir)
-      : { segments: await rawSrtSegments(paths.rawSrt, paths.display(paths.rawSrt), signal), language: null };
+    const transcript = task.pipeline.includes("asr") ? await transcriptOf(paths.tmpDir) : null;
+    const rawCues = transcript ? null : await rawSrtCues(paths.rawSrt, paths.display(paths.rawSrt), signal);
+    const language = transcript ? subtitleLanguage(transcript, task.config_snapshot.engine) : languageOfScript(cueText(rawCues ?? []));
+    const rules = resolveRules(task.config_snapshot.refine, "config_snapshot.refine", language);
+    const segments = transcript?.segments ?? segmentsFromCues(rawCues ?? [], rules.language);
     signal.throwIfAborted();
 
-    const result = refineSegments(segments, rules, { script, language, onProgress: progress });
+    const result = refineSegments(segments, rules, { script, onProgress: progress });
     signal.throwIfAborted();
     await writeFileAtomically(paths.refinedSrt, formatSrt(result.cues));
     progress(1, `${result.cues.length} cues`);
     return {
       artifacts: [{ path: paths.refinedSrt, kind: "refined_srt" }],
-      summary: { cues: result.cues.length, words: result.words, violations: result.violations, alignment: result.alignment, cleaning: result.cleaning },
+      summary: {
+        cues: result.cues.length,
+        words: result.words,
+        // The limits the language chose (or the task set), so a reader of the summary knows what the violations are counted against.
+        rules: { language: rules.language, max_chars_per_line: rules.max_chars_per_line, max_cps: rules.max_cps },
+        violations: result.violations,
+        alignment: result.alignment,
+        cleaning: result.cleaning,
+      },
     };
   },
 };
@@ -52,9 +62,18 @@ async function transcriptOf(tmpDir: string): Promise<Transcript> {
   return TranscriptSchema.parse(JSON.parse(await readFile(path.join(tmpDir, TRANSCRIPT_FILE), "utf8")));
 }
 
-/** Without asr in the pipeline: the raw SRT's cues, their words timed in proportion to length. */
-async function rawSrtSegments(rawSrt: string, shown: string, signal: AbortSignal): Promise<TimedSegment[]> {
-  return segmentsFromCues(parseSrt(await readRawSrt(rawSrt, shown, signal), shown));
+/** The language of the transcript's text: Whisper's translate task writes English whatever was spoken. */
+function subtitleLanguage(transcript: Transcript, engine: ConfigSnapshot["engine"]): string | null {
+  return engine.task === "translate" ? "en" : transcript.language;
+}
+
+/** Without asr in the pipeline: the raw SRT's cues (their words are timed in proportion to length). */
+async function rawSrtCues(rawSrt: string, shown: string, signal: AbortSignal): Promise<Cue[]> {
+  return parseSrt(await readRawSrt(rawSrt, shown, signal), shown);
+}
+
+function cueText(cues: readonly Cue[]): string {
+  return cues.map((cue) => cue.lines.join(" ")).join(" ");
 }
 
 function readRawSrt(absolute: string, shown: string, signal: AbortSignal): Promise<string> {
