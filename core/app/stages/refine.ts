@@ -10,7 +10,6 @@ import { SophiaError } from "../errors.js";
 import { readUtf8File } from "../utf8_file.js";
 import { formatSrt, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, type Cue } from "../refine/index.js";
 import { TranscriptSchema, type Transcript } from "../transcript.js";
-import type { ConfigSnapshot } from "../task/schema.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
@@ -33,7 +32,8 @@ export const refineStage: Stage = {
     progress(0, "reading the transcript");
     const transcript = task.pipeline.includes("asr") ? await transcriptOf(paths.tmpDir) : null;
     const rawCues = transcript ? null : await rawSrtCues(paths.rawSrt, paths.display(paths.rawSrt), signal);
-    const language = transcript ? subtitleLanguage(transcript, task.config_snapshot.engine) : languageOfScript(cueText(rawCues ?? []));
+    // The transcript's language is that of its words (English when the engine translated).
+    const language = transcript ? transcript.language : languageOfScript(cueText(rawCues ?? []));
     const rules = resolveRules(task.config_snapshot.refine, "config_snapshot.refine", language);
     const segments = transcript?.segments ?? segmentsFromCues(rawCues ?? [], rules.language);
     signal.throwIfAborted();
@@ -60,11 +60,6 @@ export const refineStage: Stage = {
 /** The word-level transcript asr left in this task's _tmp folder. */
 async function transcriptOf(tmpDir: string): Promise<Transcript> {
   return TranscriptSchema.parse(JSON.parse(await readFile(path.join(tmpDir, TRANSCRIPT_FILE), "utf8")));
-}
-
-/** The language of the transcript's text: Whisper's translate task writes English whatever was spoken. */
-function subtitleLanguage(transcript: Transcript, engine: ConfigSnapshot["engine"]): string | null {
-  return engine.task === "translate" ? "en" : transcript.language;
 }
 
 /** Without asr in the pipeline: the raw SRT's cues (their words are timed in proportion to length). */
