@@ -33,14 +33,14 @@ describe("cli output", () => {
     const empty = await cli(ws, ["list"]);
     assert.equal(empty.code, 0, empty.stderr);
     assert.equal(empty.stdout, "no tasks\n");
-    await cli(ws, ["submit", speech(ws, "short.wav", SENTENCE), "--id", "short_1"]);
+    await cli(ws, ["submit", speech(ws, "short.wav", SENTENCE), "--id", "short_1", "--model", "tiny.en"]);
     const table = await cli(ws, ["list"]);
     assert.match(table.stdout, /^TASK\s+STATUS\s+CREATED\s+DETAIL\n/);
     assert.match(table.stdout, /\nshort_1\s+queued\s+\S+\s+workspace\/inbox\/short\.wav\n/);
   });
 
   test("while a task runs, list and status show its stage and percent; run --task ends by printing the paths it wrote", async () => {
-    await cli(ws, ["submit", speech(ws, "long.wav", LONG_TEXT), "--id", "long_1"]);
+    await cli(ws, ["submit", speech(ws, "long.wav", LONG_TEXT), "--id", "long_1", "--model", "tiny.en"]);
     const run = startCli(ws, ["run", "--task", "long_1"]);
     const finished = collect(run);
     // The runner is frozen while each look is taken, so the task cannot finish between two of them.

@@ -22,7 +22,7 @@ import { openWorkspace, isSophiaError } from "sophia";
 
 const [workspaceDir, python, media] = process.argv.slice(2);
 const workspace = openWorkspace({ workspace: workspaceDir, python });
-const task = await workspace.submit({ media });
+const task = await workspace.submit({ media, model: "tiny.en" });
 
 const followed = [];
 const stopFollowing = new AbortController();
