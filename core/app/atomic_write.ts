@@ -7,11 +7,16 @@
 import { mkdir, open } from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
+import { writeFailure } from "./fs_errors.js";
 
 export async function writeFileAtomically(file: string, data: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, data, { encoding: "utf8", fsync: true });
-  await fsyncDirectory(path.dirname(file));
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, data, { encoding: "utf8", fsync: true });
+    await fsyncDirectory(path.dirname(file));
+  } catch (error) {
+    throw writeFailure(error, `write ${file}`);
+  }
 }
 
 /** Makes the rename itself durable: without it a power cut can bring back the old directory entry. */

@@ -42,12 +42,12 @@ export interface SophiaSettings {
    */
   allowModelDownload?: boolean;
   /**
-   * Tasks a runner executes at once (one engine worker process each).
+   * Tasks a runner executes at once (one engine worker process each), 1 to LIMITS.concurrency.
    * @defaultValue 1
    */
   concurrency?: number;
   /**
-   * Watch mode: seconds between safety-net rescans of the task folder, for filesystems that send no notifications.
+   * Watch mode: seconds between safety-net rescans of the task folder, for filesystems that send no notifications; 1 to LIMITS.rescanIntervalSec.
    * @defaultValue 5
    */
   rescanIntervalSec?: number;
@@ -56,6 +56,13 @@ export interface SophiaSettings {
 export type ResolvedSettings = Required<SophiaSettings>;
 
 export const DEFAULTS = { workspace: "workspace", concurrency: 1, rescanIntervalSec: 5 } as const;
+
+/**
+ * Upper bounds, refused beyond. Each concurrent task runs its own engine process with its own model
+ * in memory (and CTranslate2 threads of its own), so 32 is already more than any one machine can
+ * use; a timer interval past 2^31 ms would fire at once, in a loop, so rescans stop at an hour.
+ */
+export const LIMITS = { concurrency: 32, rescanIntervalSec: 3600 } as const;
 
 /** Settings with every gap filled; refuses (with the bad value quoted) a setting that cannot work. */
 export function resolveSettings(given: SophiaSettings = {}, env: NodeJS.ProcessEnv = process.env): ResolvedSettings {
@@ -67,8 +74,8 @@ export function resolveSettings(given: SophiaSettings = {}, env: NodeJS.ProcessE
     concurrency: given.concurrency ?? DEFAULTS.concurrency,
     rescanIntervalSec: given.rescanIntervalSec ?? DEFAULTS.rescanIntervalSec,
   };
-  assertPositiveInteger("concurrency", settings.concurrency);
-  assertPositiveInteger("rescanIntervalSec", settings.rescanIntervalSec);
+  assertWholeNumberUpTo("concurrency", settings.concurrency, LIMITS.concurrency);
+  assertWholeNumberUpTo("rescanIntervalSec", settings.rescanIntervalSec, LIMITS.rescanIntervalSec);
   return settings;
 }
 
@@ -81,8 +88,8 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-function assertPositiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new SophiaError("usage", `${name} must be a whole number of at least 1, got ${JSON.stringify(value)}`);
+function assertWholeNumberUpTo(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new SophiaError("usage", `${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
 }
 
 function packageDir(moduleDir: string): string {

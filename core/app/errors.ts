@@ -16,6 +16,10 @@ export type ErrorCode =
   | "script_mismatch" // the script does not fit the media's speech
   | "output_outside_workspace"
   | "output_clobbers_input"
+  | "disk_full" // ENOSPC/EDQUOT while writing to the workspace
+  | "workspace_unwritable" // read-only or not permitted
+  | "workspace_missing"
+  | "workspace_not_a_folder"
   | "output_reserved" // inside tasks/, events/, outputs/_tmp/ or models/, or a folder
   | "engine_unknown"
   | "engine_unavailable" // the engine's runtime (Python venv) cannot be started

@@ -4,11 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TaskSchema } from "../../core/app/task/schema.js";
 import { CLI, SENTENCE, cli, makeWorkspace, readEvents, speech, type TestWorkspace } from "../support/harness.js";
+import { mountReadOnly } from "../support/mounts.js";
 
 describe("cli", () => {
   let ws: TestWorkspace;
@@ -93,13 +94,71 @@ describe("cli", () => {
     assert.equal((JSON.parse(viaEnv.stdout) as unknown[]).length, 2);
   });
 
+  test("a workspace that is a file, or that does not exist, is one clear line and exit 2, not an empty queue", async () => {
+    const file = path.join(ws.root, "not_a_folder");
+    writeFileSync(file, "");
+    for (const [workspace, message] of [
+      [file, /^sophia-cli: workspace .*not_a_folder is not a folder: point --workspace at the folder that holds tasks\/\n$/],
+      [path.join(ws.root, "typo"), /^sophia-cli: workspace .*typo does not exist: check --workspace/],
+    ] as const) {
+      for (const args of [["run"], ["list"], ["events"]]) {
+        const result = spawnSync(process.execPath, [CLI, "--workspace", workspace, ...args], { cwd: ws.root, encoding: "utf8" });
+        assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, message);
+        assert.equal(result.stderr.trim().split("\n").length, 1, "one line, no stack trace");
+      }
+    }
+    assert.ok(!existsSync(path.join(ws.root, "typo")), "nothing was created for the typo");
+  });
+
+  test("--concurrency and --rescan-interval have documented upper bounds", async () => {
+    const huge = await cli(ws, ["run", "--concurrency", "99999999999"]);
+    assert.equal(huge.code, 2);
+    assert.match(huge.stderr, /--concurrency.*must be a whole number from 1 to 32/);
+    const rescan = await cli(ws, ["run", "--watch", "--rescan-interval", "99999999999"]);
+    assert.equal(rescan.code, 2);
+    assert.match(rescan.stderr, /from 1 to 3600/);
+  });
+
+  test("a read-only tasks/ makes run exit 5 with one clear line, never 0 having run nothing", async (t) => {
+    const queued = await cli(ws, ["submit", media, "--id", "stuck_readonly"]);
+    assert.equal(queued.code, 0, queued.stderr);
+    const readOnly = mountReadOnly(ws.tasksDir);
+    if (!readOnly.ok) return t.skip(readOnly.reason);
+    try {
+      for (const args of [["run"], ["run", "--task", "stuck_readonly"]]) {
+        const result = await cli(ws, [...args, "--no-progress"]);
+        assert.equal(result.code, 5, `${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, /^sophia-cli: cannot write in .*tasks: the file system is read-only \(EROFS\)\n$/);
+      }
+    } finally {
+      readOnly.undo();
+    }
+    assert.equal(JSON.parse((await cli(ws, ["show", "stuck_readonly", "--json"])).stdout).task.status, "queued");
+  });
+
+  test("submit with an unwritable events/ leaves no task behind and says so in one line, exit 5", async (t) => {
+    const eventsDir = path.join(ws.dir, "events");
+    mkdirSync(eventsDir, { recursive: true });
+    const readOnly = mountReadOnly(eventsDir);
+    if (!readOnly.ok) return t.skip(readOnly.reason);
+    try {
+      const result = await cli(ws, ["submit", media, "--id", "no_events"]);
+      assert.equal(result.code, 5, result.stderr);
+      assert.match(result.stderr, /^sophia-cli: cannot append to the event stream .*_events\.jsonl: the file system is read-only \(EROFS\)\n$/);
+    } finally {
+      readOnly.undo();
+    }
+    assert.ok(!readdirSync(ws.tasksDir).some((name) => name.includes("no_events")), "no task file");
+  });
+
   test("usage errors exit 2 and say what is wrong", async () => {
     const unknown = await cli(ws, ["frobnicate"]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);
     const badConcurrency = await cli(ws, ["run", "--concurrency", "0"]);
     assert.equal(badConcurrency.code, 2);
-    assert.match(badConcurrency.stderr, /at least 1/);
+    assert.match(badConcurrency.stderr, /from 1 to 32/);
     const both = await cli(ws, ["run", "--task", "x", "--watch"]);
     assert.equal(both.code, 2);
   });

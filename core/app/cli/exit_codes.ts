@@ -11,7 +11,12 @@ export const EXIT = {
   canceled: 3,
   /** Refused: the task is not in a status that allows the command, is busy, or its id is ambiguous. */
   refused: 4,
-  /** Stopped by SIGINT/SIGTERM; the task it was running is back in the queue. */
+  /**
+   * The workspace cannot be written: the disk is full, or it is read-only or not permitted. A task
+   * whose failure could not be recorded stays `running` and the next runner recovers it.
+   */
+  unwritable: 5,
+    /** Stopped by SIGINT/SIGTERM; the task it was running is back in the queue. */
   interrupted: 130,
 } as const;
 
@@ -26,6 +31,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case "output_outside_workspace":
     case "output_clobbers_input":
     case "output_reserved":
+    case "workspace_missing":
+    case "workspace_not_a_folder":
     case "model_unavailable":
     case "model_english_only":
       return EXIT.usage;
@@ -33,6 +40,9 @@ export function exitCodeFor(code: ErrorCode): number {
     case "task_busy":
     case "task_conflict":
       return EXIT.refused;
+    case "disk_full":
+    case "workspace_unwritable":
+      return EXIT.unwritable;
     case "canceled":
       return EXIT.canceled;
     case "interrupted":

@@ -3,7 +3,9 @@
  * object with --json) and an exit code from exit_codes.ts.
  */
 import { Command, CommanderError } from "commander";
-import { VERSION } from "../config.js";
+import { VERSION, resolveSettings } from "../config.js";
+import { Workspace, assertWorkspaceFolder, assertWorkspaceWritable } from "../task/workspace.js";
+import type { GlobalOptions } from "./context.js";
 import { asError, isSophiaError } from "../errors.js";
 import { eventsCommand } from "./events_command.js";
 import { EXIT, exitCodeFor } from "./exit_codes.js";
@@ -19,11 +21,25 @@ function program(): Command {
     .option("--workspace <dir>", "the workspace folder (default: $SOPHIA_WORKSPACE or ./workspace)")
     .option("--json", "print data and errors as JSON")
     .exitOverride()
-    .configureOutput(ONE_LINE_ERRORS);
+    .configureOutput(ONE_LINE_ERRORS)
+    .hook("preAction", (_root, command) => checkWorkspace(command));
   for (const command of [runCommand(), submitCommand(), listCommand(), statusCommand(), showCommand(), cancelCommand(), retryCommand(), eventsCommand(), checkCommand(), refineCommand()]) {
     root.addCommand(command.exitOverride().configureOutput(ONE_LINE_ERRORS));
   }
   return root;
+}
+
+/** Commands that work on files given on the command line, not on a workspace. */
+const WITHOUT_WORKSPACE = new Set(["check", "refine"]);
+
+/** Before any command touches it: the workspace is a folder, it exists (`submit` creates it), and a runner can write it. */
+async function checkWorkspace(command: Command): Promise<void> {
+  const name = command.name();
+  if (WITHOUT_WORKSPACE.has(name)) return;
+  const { workspace } = command.optsWithGlobals<GlobalOptions>();
+  const resolved = new Workspace(resolveSettings({ workspace }).workspace);
+  await assertWorkspaceFolder(resolved, { mayCreate: name === "submit" });
+  if (name === "run") await assertWorkspaceWritable(resolved);
 }
 
 /** A typo gets one line with commander's suggestion, not the whole help. */

@@ -1,5 +1,6 @@
 /** `sophia-cli run [--task <id> | --watch]`: a runner from the library, with progress on stderr and signals handled. */
 import { Command, InvalidArgumentError } from "commander";
+import { LIMITS } from "../config.js";
 import type { RunResult, Runner } from "../interfaces.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
@@ -19,8 +20,8 @@ export function runCommand(): Command {
     .description("run queued tasks: all of them then exit (default), one (--task), or keep watching (--watch)")
     .option("--task <id>", "run this one task now")
     .option("--watch", "keep running: pick up new task files as they appear, until SIGINT/SIGTERM")
-    .option("--concurrency <n>", "tasks run at once (default: 1)", positiveInt)
-    .option("--rescan-interval <sec>", "watch mode: seconds between safety-net rescans of the task folder (default: 5)", positiveInt)
+    .option("--concurrency <n>", `tasks run at once, 1 to ${LIMITS.concurrency} (default: 1)`, wholeNumberUpTo(LIMITS.concurrency))
+    .option("--rescan-interval <sec>", `watch mode: seconds between safety-net rescans of the task folder, 1 to ${LIMITS.rescanIntervalSec} (default: 5)`, wholeNumberUpTo(LIMITS.rescanIntervalSec))
     .option("--keep-tmp", "keep every task's outputs/_tmp/<task_id>/ for debugging (also SOPHIA_KEEP_TMP=1)")
     .option("--no-progress", "no progress bars or stage lines on stderr")
     .action(async (options: RunOptions, command: Command) => {
@@ -126,8 +127,10 @@ function exitCodeOf(results: RunResult[], options: RunOptions, interrupted: bool
   }
 }
 
-function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError("must be a whole number of at least 1");
-  return parsed;
+function wholeNumberUpTo(max: number): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
+    return parsed;
+  };
 }

@@ -47,8 +47,15 @@ export async function submitTask(store: TaskStore, events: EventWriter, request:
   };
   // The runner would refuse these paths at preflight; refusing them now leaves no task behind.
   resolveTaskPaths(validateTask(raw, "new task"), workspace);
+  // All or nothing: a task must not sit in the queue without its task.created event.
+  await events.assertWritable();
   const stored = await store.create(raw);
-  await events.emit(stored.task, "task.created", { input: stored.task.input.media });
+  try {
+    await events.emit(stored.task, "task.created", { input: stored.task.input.media });
+  } catch (error) {
+    await store.discardUnclaimed(stored.file);
+    throw error;
+  }
   return stored;
 }
 

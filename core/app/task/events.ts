@@ -6,7 +6,8 @@
  * holds the inode lock for the whole write, so lines from concurrent runner processes never
  * interleave or tear. The file name follows the event's own `ts`, so the stream rotates at UTC midnight.
  */
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFile, mkdir, open } from "node:fs/promises";
+import { writeFailure } from "../fs_errors.js";
 import path from "node:path";
 import { EventSchema, type EventPayload, type EventType, type SophiaEvent } from "./schema.js";
 
@@ -36,15 +37,38 @@ export class EventWriter {
       type,
       payload,
     }) as SophiaEvent;
-    this.dirReady ??= mkdir(this.eventsDir, { recursive: true });
+    const file = eventFilePath(this.eventsDir, event.ts);
     const appended = this.tail.then(async () => {
-      await this.dirReady;
-      await appendFile(eventFilePath(this.eventsDir, event.ts), `${JSON.stringify(event)}\n`, { flag: "a" });
+      await this.ensureDir();
+      await appendFile(file, `${JSON.stringify(event)}\n`, { flag: "a" }).catch((error: unknown) => {
+        throw writeFailure(error, `append a ${type} event to ${file}`);
+      });
     });
     this.tail = appended.catch(() => undefined);
     await appended;
     this.listener(event);
     return event;
+  }
+
+  /**
+   * Makes sure today's event file can be appended to, writing nothing: `submit` asks before it
+   * writes a task file, so a stream it cannot write leaves no task behind.
+   */
+  async assertWritable(): Promise<void> {
+    await this.ensureDir();
+    const file = eventFilePath(this.eventsDir, new Date().toISOString());
+    const handle = await open(file, "a").catch((error: unknown) => {
+      throw writeFailure(error, `append to the event stream ${file}`);
+    });
+    await handle.close();
+  }
+
+  private async ensureDir(): Promise<void> {
+    this.dirReady ??= mkdir(this.eventsDir, { recursive: true }).catch((error: unknown) => {
+      this.dirReady = null;
+      throw writeFailure(error, `create the events folder ${this.eventsDir}`);
+    });
+    await this.dirReady;
   }
 }
 

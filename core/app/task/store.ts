@@ -113,6 +113,17 @@ export class TaskStore {
   }
 
   /**
+   * Removes a task file that `create` just wrote, if no runner has claimed it yet: how `submit`
+   * takes back a task whose `task.created` event could not be written.
+   */
+  async discardUnclaimed(file: string): Promise<void> {
+    await this.withClaimLock(file, async () => {
+      const current = await this.read(file);
+      if (current.task.status === "queued" && current.task.attempts === 0) await rm(file, { force: true });
+    });
+  }
+
+  /**
    * Moves a task along one edge of the lifecycle, under the claim lock. `change` sees the task as it
    * is on disk now and returns the fields to set besides `status`; it may throw to veto the change.
    */

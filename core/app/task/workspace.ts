@@ -9,9 +9,11 @@
  * Spec decision: relative paths in a task resolve against <root>, the folder that contains the
  * workspace folder, as in the spec's example (`workspace/inbox/meeting_audio.mp3`).
  */
-import { realpathSync } from "node:fs";
+import { constants, realpathSync } from "node:fs";
+import { access, stat } from "node:fs/promises";
 import path from "node:path";
 import { SophiaError } from "../errors.js";
+import { writeFailure } from "../fs_errors.js";
 
 export class Workspace {
   readonly dir: string;
@@ -107,5 +109,47 @@ export function realPath(absolute: string): string {
       rest.push(path.basename(existing));
       existing = parent;
     }
+  }
+}
+
+/**
+ * Refuses a workspace path that is a file, or (unless the command creates it, as `submit` does)
+ * that does not exist: a typo in --workspace must not read as "no tasks".
+ */
+export async function assertWorkspaceFolder(workspace: Workspace, options: { mayCreate: boolean }): Promise<void> {
+  const info = await stat(workspace.dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return null;
+    if (error.code === "ENOTDIR") return "below_a_file" as const;
+    throw error;
+  });
+  if (info === null) {
+    if (options.mayCreate) return;
+    throw new SophiaError("workspace_missing", `workspace ${workspace.dir} does not exist: check --workspace (or $SOPHIA_WORKSPACE), or submit a task there to create it`, {
+      details: { workspace: workspace.dir },
+    });
+  }
+  if (info === "below_a_file" || !info.isDirectory()) {
+    throw new SophiaError("workspace_not_a_folder", `workspace ${workspace.dir} is not a folder: point --workspace at the folder that holds tasks/`, {
+      details: { workspace: workspace.dir },
+    });
+  }
+}
+
+/**
+ * Refuses, before any claim, a workspace a runner could not record anything in: a read-only or
+ * forbidden tasks/ or events/ would otherwise make every task "skipped" and the run look fine.
+ */
+export async function assertWorkspaceWritable(workspace: Workspace): Promise<void> {
+  for (const dir of [workspace.tasksDir, workspace.eventsDir]) {
+    const target = await nearestExisting(dir);
+    await access(target, constants.W_OK).catch((error: unknown) => {
+      throw writeFailure(error, `write in ${target}`);
+    });
+  }
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if ((await stat(current).catch(() => null)) !== null || path.dirname(current) === current) return current;
   }
 }
