@@ -179,6 +179,25 @@ describe("Italian", () => {
   });
 });
 
+describe("filler heard in silence", () => {
+  const doubted = (words: TimedWord[]) => ({ words, no_speech_prob: 0.8 });
+  const kept = (language: string, segments: Parameters<typeof refineSegments>[0]) =>
+    refineSegments(segments, resolveRules({ collapse_loops: false }, "test", language)).cues.flatMap((cue) => cue.lines).join(" ");
+
+  test("each language's stock phrases go when Whisper doubted them, and stay when said clearly", () => {
+    const speech = { words: spoken("Wir sehen uns morgen wieder.") };
+    assert.equal(kept("de", [speech, doubted(spoken("Untertitel im Auftrag des ZDF, 2020.", { start: 10 }))]), "Wir sehen uns morgen wieder.");
+    assert.equal(kept("de", [speech, { words: spoken("Vielen Dank.", { start: 10 }) }]), "Wir sehen uns morgen wieder. Vielen Dank.");
+    assert.equal(kept("es", [doubted(spoken("¡Gracias por ver el video!")), { words: spoken("Hasta mañana.", { start: 10 }) }]), "Hasta mañana.");
+    assert.equal(kept("zh", [{ words: spokenTokens(["我们", "明天", "见。"], 3) }, doubted(spokenTokens(["谢谢", "观看", "。"], 3, 10))]), "我们明天见。");
+  });
+
+  test("another language's stock phrase is a word like any other: a doubted German 'So.' stays", () => {
+    assert.equal(kept("de", [doubted(spoken("So."))]), "So.");
+    assert.equal(kept("en", [doubted(spoken("So."))]), "");
+  });
+});
+
 describe("Chinese", () => {
   test("a break never falls inside a word Whisper split in two, and prefers the comma", () => {
     assert.deepEqual(classifyBreaks(["我们", "讨论", "人", "工智能", "，", "然后"], "zh").slice(2, 3), ["never"]);

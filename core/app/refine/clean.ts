@@ -2,8 +2,8 @@
  * Cleaning what the engine heard before it becomes subtitles: Whisper's known failure modes on
  * long recordings, plus tidy text.
  *
- *  - Filler heard in silence: a segment that is only a stock phrase ("Thank you.", "Thanks for
- *    watching!") and that Whisper itself doubted (no-speech probability ≥ 0.5, mean log-probability
+ *  - Filler heard in silence: a segment that is only a stock phrase of its language ("Thank you.",
+ *    "Vielen Dank fürs Zuschauen!", "谢谢观看") and that Whisper itself doubted (no-speech probability ≥ 0.5, mean log-probability
  *    below -1, or mean word probability below 0.5); sound tags such as "[Music]" or "♪".
  *  - Repeated-phrase loops: a phrase of 2–10 words said 3 or more times in a row, or one word 4 or
  *    more times, keeps its first occurrence ("no, no, no" stays).
@@ -22,31 +22,37 @@ export interface CleaningReport {
   loop_words_removed: number;
 }
 
-const FILLER_PHRASES = new Set(
-  [
-    "you",
-    "thank you",
-    "thank you very much",
-    "thank you so much",
-    "thanks",
-    "thanks for watching",
-    "thank you for watching",
-    "thanks for listening",
-    "thank you for listening",
-    "please subscribe",
-    "like and subscribe",
-    "bye",
-    "bye bye",
-    "okay",
-    "so",
-    "hmm",
-    "uh",
-    "um",
-    "oh",
-    "the end",
-    "i'm sorry",
-    "subtitles by the amara org community",
+/**
+ * Stock phrases Whisper writes over silence or music, per language: the endings of the videos it
+ * learnt from and their subtitle credits. A year after a credit ("… des ZDF, 2020") is ignored.
+ */
+const FILLER_PHRASES: Record<string, readonly string[]> = {
+  en: [
+    ...["you", "thank you", "thank you very much", "thank you so much", "thanks", "thanks for watching", "thank you for watching"],
+    ...["thanks for listening", "thank you for listening", "please subscribe", "like and subscribe", "bye", "bye bye", "okay", "so"],
+    ...["hmm", "uh", "um", "oh", "the end", "i'm sorry", "subtitles by the amara.org community"],
   ],
+  de: [
+    ...["danke", "danke schön", "vielen dank", "vielen dank fürs zuschauen", "danke fürs zuschauen", "tschüss", "bis zum nächsten mal"],
+    ...["untertitel der amara.org-community", "untertitel im auftrag des zdf", "untertitelung im auftrag des zdf", "untertitel im auftrag des zdf für funk"],
+  ],
+  es: ["gracias", "muchas gracias", "gracias por ver", "gracias por ver el video", "suscríbete", "adiós", "subtítulos realizados por la comunidad de amara.org", "subtítulos por la comunidad de amara.org"],
+  fr: ["merci", "merci beaucoup", "merci d'avoir regardé", "au revoir", "sous-titres réalisés par la communauté d'amara.org", "sous-titrage st' 501"],
+  it: ["grazie", "grazie a tutti", "grazie per la visione", "sottotitoli creati dalla comunità amara.org", "sottotitoli e revisione a cura di qtss"],
+  pt: ["obrigado", "obrigada", "obrigado por assistir", "legendas pela comunidade amara.org"],
+  zh: ["谢谢", "谢谢观看", "感谢观看", "谢谢大家", "字幕由amara.org社区提供", "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目"],
+  ja: ["ありがとうございました", "ご視聴ありがとうございました", "おやすみなさい"],
+  ko: ["감사합니다", "시청해주셔서 감사합니다", "구독과 좋아요 부탁드립니다"],
+};
+FILLER_PHRASES.yue = FILLER_PHRASES.zh as readonly string[];
+
+/** A phrase as filler is compared: its match tokens run together, so a language's word splits do not matter. */
+function fillerKey(texts: readonly string[]): string {
+  return texts.filter((text) => !/\d/.test(text)).flatMap((text) => matchTokens(text)).join("");
+}
+
+const FILLER_KEYS: Record<string, ReadonlySet<string>> = Object.fromEntries(
+  Object.entries(FILLER_PHRASES).map(([language, phrases]) => [language, new Set(phrases.map((phrase) => fillerKey(phrase.split(" "))))]),
 );
 const NO_SPEECH_DOUBT = 0.5;
 const LOGPROB_DOUBT = -1;
@@ -54,12 +60,13 @@ const WORD_PROBABILITY_DOUBT = 0.5;
 const MAX_LOOP_PHRASE = 10;
 const SOUND_TAG_MAX_WORDS = 6;
 
-export function cleanTranscript(segments: readonly TimedSegment[], rules: Pick<RefineRules, "remove_filler" | "collapse_loops">): { words: TimedWord[]; report: CleaningReport } {
+export function cleanTranscript(segments: readonly TimedSegment[], rules: Pick<RefineRules, "remove_filler" | "collapse_loops" | "language">): { words: TimedWord[]; report: CleaningReport } {
   const report: CleaningReport = { filler_words_removed: 0, loop_words_removed: 0 };
+  const fillers = FILLER_KEYS[rules.language ?? "en"] ?? new Set<string>();
   let words: TimedWord[] = [];
   for (const segment of segments) {
     const segmentWords = segment.words.flatMap(tidyWord);
-    if (rules.remove_filler && isDoubtedFiller(segment, segmentWords)) report.filler_words_removed += segmentWords.length;
+    if (rules.remove_filler && isDoubtedFiller(segment, segmentWords, fillers)) report.filler_words_removed += segmentWords.length;
     else words.push(...segmentWords);
   }
   if (rules.remove_filler) {
@@ -95,10 +102,9 @@ function tidyWord(word: TimedWord): TimedWord[] {
   return text === "" ? [] : [{ ...word, text }];
 }
 
-function isDoubtedFiller(segment: TimedSegment, words: readonly TimedWord[]): boolean {
+function isDoubtedFiller(segment: TimedSegment, words: readonly TimedWord[], fillers: ReadonlySet<string>): boolean {
   if (words.length === 0) return false;
-  const phrase = words.flatMap((word) => matchTokens(word.text)).join(" ");
-  if (!FILLER_PHRASES.has(phrase)) return false;
+  if (!fillers.has(fillerKey(words.map((word) => word.text)))) return false;
   const probabilities = words.flatMap((word) => (word.probability === undefined ? [] : [word.probability]));
   const meanProbability = probabilities.length > 0 ? probabilities.reduce((a, b) => a + b, 0) / probabilities.length : undefined;
   return (
