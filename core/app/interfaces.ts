@@ -25,6 +25,11 @@ export interface SubmitOptions {
   runId?: string;
   /** false: the pipeline is `["asr"]` only. @defaultValue true */
   refine?: boolean;
+  /**
+   * A folder inside the workspace for this task's outputs, under their default names; a relative
+   * path resolves against the current folder. @defaultValue the workspace's outputs/subtitles/raw and …/refined
+   */
+  outputDir?: string;
 }
 
 /** Where a running task is, from the last progress event of its current attempt. */

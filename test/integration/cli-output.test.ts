@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EventWriter } from "../../core/app/task/events.js";
@@ -97,6 +97,61 @@ describe("cli output", () => {
     assert.equal(piped.stdout.split("\n").length, 3);
     assert.equal(piped.stderr, "");
     assert.equal(piped.status, 0);
+  });
+
+  test("submit takes several files or a folder, --output-dir, and says when it creates a new workspace", async () => {
+    const folder = path.join(ws.root, "recordings");
+    mkdirSync(folder);
+    for (const name of ["b.wav", "a.wav"]) copyFileSync(speech(ws, name, SENTENCE), path.join(folder, name));
+    writeFileSync(path.join(folder, "notes.txt"), "not media");
+    const fromFolder = await cli(ws, ["submit", folder, "--json"]);
+    assert.equal(fromFolder.code, 0, fromFolder.stderr);
+    const tasks = (JSON.parse(fromFolder.stdout) as { task: { input: { media: string } } }[]).map((row) => row.task.input.media);
+    assert.deepEqual(tasks, ["recordings/a.wav", "recordings/b.wav"]);
+
+    const two = await cli(ws, ["submit", path.join(folder, "a.wav"), path.join(folder, "b.wav"), "--output-dir", path.join(ws.dir, "outputs", "batch")]);
+    assert.equal(two.code, 0, two.stderr);
+    const ids = two.stdout.trim().split("\n");
+    assert.equal(ids.length, 2);
+    const shown = JSON.parse((await cli(ws, ["show", ids[0] as string, "--json"])).stdout) as { task: { output: Record<string, string> } };
+    assert.deepEqual(Object.values(shown.task.output).map((file) => path.dirname(file)), ["workspace/outputs/batch", "workspace/outputs/batch"]);
+
+    const oneId = await cli(ws, ["submit", folder, "--id", "both"]);
+    assert.equal(oneId.code, 2);
+    assert.match(oneId.stderr, /--id and --script name one task, but 2 media files/);
+    const empty = await cli(ws, ["submit", path.join(ws.root, "recordings", "notes.txt"), path.join(ws.root, "nowhere")]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /nowhere is not a file that exists/);
+
+    const fresh = path.join(ws.root, "fresh-workspace");
+    const created = spawnSync(process.execPath, [CLI, "--workspace", fresh, "submit", path.join(folder, "a.wav")], { encoding: "utf8" });
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.stderr, `sophia-cli: created a new workspace at ${fresh}\n`);
+    const again = spawnSync(process.execPath, [CLI, "--workspace", fresh, "submit", path.join(folder, "b.wav")], { encoding: "utf8" });
+    assert.equal(again.stderr, "");
+  });
+
+  test("check says when a file is not a subtitle file; refine exits 0 with violations left, 1 with --strict", async () => {
+    const media = await cli(ws, ["check", speech(ws, "noise.wav", SENTENCE)]);
+    assert.equal(media.code, 2);
+    assert.match(media.stderr, /noise\.wav is not a subtitle file \(SRT\): it is not text/);
+    const prose = path.join(ws.root, "notes.txt");
+    writeFileSync(prose, "Minutes of the meeting.\nEveryone agreed.\n");
+    const text = await cli(ws, ["check", prose]);
+    assert.equal(text.code, 2);
+    assert.match(text.stderr, /notes\.txt is not a subtitle file \(SRT\): it has no cue timings/);
+
+    // Twenty-six words in one second, with speech right after: no timing can make that readable.
+    const crammed = path.join(ws.root, "crammed.srt");
+    const words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu";
+    writeFileSync(crammed, `1\n00:00:00,000 --> 00:00:01,000\n${words}\n\n2\n00:00:01,000 --> 00:00:09,000\nand then the meeting went on for a long while after that.\n`);
+    const lenient = await cli(ws, ["refine", crammed, "-o", path.join(ws.root, "out.srt")]);
+    assert.equal(lenient.code, 0, lenient.stderr);
+    assert.match(lenient.stderr, /"max_cps":[1-9]/);
+    const strict = await cli(ws, ["refine", crammed, "--strict", "-o", path.join(ws.root, "out.srt")]);
+    assert.equal(strict.code, 1);
+    assert.ok(existsSync(path.join(ws.root, "out.srt")));
+    assert.equal((await cli(ws, ["check", path.join(ws.root, "out.srt")])).code, 1);
   });
 
   test("a misspelt command or option gets one line with a suggestion, not the whole help", async () => {

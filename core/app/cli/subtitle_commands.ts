@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
-import { SophiaError } from "../errors.js";
+import { SophiaError, isSophiaError } from "../errors.js";
 import { checkCues, formatSrt, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type Cue, type RefineRules } from "../refine/index.js";
 import { realPath } from "../task/workspace.js";
 import { readUtf8File } from "../utf8_file.js";
@@ -27,7 +27,7 @@ export function checkCommand(): Command {
     .action(async (file: string, flags: RuleFlags, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const settings = ruleSettings(flags);
-      const cues = parseSrt(await readInput(file, "SRT file"), file);
+      const cues = await readSubtitles(file);
       const rules = rulesFor(settings, cues);
       const violations = checkCues(cues, rules);
       const summary = summarize(violations);
@@ -49,17 +49,18 @@ export function refineCommand(): Command {
     .argument("<in.srt>", "subtitles to refine (for example a raw SRT from asr)")
     .option("--script <file>", "UTF-8 text of what is said: the output uses its words, exactly")
     .option("-o, --output <out.srt>", "write here (atomically) instead of standard output")
+    .option("--strict", "exit 1 when violations remain, as `check` does (the file is written either way)")
     .option("--language <code>", LANGUAGE_HELP)
     .option("--children", "children's reading speed (17 characters per second in English)")
     .option("--rules <json>", 'rule settings as in config_snapshot.refine, e.g. \'{"max_chars_per_line": 37}\'')
-    .action(async (input: string, flags: RuleFlags & { script?: string; output?: string }, command: Command) => {
+    .action(async (input: string, flags: RuleFlags & { script?: string; output?: string; strict?: boolean }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const script = flags.script ? await readInput(flags.script, "script") : undefined;
       if (flags.output && realPath(path.resolve(flags.output)) === realPath(path.resolve(input))) {
         throw new SophiaError("output_clobbers_input", `--output is the input file ${input}; inputs are never overwritten: choose another path`);
       }
       const settings = ruleSettings(flags);
-      const cues = parseSrt(await readInput(input, "SRT file"), input);
+      const cues = await readSubtitles(input);
       const rules = rulesFor(settings, cues);
       const result = refineSegments(segmentsFromCues(cues, rules.language), rules, { script });
       const srt = formatSrt(result.cues);
@@ -68,6 +69,9 @@ export function refineCommand(): Command {
       const report = { cues: result.cues.length, violations: result.violations, alignment: result.alignment };
       if (json && flags.output) printJson(report);
       else process.stderr.write(`refined: ${report.cues} cues; remaining violations: ${JSON.stringify(report.violations)}\n`);
+      // Without --strict, a written file is success: what the rules could not meet is reported, as the refine stage does.
+      const remaining = Object.values(report.violations).reduce((sum, count) => sum + count, 0);
+      process.exitCode = flags.strict && remaining > 0 ? EXIT.failed : EXIT.ok;
     });
 }
 
@@ -88,6 +92,19 @@ function ruleSettings(flags: RuleFlags): Record<string, unknown> {
 /** Without a language given, the file's script may tell one (Chinese, Japanese, Korean, Thai); otherwise English. */
 function rulesFor(settings: Record<string, unknown>, cues: readonly Cue[]): RefineRules {
   return resolveRules(settings, "--rules", languageOfScript(cues.map((cue) => cue.lines.join(" ")).join(" ")));
+}
+
+/** A cue timing line: what every SRT has and no other text file does. */
+const SRT_TIMING = /\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}/;
+
+/** The cues of an SRT file; a file that is not text, or text without a single cue timing, is not a subtitle file. */
+async function readSubtitles(file: string): Promise<Cue[]> {
+  const notSubtitles = (why: string) => new SophiaError("srt_invalid", `${file} is not a subtitle file (SRT): ${why}`, { details: { path: path.resolve(file) } });
+  const text = await readUtf8File(path.resolve(file), `SRT file ${file}`, { unreadable: "usage", invalid: "srt_invalid" }).catch((error: unknown) => {
+    throw isSophiaError(error, "srt_invalid") ? notSubtitles("it is not text") : error;
+  });
+  if (text.trim() !== "" && !SRT_TIMING.test(text)) throw notSubtitles('it has no cue timings ("00:00:01,000 --> 00:00:02,500")');
+  return parseSrt(text, file);
 }
 
 function readInput(file: string, what: string): Promise<string> {

@@ -1,24 +1,70 @@
 /** `submit`, `list`, `show`, `cancel`, `retry`: thin shells over the library (open_workspace.ts). */
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
 import { Command, Option } from "commander";
+import { SophiaError } from "../errors.js";
 import type { TaskInfo, TaskListEntry } from "../interfaces.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/schema.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 
+interface SubmitFlags {
+  script?: string;
+  model?: string;
+  id?: string;
+  runId?: string;
+  refine: boolean;
+  outputDir?: string;
+}
+
 export function submitCommand(): Command {
   return new Command("submit")
-    .description("write a queued task for a media file (and its `task.created` event)")
-    .argument("<media>", "audio or video file")
-    .option("--script <file>", "UTF-8 text of what is said: refine uses its words, exactly")
-    .option("--model <name|dir>", "faster_whisper model name or directory (default: tiny.en, bundled)")
-    .option("--id <task_id>", "task id (default: from the media name plus a random suffix)")
+    .description("write a queued task (and its `task.created` event) for each media file; a folder means the media files in it")
+    .argument("<media...>", "audio or video files, or folders of them")
+    .option("--script <file>", "UTF-8 text of what is said: refine uses its words, exactly (one media file only)")
+    .option("--model <name|dir>", "faster_whisper model name or directory")
+    .option("--output-dir <dir>", "write the subtitles into this folder inside the workspace (default: outputs/subtitles/raw and …/refined)")
+    .option("--id <task_id>", "task id (one media file only; default: from the media name plus a random suffix)")
     .option("--run-id <run_id>", "run id carried by every event (default: random)")
     .option("--no-refine", "pipeline [asr] only")
-    .action(async (media: string, options: { script?: string; model?: string; id?: string; runId?: string; refine: boolean }, command: Command) => {
+    .action(async (paths: string[], flags: SubmitFlags, command: Command) => {
       const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
-      const info = await workspace.submit({ media, script: options.script ?? null, model: options.model, taskId: options.id, runId: options.runId, refine: options.refine });
-      if (json) printJson({ file: info.file, task: info.raw });
-      else process.stdout.write(`${info.id}\n`);
+      const media = await mediaFiles(paths);
+      if (media.length > 1 && (flags.id !== undefined || flags.script !== undefined)) {
+        throw new SophiaError("usage", `--id and --script name one task, but ${media.length} media files were given: submit them one by one`);
+      }
+      const isNew = !workspace.exists;
+      const submitted: TaskInfo[] = [];
+      for (const file of media) {
+        submitted.push(await workspace.submit({ media: file, script: flags.script ?? null, model: flags.model, outputDir: flags.outputDir, taskId: flags.id, runId: flags.runId, refine: flags.refine }));
+      }
+      if (isNew) process.stderr.write(`sophia-cli: created a new workspace at ${workspace.dir}\n`);
+      const rows = submitted.map((info) => ({ file: info.file, task: info.raw }));
+      if (json) printJson(paths.length === 1 && rows.length === 1 ? rows[0] : rows);
+      else for (const info of submitted) process.stdout.write(`${info.id}\n`);
     });
+}
+
+/** What `submit` looks for in a folder (not in its subfolders): the formats FFmpeg decodes that people record in. */
+const MEDIA_EXTENSIONS = new Set([".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aif", ".aiff", ".amr", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".mpg", ".mpeg", ".ts", ".3gp"]);
+
+/** Files as given, folders as the media files in them (by name); every path is checked before any task is written. */
+async function mediaFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const given of paths) {
+    const info = await stat(given).catch(() => null);
+    if (!info) throw new SophiaError("media_missing", `media ${path.resolve(given)} is not a file that exists`, { details: { path: path.resolve(given) } });
+    if (!info.isDirectory()) {
+      files.push(given);
+      continue;
+    }
+    const found = (await readdir(given, { withFileTypes: true }))
+      .filter((entry) => entry.isFile() && MEDIA_EXTENSIONS.has(path.extname(entry.name).toLowerCase()))
+      .map((entry) => path.join(given, entry.name))
+      .sort();
+    if (found.length === 0) throw new SophiaError("media_missing", `folder ${path.resolve(given)} has no media files (looked for ${[...MEDIA_EXTENSIONS].join(" ")})`);
+    files.push(...found);
+  }
+  return files;
 }
 
 export function listCommand(): Command {

@@ -25,7 +25,8 @@ export async function submitTask(store: TaskStore, events: EventWriter, request:
   if (!TASK_ID_PATTERN.test(taskId)) {
     throw new SophiaError("usage", `--id "${taskId}" is not a valid task id: use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
   }
-  const outputs = workspace.defaultOutputs(media);
+  const defaults = workspace.defaultOutputs(media);
+  const outputs = request.outputDir ? movedTo(defaults, workspace.display(path.resolve(request.outputDir))) : defaults;
   const raw = {
     task_id: taskId,
     run_id: request.runId ?? `run_${randomBytes(6).toString("hex")}`,
@@ -93,6 +94,11 @@ async function waitForLeaseRelease(store: TaskStore, file: string, waitMs: numbe
     await sleep(100);
   }
   return false;
+}
+
+/** The default output names, in another folder. */
+function movedTo<T extends Record<string, string>>(outputs: T, dir: string): T {
+  return Object.fromEntries(Object.entries(outputs).map(([field, file]) => [field, path.join(dir, path.basename(file))])) as T;
 }
 
 async function assertFile(absolute: string, what: string, code: "media_missing" | "script_missing"): Promise<void> {
