@@ -29,7 +29,8 @@ export type ErrorCode =
   | "stage_unknown"
   | "stage_input_missing"
   | "srt_invalid"
-  | "canceled"
+  | "canceled" // the user canceled the task
+  | "superseded" // another runner took the task over: this one no longer owns it
   | "interrupted"
   | "internal";
 

@@ -103,13 +103,18 @@ export interface RunnerOptions extends Pick<SophiaSettings, "concurrency" | "res
   task?: string;
 }
 
-export type RunOutcomeKind = "done" | "failed" | "canceled" | "handed_back" | "superseded" | "skipped" | "crashed";
+/**
+ * `canceled`: by the user. `superseded`: another runner took the task over while this one was
+ * stopped; this one touched nothing. `busy`: another runner holds its run lease; not started.
+ * `skipped`: no longer queued when claimed.
+ */
+export type RunOutcomeKind = "done" | "failed" | "canceled" | "handed_back" | "superseded" | "busy" | "skipped" | "crashed";
 
 /** How one task's run ended, and the files it left. */
 export interface RunResult {
   taskId: string;
   outcome: RunOutcomeKind;
-  /** `failed`, `skipped`, `crashed`: why. */
+  /** `failed`, `skipped`, `busy`, `crashed`: why. */
   reason?: string;
   /** Files this run wrote and kept, absolute paths (none after a cancel or hand-back: they are removed). */
   artifacts: Array<{ kind: string; path: string }>;
@@ -124,6 +129,8 @@ export interface RunnerEvents {
   recovered: [recovered: { taskId: string; action: "requeued" | "failed" }];
   /** A task file that is not valid: reported once (and a `task.rejected` event written). */
   rejected: [file: InvalidTaskFile];
+  /** Two or more task files with one task_id: none is started; told once (and a `task.conflict` event written). */
+  conflict: [conflict: { taskId: string; files: string[]; error: Error }];
   /** A scan of the task folder failed (disk gone, permissions); the next one tries again. */
   scanFailed: [error: Error];
   /** Watch mode: the file watcher is ready. */

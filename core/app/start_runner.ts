@@ -78,6 +78,7 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
           rescanSec: settings.rescanIntervalSec,
           onOutcome: report,
           onInvalid: (entry) => handle.tell("rejected", { id: entry.idFromName, file: entry.file, error: entry.error }),
+          onConflict: (conflict) => handle.tell("conflict", conflict),
           onRecovered: (recovered) => handle.tell("recovered", recovered),
           onPassError: (error) => handle.tell("scanFailed", asError(error)),
           onWatching: () => handle.tell("watching"),
@@ -130,7 +131,7 @@ class KeptArtifacts {
   resultOf(outcome: RunOutcome): RunResult {
     const artifacts = outcome.kind === "done" || outcome.kind === "failed" ? (this.byTask.get(outcome.taskId) ?? []) : [];
     this.byTask.delete(outcome.taskId);
-    const reason = outcome.kind === "failed" ? outcome.error.message : outcome.kind === "skipped" ? outcome.reason : undefined;
+    const reason = outcome.kind === "failed" ? outcome.error.message : outcome.kind === "skipped" || outcome.kind === "busy" ? outcome.reason : undefined;
     return { taskId: outcome.taskId, outcome: outcome.kind, ...(reason === undefined ? {} : { reason }), artifacts };
   }
 }

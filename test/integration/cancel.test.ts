@@ -3,7 +3,7 @@
  * partial outputs; a canceled task can be retried.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { LONG_TEXT, SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
@@ -66,6 +66,38 @@ describe("cancel", () => {
     assert.ok(!types.includes("task.completed") && !types.includes("task.failed"));
   });
 
+  test("cancel during a long refine stops it within seconds and removes the refined SRT", async () => {
+    const rawSrt = path.join(ws.dir, "outputs/long.raw.srt");
+    mkdirSync(path.dirname(rawSrt), { recursive: true });
+    writeFileSync(rawSrt, longSrt(20_000));
+    dropTask(
+      ws,
+      specExampleTask({
+        task_id: "long_refine",
+        pipeline: ["refine"],
+        config_snapshot: { engine: { type: "faster_whisper" } },
+        input: { media: "workspace/inbox/short.wav", script: null },
+        output: { raw_srt: "workspace/outputs/long.raw.srt", refined_srt: "workspace/outputs/long_refine.refined.srt" },
+      }),
+    );
+    const runner = startCli(ws, ["run", "--task", "long_refine"]);
+    const finished = collect(runner);
+    await waitFor("refine under way", () => readEvents(ws, "long_refine").some((event) => event.type === "stage.progress" && event.payload.progress >= 0.3), 120_000);
+
+    const started = Date.now();
+    const canceled = await cli(ws, ["cancel", "long_refine", "--json"]);
+    const stopSeconds = (Date.now() - started) / 1000;
+    assert.equal(canceled.code, 0, canceled.stderr);
+    assert.equal((JSON.parse(canceled.stdout) as { stopped: boolean }).stopped, true);
+    process.stdout.write(`# cancel during a 20,000-cue refine took ${stopSeconds.toFixed(2)} s to stop it\n`);
+    assert.ok(stopSeconds < 5, `stopped after ${stopSeconds} s`);
+
+    const result = await finished;
+    assert.equal(result.code, 3, result.stderr);
+    assert.ok(!existsSync(path.join(ws.dir, "outputs/long_refine.refined.srt")), "no refined SRT left");
+    assert.equal(readFileSync(rawSrt, "utf8"), longSrt(20_000), "its input is untouched");
+  });
+
   test("a canceled task can be retried to completion", async () => {
     assert.equal((await cli(ws, ["retry", "queued_then_canceled"])).code, 0);
     const run = await cli(ws, ["run", "--task", "queued_then_canceled"]);
@@ -73,3 +105,16 @@ describe("cancel", () => {
     assert.equal(readTask(ws, "queued_then_canceled").status, "done");
   });
 });
+
+/** An SRT of `count` two-second cues of ordinary words: a refine of it keeps a CPU busy for many seconds. */
+function longSrt(count: number): string {
+  const words = "this is a fairly ordinary sentence that the speaker says while the recording keeps going on".split(" ");
+  const clock = (seconds: number) => {
+    const pad = (value: number, width = 2) => String(value).padStart(width, "0");
+    return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)},000`;
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const text = Array.from({ length: 8 }, (_, k) => words[(i * 3 + k) % words.length]).join(" ");
+    return `${i + 1}\n${clock(i * 2)} --> ${clock(i * 2 + 1)}\n${text}.\n`;
+  }).join("\n");
+}

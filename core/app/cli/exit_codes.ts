@@ -9,7 +9,7 @@ export const EXIT = {
   usage: 2,
   /** The task ended `canceled`. */
   canceled: 3,
-  /** Refused: the task is not in a status that allows the command, is busy, or its id is ambiguous. */
+  /** Refused: the task is not in a status that allows the command, is busy, its id is ambiguous, or another runner took it over. */
   refused: 4,
   /**
    * The workspace cannot be written: the disk is full, or it is read-only or not permitted. A task
@@ -39,6 +39,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case "transition_refused":
     case "task_busy":
     case "task_conflict":
+    case "superseded":
       return EXIT.refused;
     case "disk_full":
     case "workspace_unwritable":

@@ -55,6 +55,7 @@ function narrate(runner: Runner, view: ProgressView, dir: string): void {
     .on("event", (event) => view.onEvent(event))
     .on("result", (result) => view.log(`sophia-cli: ${resultLine(result)}`))
     .on("rejected", (entry) => view.log(`sophia-cli: skipping ${entry.file}: ${entry.error.message}`))
+    .on("conflict", (conflict) => view.log(`sophia-cli: not starting task ${conflict.taskId}: ${conflict.error.message}`))
     .on("recovered", (recovered) => view.log(`sophia-cli: recovered task ${recovered.taskId} from a dead runner: ${recovered.action}`))
     .on("scanFailed", (error) => view.log(`sophia-cli: ${error.message}`))
     .on("watching", () => view.log(`sophia-cli: watching ${dir}/tasks; Ctrl-C to stop`));
@@ -94,8 +95,11 @@ function resultLine(result: RunResult): string {
     case "failed":
       return `task ${result.taskId} failed: ${result.reason ?? ""}`;
     case "skipped":
+    case "busy":
     case "crashed":
       return `task ${result.taskId} ${result.outcome}: ${result.reason ?? ""}`;
+    case "superseded":
+      return `task ${result.taskId} superseded: another runner took it over while this one was stopped; left as it is`;
     case "handed_back":
       return `task ${result.taskId} handed back to the queue`;
     default:
@@ -121,6 +125,8 @@ function exitCodeOf(results: RunResult[], options: RunOptions, interrupted: bool
     case "crashed":
       return EXIT.failed;
     case "skipped":
+    case "busy":
+    case "superseded":
       return EXIT.refused;
     default:
       return interrupted ? EXIT.interrupted : EXIT.refused;

@@ -4,6 +4,6 @@ export type { CleaningReport, TimedSegment } from "./clean.js";
 export type { AlignmentReport } from "./alignment.js";
 export { segmentsFromCues } from "./cue_words.js";
 export { languageOfScript } from "./languages.js";
-export { refineSegments, type RefineResult } from "./refine.js";
+export { refineSegments, type RefineJobInput, type RefineResult } from "./refine.js";
 export { resolveRules, type RefineRules } from "./rules.js";
 export { formatSrt, parseSrt, type Cue } from "./srt.js";

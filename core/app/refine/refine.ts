@@ -61,6 +61,18 @@ export function refineSegments(segments: readonly TimedSegment[], rules: RefineR
   return { cues, violations: summarize(checkCues(cues, rules)), alignment, cleaning: cleaned.report, words: words.length };
 }
 
+/** What `refineJob` takes: refineSegments' arguments as plain data, so that they can cross to a worker thread. */
+export interface RefineJobInput {
+  segments: readonly TimedSegment[];
+  rules: RefineRules;
+  script?: string;
+}
+
+/** refineSegments as an off-thread job (core/app/threads/off_thread.ts). */
+export function refineJob(input: RefineJobInput, progress: (fraction: number, msg: string) => void): RefineResult {
+  return refineSegments(input.segments, input.rules, { script: input.script, onProgress: progress });
+}
+
 /**
  * Mean distance, in seconds, from each cue's speech start to the nearest heard word start, and from
  * its speech end to the nearest heard word end: how closely script-timed cues follow the speech.

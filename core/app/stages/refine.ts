@@ -8,10 +8,17 @@ import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { readUtf8File } from "../utf8_file.js";
-import { formatSrt, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, type Cue } from "../refine/index.js";
+import { formatSrt, languageOfScript, parseSrt, resolveRules, segmentsFromCues, type Cue, type RefineJobInput, type RefineResult } from "../refine/index.js";
+import { offThreadJob, runOffThread } from "../threads/off_thread.js";
 import { TranscriptSchema, type Transcript } from "../transcript.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
+
+/**
+ * The refine itself runs in a worker thread: for hours of speech it is seconds to minutes of CPU,
+ * which on the main thread would hold up the cancel watchdog and progress; abort ends the thread.
+ */
+const REFINE_JOB = offThreadJob<RefineJobInput, RefineResult>(new URL("../refine/refine.js", import.meta.url), "refineJob");
 
 export const refineStage: Stage = {
   name: "refine",
@@ -38,7 +45,7 @@ export const refineStage: Stage = {
     const segments = transcript?.segments ?? segmentsFromCues(rawCues ?? [], rules.language);
     signal.throwIfAborted();
 
-    const result = refineSegments(segments, rules, { script, onProgress: progress });
+    const result = await runOffThread(REFINE_JOB, { segments, rules, script }, { signal, onProgress: progress });
     signal.throwIfAborted();
     await writeFileAtomically(paths.refinedSrt, formatSrt(result.cues));
     progress(1, `${result.cues.length} cues`);

@@ -7,18 +7,25 @@
  * without a live lease (recovery would take it for an orphan). While the stages run, a watchdog
  * re-reads the task file: a `cancel` from another process, or another runner taking the task over,
  * aborts the stages within WATCHDOG_MS.
+ *
+ * Who owns a run: the runner whose `runner` and `attempts` the claim wrote, for as long as the task
+ * file still says so. Every later write checks that first, under the claim lock. A runner that finds
+ * the task is no longer its own (it was frozen past the lease and another runner took over) is
+ * `superseded`: it touches nothing, neither the task file nor any output nor `_tmp`, because all of
+ * that belongs to the new owner now. A cancel is the user's word on a run that is still ours: only
+ * then are this attempt's outputs removed.
  */
 import { hostname } from "node:os";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import type { EngineRegistry } from "../engines/registry.js";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
-import type { Artifact, Stage } from "../stages/stage.js";
+import type { Stage, StageResult } from "../stages/stage.js";
 import type { EventWriter } from "./events.js";
-import type { Task, TaskError } from "./schema.js";
+import type { TransitionName } from "./lifecycle.js";
+import type { RunnerInfo, Task, TaskError } from "./schema.js";
 import type { StoredTask, TaskStore } from "./store.js";
 import { resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
-const WATCHDOG_MS = 400;
 const PROGRESS_INTERVAL_MS = 500;
 
 export type AbortReason = "canceled" | "shutdown" | "superseded";
@@ -26,9 +33,15 @@ export type AbortReason = "canceled" | "shutdown" | "superseded";
 export type RunOutcome =
   | { kind: "done"; taskId: string }
   | { kind: "failed"; taskId: string; error: TaskError }
+  /** The user canceled it; this attempt's outputs are removed. */
   | { kind: "canceled"; taskId: string }
+  /** Shutdown: back in the queue, this attempt's outputs removed. */
   | { kind: "handed_back"; taskId: string }
+  /** Another runner took it over while this one was frozen: nothing touched. */
   | { kind: "superseded"; taskId: string }
+  /** Another runner holds its run lease: not started. */
+  | { kind: "busy"; taskId: string; reason: string }
+  /** No longer queued when this runner came to claim it: not started. */
   | { kind: "skipped"; taskId: string; reason: string };
 
 export interface RunnerOptions {
@@ -38,12 +51,41 @@ export interface RunnerOptions {
   stages: readonly Stage[];
   /** Keep `outputs/_tmp/<task_id>/` of every task (debugging); a task can also ask with config_snapshot.debug.keep_tmp. */
   keepTmp: boolean;
+  /** How often a running task's file is re-read for cancel or takeover. @defaultValue 400 */
+  watchdogMs?: number;
 }
 
 class StageAbort extends Error {
   constructor(readonly reason: AbortReason) {
     super(`stage aborted: ${reason}`);
   }
+}
+
+/** What the claim wrote: the run is ours while the task file still shows it. */
+interface Claim {
+  stored: StoredTask;
+  attempt: number;
+  runner: RunnerInfo;
+  /** A file the desktop app wrote itself has no `attempts` yet, and no `task.created` in the stream. */
+  unannounced: boolean;
+}
+
+type Ownership = "ours" | "canceled" | "superseded";
+
+/** A file this attempt created (it was not there before the stage ran), as it was when written. */
+interface CreatedFile {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/** One attempt at a claimed task, as it goes. */
+interface Attempt {
+  claim: Claim;
+  started: number;
+  stage: string | null;
+  paths: TaskPaths | null;
+  created: CreatedFile[];
 }
 
 export class TaskRunner {
@@ -68,15 +110,17 @@ export class TaskRunner {
     const taskId = candidate.task.task_id;
     const controller = new AbortController();
     const lease = await store.acquireLease(candidate.file, () => controller.abort(new StageAbort("superseded")));
-    if (!lease) return { kind: "skipped", taskId, reason: "another runner holds it" };
+    if (!lease) return { kind: "busy", taskId, reason: "another runner holds its run lease" };
     try {
       const claim = await this.claim(candidate.file);
       if (!claim) return { kind: "skipped", taskId, reason: "no longer queued" };
       this.active.set(candidate.file, controller);
       try {
-        // A file the desktop app wrote itself has no `attempts` yet, and no `task.created` in the stream.
         if (claim.unannounced) await this.options.events.emit(claim.stored.task, "task.created", { input: claim.stored.task.input.media });
-        return await this.execute(claim.stored, controller);
+        const outcome = await this.execute(claim, controller);
+        // The lease may be the new owner's by now: let it go stale rather than remove it.
+        if (outcome.kind === "superseded") await lease.abandon();
+        return outcome;
       } finally {
         this.active.delete(candidate.file);
       }
@@ -85,66 +129,64 @@ export class TaskRunner {
     }
   }
 
-  private async claim(file: string): Promise<{ stored: StoredTask; unannounced: boolean } | null> {
+  private async claim(file: string): Promise<Claim | null> {
     const now = new Date().toISOString();
+    const runner: RunnerInfo = { host: hostname(), pid: process.pid, started_at: now };
+    let attempt = 0;
     let unannounced = false;
     try {
       const stored = await this.options.store.transition(file, "claim", (task) => {
         unannounced = task.attempts === undefined;
-        return {
-          attempts: (task.attempts ?? 0) + 1,
-          started_at: now,
-          finished_at: null,
-          runner: { host: hostname(), pid: process.pid, started_at: now },
-          error: null,
-        };
+        attempt = (task.attempts ?? 0) + 1;
+        return { attempts: attempt, started_at: now, finished_at: null, runner, error: null };
       });
-      return { stored, unannounced };
+      return { stored, attempt, runner, unannounced };
     } catch (error) {
       if (isSophiaError(error, "transition_refused") || isSophiaError(error, "task_busy")) return null;
       throw error;
     }
   }
 
-  private async execute(claimed: StoredTask, controller: AbortController): Promise<RunOutcome> {
-    const { task, file } = claimed;
-    const { events } = this.options;
-    const started = performance.now();
-    const attempt = task.attempts ?? 1;
-    const written: Artifact[] = [];
-    let currentStage: string | null = null;
-    let paths: TaskPaths | null = null;
-    const stopWatchdog = this.watchTaskFile(file, attempt, controller);
-
-    await events.emit(task, "task.started", { pipeline: task.pipeline });
+  private async execute(claim: Claim, controller: AbortController): Promise<RunOutcome> {
+    const { task } = claim.stored;
+    const run: Attempt = { claim, started: performance.now(), stage: null, paths: null, created: [] };
+    const stopWatchdog = this.watchTaskFile(claim, controller);
+    let outcome: RunOutcome;
     try {
-      const stages = this.plan(task);
-      paths = resolveTaskPaths(task, this.options.store.workspace);
-      for (const { stage, skip } of stages) {
-        currentStage = stage.name;
-        if (!skip) await stage.preflight({ task, paths, engines: this.options.engines, signal: controller.signal });
-      }
-      controller.signal.throwIfAborted();
-      currentStage = null;
-      for (const { stage, skip } of stages) {
-        if (skip) {
-          await events.emit(task, "stage.skipped", { stage: stage.name, reason: skip });
-          continue;
-        }
-        currentStage = stage.name;
-        written.push(...(await this.runStage(stage, task, paths, controller.signal)));
-        currentStage = null;
-      }
+      await this.options.events.emit(task, "task.started", { pipeline: task.pipeline });
+      await this.runPipeline(run, controller.signal);
       stopWatchdog();
-      return await this.finishDone(claimed, attempt, started, written, paths);
+      outcome = await this.finishDone(run);
     } catch (thrown) {
       stopWatchdog();
       const abort = abortReasonOf(thrown, controller.signal);
-      if (abort) return await this.finishAborted(claimed, attempt, abort, currentStage, written, paths);
-      return await this.finishFailed(claimed, attempt, thrown, currentStage, written, paths);
+      outcome = abort ? await this.finishAborted(run, abort) : await this.finishFailed(run, thrown);
     } finally {
       stopWatchdog();
-      await this.removeTmp(task, paths);
+    }
+    // A superseded runner's _tmp folder is the new owner's now.
+    if (outcome.kind !== "superseded") await this.removeTmp(task);
+    return outcome;
+  }
+
+  private async runPipeline(run: Attempt, signal: AbortSignal): Promise<void> {
+    const { task } = run.claim.stored;
+    const stages = this.plan(task);
+    run.paths = resolveTaskPaths(task, this.options.store.workspace);
+    for (const { stage, skip } of stages) {
+      run.stage = stage.name;
+      if (!skip) await stage.preflight({ task, paths: run.paths, engines: this.options.engines, signal });
+    }
+    signal.throwIfAborted();
+    run.stage = null;
+    for (const { stage, skip } of stages) {
+      if (skip) {
+        await this.options.events.emit(task, "stage.skipped", { stage: stage.name, reason: skip });
+        continue;
+      }
+      run.stage = stage.name;
+      await this.runStage(stage, run, run.paths, signal);
+      run.stage = null;
     }
   }
 
@@ -168,14 +210,26 @@ export class TaskRunner {
     });
   }
 
-  private async runStage(stage: Stage, task: Task, paths: TaskPaths, signal: AbortSignal): Promise<Artifact[]> {
+  private async runStage(stage: Stage, run: Attempt, paths: TaskPaths, signal: AbortSignal): Promise<void> {
     const { events, engines } = this.options;
+    const { task } = run.claim.stored;
+    signal.throwIfAborted();
     const started = performance.now();
     await events.emit(task, "stage.started", { stage: stage.name });
     const progress = throttledProgress((fraction, msg) => {
       void events.emit(task, "stage.progress", { stage: stage.name, progress: fraction, msg }).catch(() => undefined);
     });
-    const result = await stage.run({ task, paths, signal, progress, engines: engines satisfies EngineRegistry });
+    const existedBefore = await existingFiles([paths.rawSrt, paths.refinedSrt]);
+    let result: StageResult;
+    try {
+      result = await stage.run({ task, paths, signal, progress, engines: engines satisfies EngineRegistry });
+    } catch (thrown) {
+      // A stage that stopped part-way may have written an output before it stopped.
+      run.created.push(...(await createdFiles([...existedBefore.keys()], existedBefore)));
+      throw thrown;
+    }
+    // Before the abort check: a cancel that lands while the stage returns must still remove what it wrote.
+    run.created.push(...(await createdFiles(result.artifacts.map((artifact) => artifact.path), existedBefore)));
     signal.throwIfAborted();
     for (const artifact of result.artifacts) {
       await events.emit(task, "artifact.written", { path: paths.display(artifact.path), kind: artifact.kind });
@@ -185,83 +239,141 @@ export class TaskRunner {
       duration_sec: roundSeconds(performance.now() - started),
       summary: result.summary,
     });
-    return result.artifacts;
   }
 
-  private async finishDone(claimed: StoredTask, attempt: number, started: number, written: Artifact[], paths: TaskPaths | null): Promise<RunOutcome> {
-    const { task, file } = claimed;
-    try {
-      await this.options.store.transition(file, "complete", (current) => {
-        assertStillOurs(current, attempt);
-        return { finished_at: new Date().toISOString(), runner: null };
-      });
-    } catch (error) {
-      // Canceled (or taken over) after the last stage finished: the user's word wins.
-      if (isSophiaError(error, "transition_refused")) return this.finishAborted(claimed, attempt, "canceled", null, written, paths);
-      throw error;
-    }
-    await this.options.events.emit(task, "task.completed", { duration_sec: roundSeconds(performance.now() - started) });
+  private async finishDone(run: Attempt): Promise<RunOutcome> {
+    const { task } = run.claim.stored;
+    const settled = await this.settle(run.claim, "complete", () => ({ finished_at: new Date().toISOString(), runner: null }));
+    // Canceled after the last stage finished (the user's word wins), or no longer ours.
+    if (settled !== "ours") return this.finishAborted(run, settled);
+    await this.options.events.emit(task, "task.completed", { duration_sec: roundSeconds(performance.now() - run.started) });
     return { kind: "done", taskId: task.task_id };
   }
 
-  private async finishFailed(claimed: StoredTask, attempt: number, thrown: unknown, stage: string | null, written: Artifact[], paths: TaskPaths | null): Promise<RunOutcome> {
-    const { task, file } = claimed;
-    const error = taskErrorOf(thrown, stage);
-    try {
-      await this.options.store.transition(file, "fail", (current) => {
-        assertStillOurs(current, attempt);
-        return { error, finished_at: error.at, runner: null };
-      });
-    } catch (refusal) {
-      if (isSophiaError(refusal, "transition_refused")) return this.finishAborted(claimed, attempt, "canceled", stage, written, paths);
-      throw refusal;
-    }
+  private async finishFailed(run: Attempt, thrown: unknown): Promise<RunOutcome> {
+    const { task } = run.claim.stored;
+    const error = taskErrorOf(thrown, run.stage);
+    const settled = await this.settle(run.claim, "fail", () => ({ error, finished_at: error.at, runner: null }));
+    if (settled !== "ours") return this.finishAborted(run, settled);
     await this.options.events.emit(task, "task.failed", { error: error.message, stack: error.stack ?? "" });
     return { kind: "failed", taskId: task.task_id, error };
   }
 
-  private async finishAborted(claimed: StoredTask, attempt: number, reason: AbortReason, stage: string | null, written: Artifact[], paths: TaskPaths | null): Promise<RunOutcome> {
-    const { task, file } = claimed;
-    // A superseding runner owns the outputs now; anything else leaves no partial results behind.
-    const removed = reason === "superseded" ? [] : await removeArtifacts(written, paths);
-    await this.options.events.emit(task, "stage.aborted", { stage, reason, removed });
+  private async finishAborted(run: Attempt, reason: AbortReason): Promise<RunOutcome> {
+    const { task, file } = run.claim.stored;
     if (reason === "shutdown") {
-      const handedBack = await this.options.store.transition(file, "hand_back", (current) => {
-        assertStillOurs(current, attempt);
+      const settled = await this.settle(run.claim, "hand_back", () => ({
         // The interrupted attempt does not count towards the recovery limit.
-        return { attempts: Math.max(0, attempt - 1), started_at: null, runner: null };
-      });
-      await this.options.events.emit(task, "task.requeued", { reason: "shutdown", attempts: handedBack.task.attempts ?? 0 });
-      return { kind: "handed_back", taskId: task.task_id };
+        attempts: Math.max(0, run.claim.attempt - 1),
+        started_at: null,
+        runner: null,
+      }));
+      if (settled === "ours") {
+        await this.emitAborted(run, "shutdown", await this.removeCreated(run));
+        await this.options.events.emit(task, "task.requeued", { reason: "shutdown", attempts: run.claim.attempt - 1 });
+        return { kind: "handed_back", taskId: task.task_id };
+      }
+      reason = settled;
+    } else if (reason === "canceled") {
+      // The watchdog saw `canceled`; whether it is still our run decides who may remove outputs.
+      const current = await this.options.store.read(file).catch(() => null);
+      if (current && ownershipOf(current.task, run.claim) === "superseded") reason = "superseded";
     }
-    return reason === "canceled" ? { kind: "canceled", taskId: task.task_id } : { kind: "superseded", taskId: task.task_id };
+    if (reason === "superseded") {
+      await this.emitAborted(run, "superseded", []);
+      return { kind: "superseded", taskId: task.task_id };
+    }
+    await this.emitAborted(run, "canceled", await this.removeCreated(run));
+    return { kind: "canceled", taskId: task.task_id };
+  }
+
+  private async emitAborted(run: Attempt, reason: AbortReason, removed: string[]): Promise<void> {
+    await this.options.events.emit(run.claim.stored.task, "stage.aborted", { stage: run.stage, reason, removed });
+  }
+
+  /**
+   * The final write of a run, made only while the run is still ours: returns "ours" once written,
+   * otherwise what the task file says instead (canceled by the user, or taken over).
+   */
+  private async settle(claim: Claim, name: TransitionName, change: (task: Task) => Record<string, unknown>): Promise<Ownership> {
+    try {
+      await this.options.store.transition(claim.stored.file, name, change, {
+        guard: (current) => {
+          const ownership = ownershipOf(current, claim);
+          if (ownership === "canceled") throw new SophiaError("canceled", `task ${current.task_id} was canceled`);
+          if (ownership === "superseded") throw new SophiaError("superseded", `task ${current.task_id} was taken over by another runner`);
+        },
+      });
+      return "ours";
+    } catch (error) {
+      if (isSophiaError(error, "canceled")) return "canceled";
+      if (isSophiaError(error, "superseded")) return "superseded";
+      throw error;
+    }
+  }
+
+  /** Only the files this attempt created, and only while they are still the files it wrote. */
+  private async removeCreated(run: Attempt): Promise<string[]> {
+    const removed: string[] = [];
+    for (const file of run.created) {
+      const now = await identityOf(file.path);
+      if (now?.dev !== file.dev || now.ino !== file.ino) continue;
+      await rm(file.path, { force: true });
+      removed.push(run.paths ? run.paths.display(file.path) : file.path);
+    }
+    return removed;
   }
 
   /** Polls the task file while it runs: cancel, or another runner's takeover, aborts the stages. */
-  private watchTaskFile(file: string, attempt: number, controller: AbortController): () => void {
+  private watchTaskFile(claim: Claim, controller: AbortController): () => void {
     const timer = setInterval(() => {
-      this.options.store.read(file).then(
+      this.options.store.read(claim.stored.file).then(
         ({ task }) => {
-          if (task.status === "canceled") controller.abort(new StageAbort("canceled"));
-          else if (task.status !== "running" || task.attempts !== attempt || task.runner?.pid !== process.pid) controller.abort(new StageAbort("superseded"));
+          const ownership = ownershipOf(task, claim);
+          if (ownership !== "ours") controller.abort(new StageAbort(ownership));
         },
         () => undefined, // mid-write by the app, or gone: decided at the final transition instead
       );
-    }, WATCHDOG_MS);
-    timer.unref();
+    }, this.options.watchdogMs ?? 400);
     return () => clearInterval(timer);
   }
 
-  private async removeTmp(task: Task, paths: TaskPaths | null): Promise<void> {
+  private async removeTmp(task: Task): Promise<void> {
     const keep = this.options.keepTmp || task.config_snapshot.debug?.keep_tmp === true;
-    if (!keep && paths) await rm(paths.tmpDir, { recursive: true, force: true });
+    if (!keep) await rm(this.options.store.workspace.tmpDir(task.task_id), { recursive: true, force: true });
   }
 }
 
-function assertStillOurs(current: Task, attempt: number): void {
-  if (current.attempts !== attempt || current.runner?.pid !== process.pid) {
-    throw new SophiaError("transition_refused", `task ${current.task_id} was taken over by another runner`, {});
+function ownershipOf(current: Task, claim: Claim): Ownership {
+  const runner = current.runner;
+  const sameRun =
+    current.attempts === claim.attempt &&
+    runner?.host === claim.runner.host &&
+    runner.pid === claim.runner.pid &&
+    runner.started_at === claim.runner.started_at;
+  if (!sameRun) return "superseded";
+  if (current.status === "canceled") return "canceled";
+  return current.status === "running" ? "ours" : "superseded";
+}
+
+async function identityOf(file: string): Promise<{ dev: number; ino: number } | null> {
+  const info = await stat(file).catch(() => null);
+  return info?.isFile() ? { dev: info.dev, ino: info.ino } : null;
+}
+
+async function existingFiles(files: readonly string[]): Promise<Map<string, boolean>> {
+  return new Map(await Promise.all(files.map(async (file) => [file, (await identityOf(file)) !== null] as const)));
+}
+
+/** The files among `files` that are there now and were not before the stage ran; a path the runner did not look at counts as not created. */
+async function createdFiles(files: readonly string[], existedBefore: ReadonlyMap<string, boolean>): Promise<CreatedFile[]> {
+  const created: CreatedFile[] = [];
+  for (const file of files) {
+    if (existedBefore.get(file) !== false) continue;
+    const identity = await identityOf(file);
+    if (identity) created.push({ path: file, ...identity });
   }
+  return created;
 }
 
 function abortReasonOf(thrown: unknown, signal: AbortSignal): AbortReason | null {
@@ -280,15 +392,6 @@ function taskErrorOf(thrown: unknown, stage: string | null): TaskError & { at: s
 function fullStack(error: Error): string {
   const own = error.stack ?? `${error.name}: ${error.message}`;
   return error.cause instanceof Error ? `${own}\nCaused by: ${fullStack(error.cause)}` : own;
-}
-
-async function removeArtifacts(written: Artifact[], paths: TaskPaths | null): Promise<string[]> {
-  const removed: string[] = [];
-  for (const artifact of written) {
-    await rm(artifact.path, { force: true });
-    removed.push(paths ? paths.display(artifact.path) : artifact.path);
-  }
-  return removed;
 }
 
 /** At most one progress event per PROGRESS_INTERVAL_MS, plus the first and the last; never backwards. */

@@ -5,18 +5,24 @@
  * woken by the OS's file notifications on the task folder (chokidar) and, as a safety net for
  * filesystems that do not notify (network shares, some containers), by a periodic rescan.
  * Every pass first recovers tasks orphaned by dead runners.
+ *
+ * A queued task whose run lease another process holds is not tried again until that lease would go
+ * stale (or is gone): a runner that died between taking the lease and claiming leaves one behind
+ * for LEASE_STALE_MS, and retrying it on every pass would spin.
  */
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import type { EventWriter } from "./events.js";
-import { loadQueue, type InvalidEntry } from "./loader.js";
+import { loadQueue, type Conflict, type InvalidEntry } from "./loader.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
 import type { RunOutcome, TaskRunner } from "./runner.js";
 import type { StoredTask, TaskStore } from "./store.js";
 
 /** A task file changed this recently may still be being written by the app. */
 const SETTLE_MS = 1_500;
+/** After a held lease's stale time, so that the next try finds it stale. */
+const LEASE_RETRY_MARGIN_MS = 250;
 
 export interface SchedulerOptions {
   runner: TaskRunner;
@@ -27,6 +33,8 @@ export interface SchedulerOptions {
   rescanSec: number;
   onOutcome?: (outcome: RunOutcome) => void;
   onInvalid?: (entry: InvalidEntry) => void;
+  /** Two or more files with one task_id: none is started; told once per runner. */
+  onConflict?: (conflict: Conflict) => void;
   onRecovered?: (recovered: Recovered) => void;
   /** Watch mode: the file watcher is ready and the first pass has started. */
   onWatching?: () => void;
@@ -39,6 +47,8 @@ export class Scheduler {
   private readonly outcomes: RunOutcome[] = [];
   /** file → the error already reported for it, so a broken file is reported once, not every pass. */
   private readonly reported = new Map<string, string>();
+  /** task file → when its run lease, held by another process, would go stale (epoch ms): not tried before. */
+  private readonly leaseWaits = new Map<string, number>();
   private stopping = false;
   private watching = false;
   private resolveStopped: () => void = () => undefined;
@@ -110,14 +120,32 @@ export class Scheduler {
   private async fill(tried?: Set<string>): Promise<void> {
     if (this.stopping) return;
     for (const recovered of await recoverOrphans(this.options.store, this.options.events)) this.options.onRecovered?.(recovered);
-    const { queued, invalid } = await loadQueue(this.options.store);
+    const { queued, invalid, conflicts } = await loadQueue(this.options.store);
     await this.reportInvalid(invalid);
+    await this.reportConflicts(conflicts);
     for (const stored of queued) {
       if (this.stopping || this.running.size >= this.options.concurrency) break;
-      if (this.running.has(stored.file) || tried?.has(stored.file)) continue;
+      if (this.running.has(stored.file) || tried?.has(stored.file) || (await this.waitingForLease(stored.file))) continue;
       tried?.add(stored.file);
       this.start(stored);
     }
+  }
+
+  private async waitingForLease(file: string): Promise<boolean> {
+    const retryAt = this.leaseWaits.get(file);
+    if (retryAt === undefined || Date.now() >= retryAt) return false;
+    // Released meanwhile (its holder claimed the task, or gave up): no reason to wait.
+    return (await this.options.store.leaseStaleAt(file)) !== null;
+  }
+
+  /** Returns true the first time a task is found leased (the caller reports that), false while it stays so. */
+  private async waitForLease(file: string): Promise<boolean> {
+    const first = !this.leaseWaits.has(file);
+    const staleAt = (await this.options.store.leaseStaleAt(file)) ?? Date.now();
+    const retryAt = Math.max(staleAt, Date.now()) + LEASE_RETRY_MARGIN_MS;
+    this.leaseWaits.set(file, retryAt);
+    if (this.watching) setTimeout(() => this.schedulePass(), retryAt - Date.now()).unref();
+    return first;
   }
 
   private start(stored: StoredTask): void {
@@ -130,7 +158,12 @@ export class Scheduler {
           return { kind: "skipped", taskId: stored.task.task_id, reason: (error as Error).message };
         },
       )
-      .then((outcome) => {
+      .then(async (outcome) => {
+        if (outcome.kind === "busy") {
+          if (!(await this.waitForLease(stored.file))) return;
+        } else {
+          this.leaseWaits.delete(stored.file);
+        }
         this.outcomes.push(outcome);
         this.options.onOutcome?.(outcome);
       })
@@ -158,6 +191,20 @@ export class Scheduler {
       await this.options.events.emit({ task_id: entry.idFromName, run_id: null }, "task.rejected", {
         file: this.options.store.workspace.display(entry.file),
         error: entry.error.message,
+      });
+    }
+  }
+
+  private async reportConflicts(conflicts: Conflict[]): Promise<void> {
+    for (const conflict of conflicts) {
+      const key = `conflict:${conflict.taskId}`;
+      if (this.reported.get(key) === conflict.error.message) continue;
+      this.reported.set(key, conflict.error.message);
+      this.options.onConflict?.(conflict);
+      const { workspace } = this.options.store;
+      await this.options.events.emit({ task_id: conflict.taskId, run_id: null }, "task.conflict", {
+        files: conflict.files.map((file) => workspace.display(file)),
+        error: conflict.error.message,
       });
     }
   }

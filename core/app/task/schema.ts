@@ -125,6 +125,7 @@ export const EventPayloadSchemas = {
   "task.canceled": z.object({ previous_status: TaskStatusSchema }),
   "task.requeued": z.object({ reason: z.enum(["retry", "shutdown", "recovered"]), attempts: z.number().int().nonnegative() }),
   "task.rejected": z.object({ file: z.string(), error: z.string() }),
+  "task.conflict": z.object({ files: z.array(z.string()), error: z.string() }),
 } as const;
 
 export type EventType = keyof typeof EventPayloadSchemas;
@@ -135,7 +136,7 @@ const eventVariant = <T extends EventType>(type: T) =>
   z.object({
     /** ISO-8601 UTC with milliseconds and `Z`. */
     ts: z.iso.datetime({ precision: 3 }),
-    /** The task's run_id; null only for `task.rejected` of a file whose run_id could not be read. */
+    /** The task's run_id; null only for `task.rejected` of a file whose run_id could not be read, and for `task.conflict`. */
     run_id: z.string().nullable(),
     task_id: z.string(),
     type: z.literal(type),

@@ -11,7 +11,7 @@
  * Every write goes through writeFileAtomically and starts from the file as it is on disk under the
  * claim lock, so concurrent writers (runners, `cancel`, `retry`) never lose each other's changes.
  */
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { writeFileAtomically } from "../atomic_write.js";
@@ -19,6 +19,7 @@ import { ReadRefused, readBoundedFile } from "../bounded_read.js";
 import { SophiaError, asError } from "../errors.js";
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
 import { TaskSchema, type Task } from "./schema.js";
+import { leaseKeeper, type Lease } from "./lease_keeper.js";
 import type { Workspace } from "./workspace.js";
 
 const TASK_FILE_SUFFIX = ".task.json";
@@ -51,10 +52,6 @@ export type TaskEntry =
   | { ok: true; file: string; stored: StoredTask }
   | { ok: false; file: string; idFromName: string; error: SophiaError };
 
-export interface Lease {
-  release(): Promise<void>;
-}
-
 export class TaskStore {
   constructor(readonly workspace: Workspace) {}
 
@@ -81,11 +78,7 @@ export class TaskStore {
         details: { task_id: taskId },
       });
     }
-    if (names.length > 1) {
-      throw new SophiaError("task_conflict", `task id "${taskId}" is used by ${names.length} files: ${names.join(", ")}; rename or remove all but one`, {
-        details: { task_id: taskId, files: names },
-      });
-    }
+    if (names.length > 1) throw taskConflict(taskId, names);
     return this.read(path.join(this.workspace.tasksDir, names[0] as string));
   }
 
@@ -126,15 +119,18 @@ export class TaskStore {
   /**
    * Moves a task along one edge of the lifecycle, under the claim lock. `change` sees the task as it
    * is on disk now and returns the fields to set besides `status`; it may throw to veto the change.
+   * `guard` sees it first, before the lifecycle is checked: a runner uses it to learn that the task
+   * is no longer its own, whatever status it has now.
    */
   async transition(
     file: string,
     name: TransitionName,
     change: (task: Task) => Record<string, unknown> = () => ({}),
-    options: { breakLease?: boolean } = {},
+    options: { breakLease?: boolean; guard?: (task: Task) => void } = {},
   ): Promise<StoredTask> {
     return this.withClaimLock(file, async () => {
       const current = await this.read(file);
+      options.guard?.(current.task);
       assertTransition(name, current.task.task_id, current.task.status);
       const raw = { ...current.raw, ...change(current.task), status: TRANSITIONS[name].to };
       const task = validateTask(raw, file);
@@ -148,35 +144,22 @@ export class TaskStore {
 
   /**
    * Takes the task's run lease, or returns null when a live runner holds it. `onLost` is called if
-   * the lease is taken over while held (this process was frozen past LEASE_STALE_MS).
+   * the lease is taken over while held (this process was frozen past LEASE_STALE_MS). The lease is
+   * refreshed by the lease keeper's thread, which the main thread's work cannot delay.
    */
   async acquireLease(file: string, onLost: (error: Error) => void): Promise<Lease | null> {
-    try {
-      const release = await lockfile.lock(leaseTarget(file), {
-        lockfilePath: leasePath(file),
-        realpath: false,
-        stale: LEASE_STALE_MS,
-        update: LEASE_REFRESH_MS,
-        retries: 0,
-        onCompromised: onLost,
-      });
-      let released = false;
-      return {
-        release: async () => {
-          if (released) return;
-          released = true;
-          await release().catch(() => undefined);
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ELOCKED") return null;
-      throw error;
-    }
+    return leaseKeeper.acquire(leaseTarget(file), leasePath(file), { staleMs: LEASE_STALE_MS, refreshMs: LEASE_REFRESH_MS }, onLost);
   }
 
   /** True while some runner holds a fresh run lease on the task. */
   async leaseHeld(file: string): Promise<boolean> {
     return lockfile.check(leaseTarget(file), { lockfilePath: leasePath(file), realpath: false, stale: LEASE_STALE_MS });
+  }
+
+  /** When the task's run lease goes stale unless its holder refreshes it (epoch ms); null when there is none. */
+  async leaseStaleAt(file: string): Promise<number | null> {
+    const info = await stat(leasePath(file)).catch(() => null);
+    return info ? info.mtimeMs + LEASE_STALE_MS : null;
   }
 
   private async withClaimLock<T>(file: string, body: () => Promise<T>): Promise<T> {
@@ -209,6 +192,13 @@ export class TaskStore {
     });
     return names.filter((name) => name.endsWith(TASK_FILE_SUFFIX)).sort();
   }
+}
+
+/** Two or more task files announce one task_id: the runner starts none of them. */
+export function taskConflict(taskId: string, names: readonly string[]): SophiaError {
+  return new SophiaError("task_conflict", `task id "${taskId}" is used by ${names.length} files: ${names.join(", ")}; rename or remove all but one`, {
+    details: { task_id: taskId, files: names },
+  });
 }
 
 export function taskFileName(task: Pick<Task, "created_at" | "task_id">): string {

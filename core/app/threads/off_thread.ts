@@ -1,0 +1,68 @@
+/**
+ * Long pure computations run off the main thread, so that the event loop stays free: the cancel
+ * watchdog keeps reading the task file, progress reaches the event stream, and abort is immediate
+ * (the thread is terminated, whatever it was doing).
+ *
+ * A job is a function exported by a module: `fn(input, progress)`, returning its result. Input and
+ * result cross the thread boundary by structured clone, so both must be plain data (no functions, no
+ * class instances); a SophiaError thrown by the job arrives as a SophiaError with its code.
+ */
+import { SophiaError, type ErrorCode } from "../errors.js";
+import { startModuleThread } from "./module_thread.js";
+
+/** A job's module and export; the type parameters tie `runOffThread`'s input and result to it. */
+export interface OffThreadJob<I, O> {
+  module: URL;
+  name: string;
+  /** Phantom: never set, carries the job's types. */
+  readonly types?: (input: I) => O;
+}
+
+export type JobProgress = (fraction: number, msg: string) => void;
+
+export function offThreadJob<I, O>(module: URL, name: string): OffThreadJob<I, O> {
+  return { module, name };
+}
+
+/** Messages from the job thread (job_thread.ts). */
+export type JobMessage =
+  | { type: "progress"; fraction: number; msg: string }
+  | { type: "done"; result: unknown }
+  | { type: "error"; error: { message: string; stack?: string; code?: ErrorCode; details?: Record<string, unknown> } };
+
+export interface OffThreadOptions {
+  /** Aborting terminates the thread and rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  onProgress?: JobProgress;
+}
+
+export function runOffThread<I, O>(job: OffThreadJob<I, O>, input: I, options: OffThreadOptions = {}): Promise<O> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const thread = startModuleThread(new URL("./job_thread.js", import.meta.url), { module: job.module.href, name: job.name, input });
+  return new Promise<O>((resolve, reject) => {
+    let settled = false;
+    const finish = (settle: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      void thread.terminate();
+      settle();
+    };
+    const onAbort = () => finish(() => reject(signal?.reason));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    thread.on("message", (message: JobMessage) => {
+      if (message.type === "progress") onProgress?.(message.fraction, message.msg);
+      else if (message.type === "done") finish(() => resolve(message.result as O));
+      else finish(() => reject(errorFromThread(message.error)));
+    });
+    thread.on("error", (error) => finish(() => reject(error)));
+    thread.on("exit", (code) => finish(() => reject(new SophiaError("internal", `the ${job.name} thread exited (code ${code}) before it finished`))));
+  });
+}
+
+function errorFromThread(error: Extract<JobMessage, { type: "error" }>["error"]): Error {
+  const rebuilt = error.code ? new SophiaError(error.code, error.message, { details: error.details ?? {} }) : new Error(error.message);
+  if (error.stack) rebuilt.stack = error.stack;
+  return rebuilt;
+}
