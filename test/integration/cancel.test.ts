@@ -27,6 +27,15 @@ describe("cancel", () => {
       output: { raw_srt: `workspace/outputs/${taskId}.raw.srt` },
     });
 
+  /**
+   * From the `task.canceled` event to the runner's `stage.aborted` (outputs removed by then): how long
+   * the runner takes to stop, apart from how long the `cancel` process takes to start on a busy machine.
+   */
+  const runnerReactionSeconds = (taskId: string) => {
+    const at = (type: string) => Date.parse(readEvents(ws, taskId).find((event) => event.type === type)?.ts ?? "");
+    return (at("stage.aborted") - at("task.canceled")) / 1000;
+  };
+
   test("a canceled queued task is never started", async () => {
     dropTask(ws, task("queued_then_canceled", "short.wav"));
     const canceled = await cli(ws, ["cancel", "queued_then_canceled", "--json"]);
@@ -51,8 +60,9 @@ describe("cancel", () => {
     const stopSeconds = (Date.now() - started) / 1000;
     assert.equal(canceled.code, 0, canceled.stderr);
     assert.deepEqual(JSON.parse(canceled.stdout), { task_id: "running_then_canceled", previous_status: "running", stopped: true });
-    process.stdout.write(`# cancel of a running task took ${stopSeconds.toFixed(2)} s to stop it\n`);
-    assert.ok(stopSeconds < 5, `stopped after ${stopSeconds} s`);
+    const reaction = runnerReactionSeconds("running_then_canceled");
+    process.stdout.write(`# cancel of a running task: \`cancel\` returned after ${stopSeconds.toFixed(2)} s; the runner stopped ${reaction.toFixed(2)} s after the cancel was written\n`);
+    assert.ok(reaction < 2, `the runner stopped ${reaction} s after the cancel`);
 
     const result = await finished;
     assert.equal(result.code, 3, result.stderr);
@@ -89,8 +99,9 @@ describe("cancel", () => {
     const stopSeconds = (Date.now() - started) / 1000;
     assert.equal(canceled.code, 0, canceled.stderr);
     assert.equal((JSON.parse(canceled.stdout) as { stopped: boolean }).stopped, true);
-    process.stdout.write(`# cancel during a 20,000-cue refine took ${stopSeconds.toFixed(2)} s to stop it\n`);
-    assert.ok(stopSeconds < 5, `stopped after ${stopSeconds} s`);
+    const reaction = runnerReactionSeconds("long_refine");
+    process.stdout.write(`# cancel during a 20,000-cue refine: \`cancel\` returned after ${stopSeconds.toFixed(2)} s; the runner stopped ${reaction.toFixed(2)} s after the cancel was written\n`);
+    assert.ok(reaction < 2, `the runner stopped ${reaction} s after the cancel`);
 
     const result = await finished;
     assert.equal(result.code, 3, result.stderr);
