@@ -28,6 +28,11 @@ const TASK_FILE_SUFFIX = ".task.json";
  * reads every task file on every pass stays fast and small whatever lands in the folder.
  */
 export const TASK_FILE_MAX_BYTES = 1024 * 1024;
+/**
+ * JSON.parse takes any depth, but writing the task back (JSON.stringify) recurses and overflows the
+ * stack near ten thousand levels; no task needs more than a handful.
+ */
+export const TASK_FILE_MAX_DEPTH = 64;
 /** `{timestamp}_{task_id}`: the timestamp has no `_`, so the first `_` ends it. */
 const TASK_FILE_NAME = /^(\d{8}(?:T?\d{4,6}(?:\d{3})?Z?)?)_(.+)\.task\.json$/;
 
@@ -88,7 +93,12 @@ export class TaskStore {
     try {
       raw = JSON.parse(text);
     } catch (error) {
-      throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not valid JSON: ${asError(error).message}`, { cause: error, details: { file } });
+      // V8 quotes the text around the fault, newlines included: one line for the user.
+      const reason = asError(error).message.replace(/\s+/g, " ");
+      throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not valid JSON: ${reason}`, { cause: error, details: { file } });
+    }
+    if (nestsDeeperThan(raw, TASK_FILE_MAX_DEPTH)) {
+      throw new SophiaError("task_invalid", `task file ${path.basename(file)} nests objects or arrays deeper than ${TASK_FILE_MAX_DEPTH} levels`, { details: { file } });
     }
     return { file, raw: raw as Record<string, unknown>, task: validateTask(raw, file) };
   }
@@ -226,6 +236,18 @@ export function validateTask(raw: unknown, where: string): Task {
     throw new SophiaError("task_invalid", `${path.basename(where)} names task "${fileId}" but its task_id is "${result.data.task_id}"`, { details: { file: where } });
   }
   return result.data;
+}
+
+/** Without recursion, so that the check itself cannot overflow the stack. */
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [current, depth] = next;
+    if (current === null || typeof current !== "object") continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 async function readTaskText(file: string): Promise<string> {
