@@ -99,6 +99,28 @@ describe("faster_whisper engine (real model, offline)", () => {
     }
   });
 
+  test("aligns given words on the audio: each inside its span, in order, where the speech says them", async () => {
+    const transcript = await engine.transcribe({ media: sentence, config: whisperConfig("tiny.en") }, controls());
+    const heard = transcriptWords(transcript);
+    const at = heard.findIndex((word) => /^we$/i.test(word.text));
+    const we = heard[at];
+    assert.ok(we && at > 0, heard.map((word) => word.text).join(" "));
+    // The second sentence, on the audio from the end of the first to the end of the file.
+    const second = "We will start with a short review of the last quarter.".split(" ");
+    const span = { start: heard[at - 1]?.end as number, end: transcript.duration_sec, words: second };
+    const [aligned, empty] = await engine.align(
+      { media: sentence, config: whisperConfig("tiny.en"), language: null, spans: [span, { start: 1, end: 1, words: ["nothing"] }] },
+      { signal: new AbortController().signal },
+    );
+    assert.equal(empty, null, "a span without audio has no times");
+    assert.equal(aligned?.length, second.length);
+    aligned?.forEach((word, k) => {
+      assert.ok(word.start >= span.start && word.end <= span.end && word.end >= word.start, JSON.stringify(word));
+      if (k > 0) assert.ok(word.start >= (aligned[k - 1]?.start as number));
+    });
+    assert.ok(Math.abs((aligned?.[0]?.start as number) - we.start) < 0.3, `"We" aligned at ${aligned?.[0]?.start}, heard at ${we.start}`);
+  });
+
   test("decodes compressed audio and the sound of video files (M4A, Ogg/Opus, MP4, MKV)", async () => {
     for (const extension of ["m4a", "ogg", "mp4", "mkv"]) {
       const compressed = transcode(sentence, path.join(dir, `sentence.${extension}`));

@@ -69,6 +69,7 @@ describe("protocol", () => {
           word_repairs: { clamped: 0, reordered: 1, dropped_at_end: 1, widened: 0 },
         },
       },
+      { type: "aligned", id: "r2", spans: [[{ start: 1.2, end: 1.5, probability: 0.8 }], null] },
       { type: "error", id: null, code: "internal", message: "request line is not JSON", traceback: "" },
     ];
     for (const line of lines) {

@@ -39,9 +39,36 @@ export interface TranscribeControls {
   onModel?: (model: LoadedModel) => void;
 }
 
+export interface AlignRequest {
+  media: string;
+  /** The engine and model that transcribed the media: the same model aligns. */
+  config: EngineConfig;
+  /** The spoken language as transcription detected it; null when unknown. */
+  language: string | null;
+  /** Stretches of the media (seconds), each with the words said in it, in order. */
+  spans: readonly { start: number; end: number; words: readonly string[] }[];
+}
+
+export interface AlignedWord {
+  start: number;
+  end: number;
+  /** How sure the model is of the word's tokens there, 0..1. */
+  probability: number;
+}
+
+export interface AlignControls {
+  signal: AbortSignal;
+  onModel?: (model: LoadedModel) => void;
+}
+
 export interface AsrEngine {
   /** Resolves with the whole transcript; rejects with a SophiaError (or the abort reason when aborted). */
   transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript>;
+  /**
+   * Forced alignment: when each given word is said within its span. One entry per span, in order:
+   * a time inside the span for every word, or null where the span has no audio to place them in.
+   */
+  align(request: AlignRequest, controls: AlignControls): Promise<(AlignedWord[] | null)[]>;
   /** Ends the engine's processes; safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,29 +1,92 @@
 /**
- * Script alignment: the script's words, every one of them once and in order, timed by what the
- * engine heard.
+ * Script alignment: the script's words in place of what the engine heard, timed by the speech.
  *
- * Both texts become normalised tokens (text.ts: case, punctuation and number spelling folded). The
- * token sequences are aligned like `diff` does it, patience style: tokens (or, failing those, runs
- * of a few tokens) that occur exactly once in both, in the same order, anchor the alignment; between
- * anchors, an edit-distance alignment finds the rest of the exact matches. Whole hours stay fast
- * because every dynamic-programming block is small. A matched script token takes the heard token's time. Unmatched script tokens between two
- * matches share the time of what was heard between them (a misheard "12%" for "twelve percent"),
- * or, where nothing was heard, the silence between them, in proportion to their length.
+ * Two pure steps with the engine between them (spec §5.5):
+ *  1. `planScript` matches the script's tokens with the heard tokens (token_alignment.ts) and decides,
+ *     passage by passage, what the subtitles say: script words where the script was spoken (a
+ *     passage heard again, or out of the script's order, takes the script's words too), the heard
+ *     words where the speech is not in the script, nothing for script passages never spoken. Matched
+ *     words keep the heard times; the rest are left as gaps, each with the stretch of media between
+ *     its timed neighbours.
+ *  2. The refine stage asks the engine to align each gap's words on that stretch of audio.
+ *  3. `timeScript` takes those times, or, where there are none (no media, a gap the engine could not
+ *     place), shares the stretch out in proportion to the words' length: interpolation is the last
+ *     resort, and never leaves the stretch between the neighbours or the media.
  */
 import { SophiaError } from "../errors.js";
 import type { TimedWord } from "../transcript.js";
 import { matchTokens } from "./text.js";
+import { alignTokens, localAlign } from "./token_alignment.js";
 
 export interface AlignmentReport {
   script_words: number;
   heard_words: number;
   /** Script tokens (normalised words) matched exactly with a heard token, over all script tokens. */
   match_ratio: number;
-  /** Script words with none of their tokens matched: their times are interpolated. */
+  /** Script words the engine missed or misheard, timed by forced alignment on the audio. */
+  aligned_words: number;
+  /** Script words timed by interpolation between their neighbours (no audio alignment for them). */
   interpolated_words: number;
+  /** Script words never spoken (a passage cut in the edit): not in the subtitles. */
+  script_words_not_spoken: number;
+  /** Each unspoken script passage: its first words, and how many words it has. */
+  script_not_spoken: { text: string; words: number }[];
+  /** Heard words in no part of the script, subtitled as heard. */
+  speech_not_in_script_words: number;
+  /** Seconds of speech, first word start to last word end per passage, that is not in the script. */
+  speech_not_in_script_sec: number;
+  /** Each passage of speech not in the script: when, and what was heard. */
+  speech_not_in_script: { start: number; end: number; text: string }[];
+  /** Passages heard again after their first time (a chorus, a paragraph read twice), subtitled with the script's words. */
+  repeated_passages: number;
+  /** Script passages spoken elsewhere than the script's order puts them, subtitled where spoken. */
+  reordered_passages: number;
   /** Filled in by refine once cues exist: how far cue boundaries sit from the heard words' times. */
   mean_boundary_shift_sec: number;
 }
+
+/** A stretch of media and the untimed words (indices into ScriptPlan.words) to place in it. */
+export interface ScriptGap {
+  first: number;
+  last: number;
+  start: number;
+  end: number;
+}
+
+export interface ScriptPlan {
+  /** Every word to subtitle, in spoken order; a word of a gap has no time yet (start = end = NaN). */
+  words: TimedWord[];
+  gaps: ScriptGap[];
+  /** Characters per second of the matched speech: the pace interpolation assumes. */
+  charsPerSec: number;
+  report: AlignmentReport;
+}
+
+/** Times the engine found for a gap's words, in order; null where it found none. */
+export type GapTimes = readonly { start: number; end: number }[] | null;
+
+export interface PlanOptions {
+  /** Below this share of the script's tokens heard, the script is refused (script_mismatch). */
+  minMatch: number;
+  /** Length of the media in seconds; null when unknown (a raw SRT refined on its own). */
+  durationSec: number | null;
+}
+
+/** A passage of the script or of the speech shorter than this many tokens is never taken for a passage of its own. */
+const MIN_PASSAGE_TOKENS = 3;
+/** Script and heard runs both this long, between the same matches, with nothing in common: different passages. */
+const REPLACED_TOKENS = 6;
+/** A script passage with less than this share of the time its length needs at the speaker's pace was not spoken. */
+const SPOKEN_TIME_SHARE = 0.3;
+/** A heard passage takes script words when it matches at least this many tokens, and this share of the longer side. */
+const PASSAGE_MIN_MATCHES = 5;
+const PASSAGE_MIN_SHARE = 0.6;
+/** Speaking rate assumed when nothing was matched to measure it, and the range a measured one is kept in. */
+const FALLBACK_CHARS_PER_SEC = 15;
+const CHARS_PER_SEC_RANGE = [5, 30] as const;
+/** Interpolated words last at most this many times what their length needs at the speaker's pace. */
+const MAX_STRETCH = 2;
+const EXCERPT_WORDS = 8;
 
 interface Token {
   text: string;
@@ -33,47 +96,132 @@ interface Token {
   word: number;
 }
 
-/** Blocks of at most this many cells are aligned by dynamic programming directly. */
-const DP_CELLS = 4_000_000;
-/** Anchor lengths tried, shortest first: long transcripts of a small vocabulary need longer runs to be unique. */
-const ANCHOR_LENGTHS = [1, 2, 3, 4, 6, 8, 12, 16];
-/** Without unique anchors, a block this large is still aligned; a larger one is left unmatched. */
-const DP_CELLS_MAX = 64_000_000;
-/** Speaking rate assumed for script words before the first or after the last heard word. */
-const FALLBACK_CHARS_PER_SEC = 15;
+/** One pass of the script over the speech: pairs [heard token, script token], increasing in both. */
+interface Passage {
+  pairs: [number, number][];
+  /** Script tokens this passage subtitles (matched or not): from its first to its last pair, for the global one all but the unspoken. */
+  scriptLo: number;
+  scriptHi: number;
+}
 
 function scriptWords(script: string): string[] {
   return script.split(/\s+/u).filter((word) => word !== "");
 }
 
-export function alignScript(heard: readonly TimedWord[], script: string, minMatch: number): { words: TimedWord[]; report: AlignmentReport } {
+/** Steps 1 and 3 without the engine: every gap interpolated. What a refine without media does. */
+export function alignScript(heard: readonly TimedWord[], script: string, minMatch: number, durationSec: number | null = null): { words: TimedWord[]; report: AlignmentReport } {
+  const plan = planScript(heard, script, { minMatch, durationSec });
+  return timeScript(plan, plan.gaps.map(() => null));
+}
+
+export function planScript(heard: readonly TimedWord[], script: string, options: PlanOptions): ScriptPlan {
   const texts = scriptWords(script);
   if (texts.length === 0) throw new SophiaError("script_mismatch", "input.script has no words: give the text of what is said, or no script");
   const heardTokens = tokenize(heard.map((word) => word.text), (i) => heard[i] as TimedWord);
-  const scriptTokens = tokenize(texts, () => ({ start: 0, end: 0 }));
-  const pairs = alignTokens(heardTokens.map((t) => t.text), scriptTokens.map((t) => t.text));
-  const matchRatio = scriptTokens.length === 0 ? 0 : pairs.length / scriptTokens.length;
-  if (matchRatio < minMatch) {
+  const scriptTokens = tokenize(texts, () => ({ start: NaN, end: NaN }));
+  const a = heardTokens.map((t) => t.text);
+  const b = scriptTokens.map((t) => t.text);
+
+  const globalPairs = alignTokens(a, b);
+  const charsPerSec = speakingRate(globalPairs, heardTokens, scriptTokens);
+  const { unspoken, extraRuns } = classifyGaps(globalPairs, heardTokens, scriptTokens, charsPerSec, options.durationSec);
+  const { passes, keptHeard } = placeExtraSpeech(a, b, extraRuns);
+
+  // Script tokens a later pass claims: matched ones by the global pass too are heard twice (repeated);
+  // the others were placed in the global pass only for want of a better place (moved).
+  const globallyMatched = new Uint8Array(b.length);
+  for (const [, j] of globalPairs) globallyMatched[j] = 1;
+  let repeated = 0;
+  let reordered = 0;
+  for (const pass of passes) {
+    let again = 0;
+    for (let j = pass.scriptLo; j < pass.scriptHi; j++) {
+      if (globallyMatched[j]) again++;
+      else unspoken[j] = 1;
+    }
+    if (again * 2 >= pass.scriptHi - pass.scriptLo) repeated++;
+    else reordered++;
+  }
+
+  const matched = new Uint8Array(b.length);
+  for (const pass of passes) for (const [, j] of pass.pairs) matched[j] = 1;
+  for (const [, j] of globalPairs) matched[j] = 1;
+  const matchRatio = b.length === 0 ? 0 : matched.reduce((sum, x) => sum + x, 0) / b.length;
+  if (matchRatio < options.minMatch) {
     throw new SophiaError(
       "script_mismatch",
-      `the script does not fit the media: only ${(matchRatio * 100).toFixed(0)}% of its words were heard in order (at least ${(minMatch * 100).toFixed(0)}% needed; config_snapshot.refine.min_script_match). Check that input.script is the text of this recording`,
-      { details: { match_ratio: matchRatio, script_tokens: scriptTokens.length, heard_tokens: heardTokens.length } },
+      `the script does not fit the media: only ${(matchRatio * 100).toFixed(0)}% of its words were heard (at least ${(options.minMatch * 100).toFixed(0)}% needed; config_snapshot.refine.min_script_match). Check that input.script is the text of this recording`,
+      { details: { match_ratio: matchRatio, script_tokens: b.length, heard_tokens: a.length } },
     );
   }
-  timeScriptTokens(scriptTokens, heardTokens, pairs);
 
-  const matchedWords = new Set(pairs.map(([, b]) => (scriptTokens[b] as Token).word));
-  const words = wordTimes(texts, scriptTokens);
+  const global: Passage = { pairs: globalPairs, scriptLo: 0, scriptHi: b.length };
+  const items = [
+    ...passageItems(global, texts, heardTokens, scriptTokens, unspoken),
+    ...passes.flatMap((pass) => passageItems(pass, texts, heardTokens, scriptTokens, null)),
+    ...heardItems(heard, heardTokens, keptHeard),
+  ].sort((x, y) => x.key - y.key || x.order - y.order);
+
+  const words = items.map((item) => item.word);
+  const gaps = gapsOf(words, options.durationSec, charsPerSec);
+  const notInScript = runsOf(items, (item) => item.heard).map(([first, last]) => ({
+    start: (words[first] as TimedWord).start,
+    end: (words[last] as TimedWord).end,
+    text: excerpt(words.slice(first, last + 1).map((word) => word.text)),
+  }));
+  const spokenWord = new Uint8Array(texts.length);
+  for (const item of items) if (item.scriptWord >= 0) spokenWord[item.scriptWord] = 1;
+  const notSpoken = runsOf(texts.map((_, w) => ({ missing: spokenWord[w] === 0 })), (x) => x.missing).map(([first, last]) => ({
+    text: excerpt(texts.slice(first, last + 1)),
+    words: last - first + 1,
+  }));
+
   return {
     words,
+    gaps,
+    charsPerSec,
     report: {
       script_words: texts.length,
       heard_words: heard.length,
       match_ratio: round(matchRatio, 4),
-      interpolated_words: texts.length - matchedWords.size,
+      aligned_words: 0,
+      interpolated_words: 0,
+      script_words_not_spoken: notSpoken.reduce((sum, run) => sum + run.words, 0),
+      script_not_spoken: notSpoken,
+      speech_not_in_script_words: items.filter((item) => item.heard).length,
+      speech_not_in_script_sec: round(
+        notInScript.reduce((sum, run) => sum + run.end - run.start, 0),
+        3,
+      ),
+      speech_not_in_script: notInScript.map((run) => ({ start: round(run.start, 3), end: round(run.end, 3), text: run.text })),
+      repeated_passages: repeated,
+      reordered_passages: reordered,
       mean_boundary_shift_sec: 0,
     },
   };
+}
+
+/**
+ * The plan's words with every gap timed: from the engine's times where it gave them (kept inside
+ * the gap's stretch and in order), else by interpolation inside the stretch.
+ */
+export function timeScript(plan: ScriptPlan, times: readonly GapTimes[]): { words: TimedWord[]; report: AlignmentReport } {
+  const words = plan.words.map((word) => ({ ...word }));
+  let aligned = 0;
+  let interpolated = 0;
+  plan.gaps.forEach((gap, k) => {
+    const run = words.slice(gap.first, gap.last + 1);
+    const found = times[k];
+    if (found && found.length === run.length) {
+      placeAligned(run, found, gap);
+      aligned += run.length;
+    } else {
+      const anchor = gap.last === words.length - 1 ? "start" : gap.first === 0 ? "end" : "spread";
+      interpolate(run, gap, plan.charsPerSec, anchor);
+      interpolated += run.length;
+    }
+  });
+  return { words, report: { ...plan.report, aligned_words: aligned, interpolated_words: interpolated } };
 }
 
 /** A word's tokens share its time in proportion to their length. */
@@ -93,202 +241,200 @@ function tokenize(texts: readonly string[], timeOf: (word: number) => { start: n
   return tokens;
 }
 
-/** Index pairs [heard, script] of exactly matching tokens, increasing in both. */
-export function alignTokens(a: readonly string[], b: readonly string[]): [number, number][] {
-  const pairs: [number, number][] = [];
-  alignRange(a, b, 0, a.length, 0, b.length, pairs);
-  return pairs;
-}
-
-function alignRange(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, out: [number, number][]): void {
-  while (aLo < aHi && bLo < bHi && a[aLo] === b[bLo]) out.push([aLo++, bLo++]);
-  const suffix: [number, number][] = [];
-  while (aLo < aHi && bLo < bHi && a[aHi - 1] === b[bHi - 1]) suffix.push([--aHi, --bHi]);
-  const cells = (aHi - aLo) * (bHi - bLo);
-  if (cells > 0) {
-    const anchors = cells > DP_CELLS ? uniqueAnchors(a, b, aLo, aHi, bLo, bHi) : [];
-    if (anchors.length > 0) {
-      let [ai, bi] = [aLo, bLo];
-      for (const [x, y] of anchors) {
-        alignRange(a, b, ai, x, bi, y, out);
-        out.push([x, y]);
-        [ai, bi] = [x + 1, y + 1];
-      }
-      alignRange(a, b, ai, aHi, bi, bHi, out);
-    } else if (cells <= DP_CELLS_MAX) {
-      editAlign(a, b, aLo, aHi, bLo, bHi, out);
-    }
-  }
-  out.push(...suffix.reverse());
+function speakingRate(pairs: readonly [number, number][], heard: readonly Token[], script: readonly Token[]): number {
+  const chars = pairs.reduce((sum, [, j]) => sum + (script[j] as Token).text.length + 1, 0);
+  const sec = pairs.reduce((sum, [i]) => sum + (heard[i] as Token).end - (heard[i] as Token).start, 0);
+  return sec > 0 ? Math.min(CHARS_PER_SEC_RANGE[1], Math.max(CHARS_PER_SEC_RANGE[0], chars / sec)) : FALLBACK_CHARS_PER_SEC;
 }
 
 /**
- * Anchors for a block too large to align directly: runs of n tokens that occur exactly once in each
- * side, for the smallest n that has any, kept where they agree in order (longest increasing chain)
- * and do not overlap. Returned as token pairs.
+ * Between each two consecutive matches of the global alignment: a heard run the script lacks is
+ * speech not in the script (when it is a passage, not a stray word the engine added); a script run
+ * with too little time for it, or facing a different heard passage, was not spoken. Anything else
+ * is script words the engine missed or misheard.
  */
-function uniqueAnchors(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number): [number, number][] {
-  for (const n of ANCHOR_LENGTHS) {
-    if (aHi - aLo < n || bHi - bLo < n) break;
-    const counts = new Map<string, { a: number; b: number; ai: number; bi: number }>();
-    const entry = (key: string) => {
-      let found = counts.get(key);
-      if (!found) counts.set(key, (found = { a: 0, b: 0, ai: -1, bi: -1 }));
-      return found;
-    };
-    for (let i = aLo; i + n <= aHi; i++) {
-      const e = entry(a.slice(i, i + n).join(" "));
-      e.a++;
-      e.ai = i;
-    }
-    for (let j = bLo; j + n <= bHi; j++) {
-      const e = entry(b.slice(j, j + n).join(" "));
-      e.b++;
-      e.bi = j;
-    }
-    const candidates = [...counts.values()].filter((e) => e.a === 1 && e.b === 1).map((e) => [e.ai, e.bi] as [number, number]);
-    if (candidates.length === 0) continue;
-    candidates.sort((x, y) => x[0] - y[0]);
-    const pairs: [number, number][] = [];
-    let [nextA, nextB] = [aLo, bLo];
-    for (const [x, y] of longestIncreasing(candidates)) {
-      if (x < nextA || y < nextB) continue; // overlaps the anchor before it
-      for (let k = 0; k < n; k++) pairs.push([x + k, y + k]);
-      [nextA, nextB] = [x + n, y + n];
-    }
-    return pairs;
+function classifyGaps(pairs: readonly [number, number][], heard: readonly Token[], script: readonly Token[], charsPerSec: number, durationSec: number | null) {
+  const unspoken = new Uint8Array(script.length);
+  const extraRuns: [number, number][] = [];
+  const bounds: [number, number][] = [[-1, -1], ...pairs, [heard.length, script.length]];
+  for (let k = 1; k < bounds.length; k++) {
+    const [pa, pb] = bounds[k - 1] as [number, number];
+    const [qa, qb] = bounds[k] as [number, number];
+    const heardRun = qa - pa - 1;
+    const scriptRun = qb - pb - 1;
+    const replaced = heardRun >= REPLACED_TOKENS && scriptRun >= REPLACED_TOKENS;
+    if (heardRun >= MIN_PASSAGE_TOKENS && (scriptRun === 0 || replaced)) extraRuns.push([pa + 1, qa]);
+    if (scriptRun < MIN_PASSAGE_TOKENS) continue;
+    const start = pa >= 0 ? (heard[pa] as Token).end : 0;
+    const end = qa < heard.length ? (heard[qa] as Token).start : (durationSec ?? Infinity);
+    const needed = script.slice(pb + 1, qb).reduce((sum, token) => sum + token.text.length + 1, 0) / charsPerSec;
+    if (replaced || end - start < SPOKEN_TIME_SHARE * needed) unspoken.fill(1, pb + 1, qb);
   }
-  return [];
-}
-
-/** Longest subsequence of pairs (sorted by first) whose second also increases: O(k log k). */
-function longestIncreasing(pairs: readonly [number, number][]): [number, number][] {
-  const tails: number[] = [];
-  const previous = new Int32Array(pairs.length).fill(-1);
-  pairs.forEach(([, y], i) => {
-    let lo = 0;
-    let hi = tails.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((pairs[tails[mid] as number] as [number, number])[1] < y) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0) previous[i] = tails[lo - 1] as number;
-    tails[lo] = i;
-  });
-  const result: [number, number][] = [];
-  for (let i = tails.length > 0 ? (tails.at(-1) as number) : -1; i >= 0; i = previous[i] as number) result.push(pairs[i] as [number, number]);
-  return result.reverse();
-}
-
-/** Levenshtein alignment of one block; emits its exact matches in order. */
-function editAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, out: [number, number][]): void {
-  const n = aHi - aLo;
-  const m = bHi - bLo;
-  // 0: diagonal (match or substitution), 1: skip a heard token, 2: skip a script token.
-  const move = new Uint8Array((n + 1) * (m + 1));
-  let previous = new Int32Array(m + 1);
-  let current = new Int32Array(m + 1);
-  for (let j = 0; j <= m; j++) {
-    previous[j] = j;
-    move[j] = 2;
-  }
-  for (let i = 1; i <= n; i++) {
-    current[0] = i;
-    move[i * (m + 1)] = 1;
-    const token = a[aLo + i - 1];
-    for (let j = 1; j <= m; j++) {
-      const diagonal = (previous[j - 1] as number) + (token === b[bLo + j - 1] ? 0 : 1);
-      const skipHeard = (previous[j] as number) + 1;
-      const skipScript = (current[j - 1] as number) + 1;
-      let best = diagonal;
-      let choice = 0;
-      if (skipHeard < best) [best, choice] = [skipHeard, 1];
-      if (skipScript < best) [best, choice] = [skipScript, 2];
-      current[j] = best;
-      move[i * (m + 1) + j] = choice;
-    }
-    [previous, current] = [current, previous];
-  }
-  const matches: [number, number][] = [];
-  for (let i = n, j = m; i > 0 || j > 0; ) {
-    const choice = move[i * (m + 1) + j];
-    if (choice === 0) {
-      if (a[aLo + i - 1] === b[bLo + j - 1]) matches.push([aLo + i - 1, bLo + j - 1]);
-      i--;
-      j--;
-    } else if (choice === 1) i--;
-    else j--;
-  }
-  out.push(...matches.reverse());
-}
-
-/** Times for every script token: matched ones from their heard token, the rest shared out between matches. */
-function timeScriptTokens(script: Token[], heard: readonly Token[], pairs: readonly [number, number][]): void {
-  const matchedChars = pairs.reduce((sum, [, b]) => sum + (script[b] as Token).text.length + 1, 0);
-  const matchedSec = pairs.reduce((sum, [a]) => sum + ((heard[a] as Token).end - (heard[a] as Token).start), 0);
-  const charsPerSec = matchedSec > 0 ? Math.min(30, Math.max(5, matchedChars / matchedSec)) : FALLBACK_CHARS_PER_SEC;
-  let previousA = -1;
-  let previousB = -1;
-  for (const [a, b] of [...pairs, [heard.length, script.length] as [number, number]]) {
-    if (b > previousB + 1) {
-      const gap = script.slice(previousB + 1, b);
-      spread(gap, spanBetween(heard, previousA, a, gap, charsPerSec));
-    }
-    if (b < script.length) {
-      const source = heard[a] as Token;
-      const target = script[b] as Token;
-      target.start = source.start;
-      target.end = source.end;
-    }
-    previousA = a;
-    previousB = b;
-  }
-}
-
-/** The time unmatched script tokens between heard tokens `before` and `after` (exclusive) may take. */
-function spanBetween(heard: readonly Token[], before: number, after: number, tokens: readonly Token[], charsPerSec: number): { start: number; end: number } {
-  const firstHeard = heard[before + 1];
-  const lastHeard = heard[after - 1];
-  if (after - before > 1 && firstHeard && lastHeard) return { start: firstHeard.start, end: lastHeard.end };
-  const needed = tokens.reduce((sum, token) => sum + token.text.length + 1, 0) / charsPerSec;
-  const previous = heard[before];
-  const next = heard[after];
-  if (previous && next) return { start: previous.end, end: Math.max(previous.end, next.start) };
-  if (next) return { start: Math.max(0, next.start - needed), end: next.start };
-  if (previous) return { start: previous.end, end: previous.end + needed };
-  return { start: 0, end: needed };
-}
-
-function spread(tokens: readonly Token[], span: { start: number; end: number }): void {
-  const total = tokens.reduce((sum, token) => sum + token.text.length + 1, 0);
-  let at = span.start;
-  for (const token of tokens) {
-    token.start = at;
-    at += ((span.end - span.start) * (token.text.length + 1)) / total;
-    token.end = at;
-  }
+  return { unspoken, extraRuns };
 }
 
 /**
- * Each script word's time from its tokens. A word without tokens (a lone dash) sits at the end of
- * the word before it.
+ * Heard passages the global alignment left out, searched for in the whole script: each good match
+ * becomes a pass of its own (the rest of the passage is searched again); what matches nothing is
+ * kept as heard.
  */
-function wordTimes(texts: readonly string[], tokens: readonly Token[]): TimedWord[] {
-  const spans = texts.map(() => ({ start: Infinity, end: -Infinity }));
-  for (const token of tokens) {
-    const span = spans[token.word] as { start: number; end: number };
-    span.start = Math.min(span.start, token.start);
-    span.end = Math.max(span.end, token.end);
+function placeExtraSpeech(a: readonly string[], b: readonly string[], extraRuns: readonly [number, number][]) {
+  const passes: Passage[] = [];
+  const keptHeard = new Uint8Array(a.length);
+  const queue = [...extraRuns];
+  for (let run = queue.pop(); run; run = queue.pop()) {
+    const [lo, hi] = run;
+    const found = hi - lo >= PASSAGE_MIN_MATCHES ? localAlign(a, b, lo, hi, 0, b.length) : null;
+    const first = found?.pairs[0];
+    const last = found?.pairs.at(-1);
+    if (!found || !first || !last || !isPassage(found.pairs.length, last[0] - first[0] + 1, last[1] - first[1] + 1)) {
+      keptHeard.fill(1, lo, hi);
+      continue;
+    }
+    passes.push({ pairs: found.pairs, scriptLo: first[1], scriptHi: last[1] + 1 });
+    queue.push([lo, first[0]], [last[0] + 1, hi]);
   }
-  let previousEnd = 0;
-  return texts.map((text, i) => {
-    const span = spans[i] as { start: number; end: number };
-    const start = Number.isFinite(span.start) ? span.start : previousEnd;
-    const end = Number.isFinite(span.end) ? span.end : start;
-    previousEnd = end;
-    return { text, start, end };
+  return { passes, keptHeard };
+}
+
+function isPassage(matches: number, heardSpan: number, scriptSpan: number): boolean {
+  return matches >= PASSAGE_MIN_MATCHES && matches >= PASSAGE_MIN_SHARE * Math.max(heardSpan, scriptSpan);
+}
+
+interface Item {
+  word: TimedWord;
+  /** Position in the speech: the heard token it sits at (a fraction past it for a word of a gap). */
+  key: number;
+  order: number;
+  /** The script word it is, or -1 for a heard word. */
+  scriptWord: number;
+  heard: boolean;
+}
+
+/**
+ * The script words of one pass, each at the heard token its first matched token sits at, or, for a
+ * word none of whose tokens matched, just after the word before it; timed from the heard tokens
+ * matched (NaN where none was). `unspoken` marks the tokens the global pass leaves out; a word
+ * without tokens (a lone dash) goes with the word before it.
+ */
+function passageItems(pass: Passage, texts: readonly string[], heard: readonly Token[], script: readonly Token[], unspoken: Uint8Array | null): Item[] {
+  const heardOf = new Map(pass.pairs.map(([i, j]) => [j, i]));
+  const tokensOf = new Map<number, number[]>();
+  for (let j = pass.scriptLo; j < pass.scriptHi; j++) {
+    if (unspoken?.[j]) continue;
+    const word = (script[j] as Token).word;
+    const list = tokensOf.get(word);
+    if (list) list.push(j);
+    else tokensOf.set(word, [j]);
+  }
+  const isGlobal = unspoken !== null;
+  const from = isGlobal ? 0 : (script[pass.scriptLo] as Token).word;
+  const to = isGlobal ? texts.length - 1 : (script[pass.scriptHi - 1] as Token).word;
+  const items: Item[] = [];
+  let key = -1;
+  let previous: Item | null = null;
+  for (let w = from; w <= to; w++) {
+    const text = texts[w] as string;
+    const tokens = tokensOf.get(w);
+    if (!tokens) {
+      const tokenless = matchTokens(text).length === 0;
+      const before = previous as Item | null;
+      if (tokenless && (before || (isGlobal && w === 0))) {
+        const at: number = before ? before.word.end : NaN;
+        previous = { word: { text, start: at, end: at }, key: before ? before.key : key + 0.5, order: w, scriptWord: w, heard: false };
+        items.push(previous);
+      } else previous = null;
+      continue;
+    }
+    const matched = tokens.flatMap((j) => {
+      const i = heardOf.get(j);
+      return i === undefined ? [] : [i];
+    });
+    const first = matched[0];
+    if (first !== undefined) {
+      key = first;
+      const word = { text, start: (heard[first] as Token).start, end: (heard[matched.at(-1) as number] as Token).end };
+      previous = { word, key, order: w, scriptWord: w, heard: false };
+    } else {
+      previous = { word: { text, start: NaN, end: NaN }, key: key + 0.5, order: w, scriptWord: w, heard: false };
+    }
+    items.push(previous);
+  }
+  return items;
+}
+
+/** Heard words whose first token is in a kept run: speech not in the script, as heard. */
+function heardItems(heard: readonly TimedWord[], tokens: readonly Token[], kept: Uint8Array): Item[] {
+  const items: Item[] = [];
+  let previousWord = -1;
+  tokens.forEach((token, i) => {
+    if (token.word === previousWord) return;
+    previousWord = token.word;
+    if (kept[i]) items.push({ word: { ...(heard[token.word] as TimedWord) }, key: i, order: -1, scriptWord: -1, heard: true });
   });
+  return items;
+}
+
+/** Runs of untimed words, each with the stretch from the end of the timed word before to the start of the one after. */
+function gapsOf(words: readonly TimedWord[], durationSec: number | null, charsPerSec: number): ScriptGap[] {
+  const gaps: ScriptGap[] = [];
+  for (const [first, last] of runsOf(words, (word) => Number.isNaN(word.start))) {
+    const needed = words.slice(first, last + 1).reduce((sum, word) => sum + word.text.length + 1, 0) / charsPerSec;
+    const before = words[first - 1];
+    const after = words[last + 1];
+    const limit = durationSec ?? Infinity;
+    const start = before ? before.end : after ? (durationSec === null ? Math.max(0, after.start - needed) : 0) : 0;
+    const end = after ? after.start : durationSec === null ? start + needed : limit;
+    gaps.push({ first, last, start: Math.min(start, limit), end: Math.max(Math.min(start, limit), Math.min(end, limit)) });
+  }
+  return gaps;
+}
+
+function runsOf<T>(items: readonly T[], inRun: (item: T) => boolean): [number, number][] {
+  const runs: [number, number][] = [];
+  items.forEach((item, k) => {
+    if (!inRun(item)) return;
+    const last = runs.at(-1);
+    if (last && last[1] === k - 1) last[1] = k;
+    else runs.push([k, k]);
+  });
+  return runs;
+}
+
+/** The engine's times, kept inside the gap and in order, no word stretched over a pause it does not fill. */
+function placeAligned(run: TimedWord[], times: NonNullable<GapTimes>, gap: ScriptGap): void {
+  let previousEnd = gap.start;
+  run.forEach((word, k) => {
+    const time = times[k] as { start: number; end: number };
+    const start = Math.min(gap.end, Math.max(previousEnd, time.start));
+    word.start = start;
+    word.end = Math.min(gap.end, Math.max(start, time.end));
+    previousEnd = word.end;
+  });
+}
+
+/**
+ * Words shared out over the gap in proportion to their length, none longer than MAX_STRETCH times
+ * what its length needs: in the middle spread over the whole gap; before the first timed word,
+ * packed just before it; after the last, packed just after it.
+ */
+function interpolate(run: TimedWord[], gap: ScriptGap, charsPerSec: number, anchor: "start" | "end" | "spread"): void {
+  const weights = run.map((word) => word.text.length + 1);
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const span = gap.end - gap.start;
+  const packed = Math.min(span, (MAX_STRETCH * total) / charsPerSec);
+  const step = (anchor === "spread" ? span : packed) / total;
+  let at = anchor === "end" ? gap.end - packed : gap.start;
+  run.forEach((word, k) => {
+    const weight = weights[k] as number;
+    word.start = at;
+    word.end = Math.min(at + weight * step, at + (MAX_STRETCH * weight) / charsPerSec);
+    at += weight * step;
+  });
+}
+
+function excerpt(texts: readonly string[]): string {
+  return texts.length > EXCERPT_WORDS ? `${texts.slice(0, EXCERPT_WORDS).join(" ")} …` : texts.join(" ");
 }
 
 function round(value: number, digits: number): number {

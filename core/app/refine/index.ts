@@ -1,9 +1,9 @@
 /** The refine module's public surface: what the refine stage and the `check`/`refine` commands use. */
 export { checkCues, summarize, RULE_NAMES, type RuleName, type Violation } from "./check.js";
 export type { CleaningReport, TimedSegment } from "./clean.js";
-export type { AlignmentReport } from "./alignment.js";
+export type { AlignmentReport, GapTimes, ScriptGap } from "./alignment.js";
 export { segmentsFromCues } from "./cue_words.js";
 export { languageOfScript } from "./languages.js";
-export { refineSegments, type RefineJobInput, type RefineResult } from "./refine.js";
+export { finishRefine, planRefine, refineSegments, type FinishJobInput, type PlanJobInput, type RefinePlan, type RefineResult } from "./refine.js";
 export { resolveRules, type RefineRules } from "./rules.js";
 export { formatSrt, parseSrt, type Cue } from "./srt.js";

@@ -1,9 +1,13 @@
 /**
  * Refine, start to finish: clean what was heard, put the script's words in its place when there is
  * one, cut the words into cues, break their lines, time them, and count what still breaks a rule.
+ *
+ * Two pure halves, so the stage can ask the engine to time the script words nobody heard in
+ * between: `planRefine` (cleaning and script matching) and `finishRefine` (timing the script's gaps,
+ * cues, lines, times). `refineSegments` is both with every gap interpolated.
  */
 import type { TimedWord } from "../transcript.js";
-import { alignScript, type AlignmentReport } from "./alignment.js";
+import { planScript, timeScript, type AlignmentReport, type GapTimes, type ScriptPlan } from "./alignment.js";
 import { classifyBreaks } from "./break_points.js";
 import { checkCues, summarize, type RuleName } from "./check.js";
 import { capitalizeSentences, cleanTranscript, type CleaningReport, type TimedSegment } from "./clean.js";
@@ -27,17 +31,40 @@ export interface RefineResult {
 export interface RefineOptions {
   /** The text of what is said: the output has exactly its words. */
   script?: string;
+  /** Length of the media in seconds; null or absent when unknown (no word is then timed past the last heard). */
+  durationSec?: number | null;
   onProgress?: (fraction: number, msg: string) => void;
 }
 
+/** What refine knows before any script word is timed from the audio. */
+export interface RefinePlan {
+  /** What was heard, cleaned. */
+  heard: TimedWord[];
+  cleaning: CleaningReport;
+  /** With a script: its words in spoken order, and the gaps (ScriptPlan.gaps) still to time. */
+  script: ScriptPlan | null;
+}
+
 export function refineSegments(segments: readonly TimedSegment[], rules: RefineRules, options: RefineOptions = {}): RefineResult {
-  const progress = options.onProgress ?? (() => undefined);
+  const plan = planRefine(segments, rules, options);
+  return finishRefine(plan, null, rules, options);
+}
+
+export function planRefine(segments: readonly TimedSegment[], rules: RefineRules, options: RefineOptions = {}): RefinePlan {
   const cleaned = cleanTranscript(segments, rules);
-  let words = cleaned.words;
+  if (options.script === undefined) return { heard: cleaned.words, cleaning: cleaned.report, script: null };
+  options.onProgress?.(0.1, `matching ${cleaned.words.length} heard words with the script`);
+  const script = planScript(cleaned.words, options.script, { minMatch: rules.min_script_match, durationSec: options.durationSec ?? null });
+  return { heard: cleaned.words, cleaning: cleaned.report, script };
+}
+
+/** `gapTimes`: per gap of plan.script, the engine's times for its words (null entries, or null for all, are interpolated). */
+export function finishRefine(plan: RefinePlan, gapTimes: readonly GapTimes[] | null, rules: RefineRules, options: RefineOptions = {}): RefineResult {
+  const progress = options.onProgress ?? (() => undefined);
+  let words = plan.heard;
   let alignment: AlignmentReport | null = null;
-  if (options.script !== undefined) {
-    progress(0.1, `aligning ${words.length} heard words to the script`);
-    ({ words, report: alignment } = alignScript(words, options.script, rules.min_script_match));
+  if (plan.script) {
+    ({ words, report: alignment } = timeScript(plan.script, gapTimes ?? plan.script.gaps.map(() => null)));
   } else if (rules.capitalize) {
     words = capitalizeSentences(words, rules.language);
   }
@@ -57,20 +84,33 @@ export function refineSegments(segments: readonly TimedSegment[], rules: RefineR
     rules,
   );
   const cues = spans.map((span, k) => ({ start: (times[k]?.startMs as number) / 1000, end: (times[k]?.endMs as number) / 1000, lines: span.lines }));
-  if (alignment) alignment.mean_boundary_shift_sec = meanBoundaryShift(spans, words, cleaned.words);
-  return { cues, violations: summarize(checkCues(cues, rules)), alignment, cleaning: cleaned.report, words: words.length };
+  if (alignment) alignment.mean_boundary_shift_sec = meanBoundaryShift(spans, words, plan.heard);
+  return { cues, violations: summarize(checkCues(cues, rules)), alignment, cleaning: plan.cleaning, words: words.length };
 }
 
-/** What `refineJob` takes: refineSegments' arguments as plain data, so that they can cross to a worker thread. */
-export interface RefineJobInput {
+/** What `planRefineJob` takes: planRefine's arguments as plain data, so that they can cross to a worker thread. */
+export interface PlanJobInput {
   segments: readonly TimedSegment[];
   rules: RefineRules;
   script?: string;
+  durationSec: number | null;
 }
 
-/** refineSegments as an off-thread job (core/app/threads/off_thread.ts). */
-export function refineJob(input: RefineJobInput, progress: (fraction: number, msg: string) => void): RefineResult {
-  return refineSegments(input.segments, input.rules, { script: input.script, onProgress: progress });
+/** What `finishRefineJob` takes: the plan, the engine's times for its gaps, and the rules. */
+export interface FinishJobInput {
+  plan: RefinePlan;
+  gapTimes: readonly GapTimes[] | null;
+  rules: RefineRules;
+}
+
+/** planRefine as an off-thread job (core/app/threads/off_thread.ts). */
+export function planRefineJob(input: PlanJobInput, progress: (fraction: number, msg: string) => void): RefinePlan {
+  return planRefine(input.segments, input.rules, { script: input.script, durationSec: input.durationSec, onProgress: progress });
+}
+
+/** finishRefine as an off-thread job. */
+export function finishRefineJob(input: FinishJobInput, progress: (fraction: number, msg: string) => void): RefineResult {
+  return finishRefine(input.plan, input.gapTimes, input.rules, { onProgress: progress });
 }
 
 /**

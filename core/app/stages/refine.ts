@@ -1,14 +1,17 @@
 /**
  * The `refine` stage: the word-level transcript (or, in a `["refine"]`-only pipeline, the raw SRT
- * at output.raw_srt) → professional subtitles at output.refined_srt, with the script's exact words
- * when the task gives input.script. The rules live in core/app/refine/.
+ * at output.raw_srt) → professional subtitles at output.refined_srt, with the script's words when
+ * the task gives input.script. The rules live in core/app/refine/; between its two pure halves the
+ * engine times the script words nobody heard on the audio (forced alignment), when there is media.
  */
 import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { readUtf8File } from "../utf8_file.js";
-import { formatSrt, languageOfScript, parseSrt, resolveRules, segmentsFromCues, type Cue, type RefineJobInput, type RefineResult } from "../refine/index.js";
+import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
+import { formatSrt, languageOfScript, parseSrt, resolveRules, segmentsFromCues, type Cue, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
+import type { Task } from "../task/schema.js";
 import { offThreadJob, runOffThread } from "../threads/off_thread.js";
 import { TranscriptSchema, type Transcript } from "../transcript.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
@@ -18,7 +21,8 @@ import type { PreflightContext, Stage, StageContext, StageResult } from "./stage
  * The refine itself runs in a worker thread: for hours of speech it is seconds to minutes of CPU,
  * which on the main thread would hold up the cancel watchdog and progress; abort ends the thread.
  */
-const REFINE_JOB = offThreadJob<RefineJobInput, RefineResult>(new URL("../refine/refine.js", import.meta.url), "refineJob");
+const PLAN_JOB = offThreadJob<PlanJobInput, RefinePlan>(new URL("../refine/refine.js", import.meta.url), "planRefineJob");
+const FINISH_JOB = offThreadJob<FinishJobInput, RefineResult>(new URL("../refine/refine.js", import.meta.url), "finishRefineJob");
 
 export const refineStage: Stage = {
   name: "refine",
@@ -34,7 +38,7 @@ export const refineStage: Stage = {
     }
   },
 
-  async run({ task, paths, signal, progress }: StageContext): Promise<StageResult> {
+  async run({ task, paths, signal, progress, engines }: StageContext): Promise<StageResult> {
     const script = paths.script ? await readScript(paths.script, task.input.script ?? "", signal) : undefined;
     progress(0, "reading the transcript");
     const transcript = task.pipeline.includes("asr") ? await transcriptOf(paths.tmpDir) : null;
@@ -45,7 +49,12 @@ export const refineStage: Stage = {
     const segments = transcript?.segments ?? segmentsFromCues(rawCues ?? [], rules.language);
     signal.throwIfAborted();
 
-    const result = await runOffThread(REFINE_JOB, { segments, rules, script }, { signal, onProgress: progress });
+    const durationSec = transcript?.duration_sec ?? null;
+    const plan = await runOffThread(PLAN_JOB, { segments, rules, script, durationSec }, { signal, onProgress: progress });
+    // Without asr there is no heard media to align on: the script's gaps are interpolated, as a raw SRT's words are.
+    const gapTimes = transcript ? await alignGaps(plan, { task, media: paths.media, language: transcript.language, signal, engines, progress }) : null;
+    signal.throwIfAborted();
+    const result = await runOffThread(FINISH_JOB, { plan, gapTimes, rules }, { signal, onProgress: progress });
     signal.throwIfAborted();
     await writeFileAtomically(paths.refinedSrt, formatSrt(result.cues));
     progress(1, `${result.cues.length} cues`);
@@ -63,6 +72,22 @@ export const refineStage: Stage = {
     };
   },
 };
+
+/** The engine's forced alignment of each script gap's words on the audio between its neighbours. */
+async function alignGaps(
+  plan: RefinePlan,
+  context: { task: Task; media: string; language: string | null; signal: AbortSignal; engines: EngineRegistry; progress: StageContext["progress"] },
+): Promise<GapTimes[] | null> {
+  const gaps = plan.script?.gaps.filter((gap) => gap.end > gap.start) ?? [];
+  if (!plan.script || gaps.length === 0) return null;
+  const words = plan.script.words;
+  const config = resolveEngineConfig(context.task.config_snapshot.engine);
+  context.progress(0.2, `timing ${gaps.reduce((sum, gap) => sum + gap.last - gap.first + 1, 0)} script words the engine did not hear from the audio`);
+  const spans = gaps.map((gap) => ({ start: gap.start, end: gap.end, words: words.slice(gap.first, gap.last + 1).map((word) => word.text) }));
+  const aligned = await context.engines.get(config.type).align({ media: context.media, config, language: context.language, spans }, { signal: context.signal });
+  const byGap = new Map(gaps.map((gap, k) => [gap, aligned[k] ?? null]));
+  return plan.script.gaps.map((gap) => byGap.get(gap) ?? null);
+}
 
 /** The word-level transcript asr left in this task's _tmp folder. */
 async function transcriptOf(tmpDir: string): Promise<Transcript> {

@@ -5,7 +5,7 @@
  */
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
-import type { AsrEngine, TranscribeControls, TranscribeRequest } from "../engine.js";
+import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
 export interface FasterWhisperEngineOptions {
@@ -37,18 +37,12 @@ export class FasterWhisperEngine implements AsrEngine {
     return [...this.workers].filter((worker) => worker.alive).length;
   }
 
-  async transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
-    await this.takeSlot(controls.signal);
-    try {
-      const worker = await this.workerForSlot();
-      try {
-        return await worker.transcribe(request, controls);
-      } finally {
-        this.putBack(worker);
-      }
-    } finally {
-      this.releaseSlot();
-    }
+  transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
+    return this.withWorker(controls.signal, (worker) => worker.transcribe(request, controls));
+  }
+
+  align(request: AlignRequest, controls: AlignControls): Promise<(AlignedWord[] | null)[]> {
+    return this.withWorker(controls.signal, (worker) => worker.align(request, controls));
   }
 
   async close(): Promise<void> {
@@ -57,6 +51,20 @@ export class FasterWhisperEngine implements AsrEngine {
     await Promise.all([...this.workers].map((worker) => worker.close()));
     this.workers.clear();
     this.idle.length = 0;
+  }
+
+  private async withWorker<T>(signal: AbortSignal, use: (worker: WhisperWorker) => Promise<T>): Promise<T> {
+    await this.takeSlot(signal);
+    try {
+      const worker = await this.workerForSlot();
+      try {
+        return await use(worker);
+      } finally {
+        this.putBack(worker);
+      }
+    } finally {
+      this.releaseSlot();
+    }
   }
 
   private async takeSlot(signal: AbortSignal): Promise<void> {

@@ -1,9 +1,9 @@
 /**
  * The stdio protocol between the runner and worker.py: one JSON object per line each way.
  *
- * Runner → worker: `transcribe` requests. Worker → runner: `ready` once, then per request `model`,
- * `info`, `progress`…, `segment`… and `done` (with the speech coverage report), or an `error` at
- * any point. Every line the worker writes is
+ * Runner → worker: `transcribe` and `align` requests. Worker → runner: `ready` once, then per
+ * transcribe request `model`, `info`, `progress`…, `segment`… and `done` (with the speech coverage
+ * report); per align request `model` and `aligned`; or an `error` at any point. Every line the worker writes is
  * validated here: a line that does not parse is a worker fault, never guessed at.
  */
 import { z } from "zod";
@@ -12,7 +12,7 @@ import type { FasterWhisperOptions } from "./options.js";
 
 const seconds = z.number().nonnegative();
 
-/** The one request: the runner sends it, so it is typed here rather than parsed. */
+/** The requests: the runner sends them, so they are typed here rather than parsed. */
 export interface TranscribeRequestMessage {
   type: "transcribe";
   id: string;
@@ -22,6 +22,19 @@ export interface TranscribeRequestMessage {
   /** Every option, validated and complete (options.ts): the worker has no defaults of its own. */
   options: FasterWhisperOptions;
 }
+
+/** Times for given words, each span's words on the audio between its start and end. */
+export interface AlignRequestMessage {
+  type: "align";
+  id: string;
+  media: string;
+  model: string;
+  options: FasterWhisperOptions;
+  /** The spoken language, for a multilingual model's tokenizer; null when unknown (English-only models ignore it). */
+  language: string | null;
+  spans: { start: number; end: number; words: string[] }[];
+}
+export type RequestMessage = TranscribeRequestMessage | AlignRequestMessage;
 
 export const ReadyMessageSchema = z.object({
   type: z.literal("ready"),
@@ -89,6 +102,19 @@ export const DoneMessageSchema = z.object({
   coverage: SpeechCoverageSchema.optional(),
 });
 
+export const AlignedWordSchema = z.object({
+  start: seconds,
+  end: seconds,
+  probability: z.number().min(0).max(1),
+});
+
+export const AlignedMessageSchema = z.object({
+  type: z.literal("aligned"),
+  id: z.string(),
+  /** Per requested span, in order: a time for each of its words, or null when the span had no audio to place them in. */
+  spans: z.array(z.array(AlignedWordSchema).nullable()),
+});
+
 /** The worker's own failure codes; any other string is treated as "internal". */
 export const WORKER_ERROR_CODES = ["model_unavailable", "model_english_only", "media_unreadable", "internal"] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
@@ -109,6 +135,7 @@ export const WorkerMessageSchema = z.discriminatedUnion("type", [
   ProgressMessageSchema,
   SegmentMessageSchema,
   DoneMessageSchema,
+  AlignedMessageSchema,
   ErrorMessageSchema,
 ]);
 export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;

@@ -2,8 +2,9 @@
 
 Protocol (newline-delimited JSON; core/app/engines/faster_whisper/protocol.ts is its typed twin):
   stdin  <- {"type": "transcribe", "id", "media", "model", "options"}
-  stdout -> ready, then per request: model, info, progress..., segment..., done (with the speech
-            coverage report, speech_coverage.py); or error.
+            {"type": "align", "id", "media", "model", "options", "language", "spans": [{"start", "end", "words"}]}
+  stdout -> ready, then per transcribe request: model, info, progress..., segment..., done (with the
+            speech coverage report, speech_coverage.py); per align request: model, aligned; or error.
 stdout carries protocol lines only; logs and anything a library prints go to stderr.
 EOF on stdin ends the process with status 0.
 """
@@ -31,6 +32,15 @@ TRUTHY = {"1", "ON", "YES", "TRUE"}
 UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my", "yue"}
 SAMPLING_RATE = 16000
 SPAN_MARGIN_SEC = 0.5
+# Whisper's encoder sees 30 s at a time; forced alignment of a longer span goes chunk by chunk, each
+# chunk given the words that should take about ALIGN_CHUNK_SEC at the span's own pace, so a chunk's
+# words fit its window even where the pace is uneven.
+WINDOW_SEC = 30.0
+ALIGN_CHUNK_SEC = 20.0
+ALIGN_CHUNK_OVERLAP_WORDS = 3
+# Silence trimmed off a span before its words are aligned keeps this much around the speech: Whisper's
+# alignment puts a span's first word at the very start of the audio it is given, silence or not.
+ALIGN_SPEECH_PAD_SEC = 0.1
 
 log = logging.getLogger("sophia.worker")
 
@@ -390,6 +400,117 @@ def clamp(seconds, duration):
     return min(max(0.0, float(seconds)), duration)
 
 
+# ---------------------------------------------------------------------------------------------
+# Forced alignment: given words, when they are said
+
+
+def align(channel, cache, request):
+    """Times the given words of each span on the audio between its start and end.
+
+    The refine stage asks for this where a script has words the transcription missed or misheard:
+    the text is known, only its timing is wanted. Whisper's cross-attention alignment (what
+    faster-whisper's word timestamps use) places the words' tokens on the encoded audio.
+    """
+    rid = request["id"]
+    options = request_options(request.get("options"))
+    name = request.get("model")
+    media = request.get("media")
+    spans = request.get("spans")
+    if not isinstance(name, str) or not name or not isinstance(media, str) or not media or not isinstance(spans, list):
+        raise WorkerError("internal", "an align request needs string fields model and media and a list of spans")
+
+    directory, source = resolve_model(name, bool(options["allow_download"]))
+    audio = decode(media)
+    model, load_sec, cached = cache.get(directory, options)
+    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
+
+    from faster_whisper.tokenizer import Tokenizer
+
+    language = request.get("language") if model.model.is_multilingual else "en"
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language or "en")
+    duration = audio.shape[0] / SAMPLING_RATE
+    results = []
+    for span in spans:
+        words = [str(word) for word in span.get("words", [])]
+        start = min(max(0.0, float(span.get("start", 0.0))), duration)
+        end = min(max(start, float(span.get("end", duration))), duration)
+        results.append(align_span(model, tokenizer, audio, start, end, words))
+    channel.send({"type": "aligned", "id": rid, "spans": results})
+
+
+def align_span(model, tokenizer, audio, start, end, words):
+    """[{start, end, probability}] per word, within [start, end]; None when the span holds no audio to align."""
+    if not words:
+        return []
+    start, end = speech_bounds(audio, start, end)
+    if end - start < 0.02 * len(words):
+        return None
+    chars = [len(word) + 1 for word in words]
+    per_char = (end - start) / sum(chars)
+    timed = []
+    at, first = start, 0
+    while first < len(words):
+        last, budget = first, 0.0
+        while last < len(words) and (last == first or budget + chars[last] * per_char <= ALIGN_CHUNK_SEC):
+            budget += chars[last] * per_char
+            last += 1
+        final = last == len(words) and end - at <= WINDOW_SEC
+        chunk = align_window(model, tokenizer, audio, at, min(end, at + WINDOW_SEC), words[first:last])
+        # Alignment runs to the end of the audio it is given: a chunk's last words are stretched over
+        # whatever speech follows them, so only the words before them are kept, and the next chunk
+        # starts where the kept ones end.
+        keep = len(chunk) if final else max(1, len(chunk) - ALIGN_CHUNK_OVERLAP_WORDS)
+        timed.extend(chunk[:keep])
+        at, first = max(at, chunk[keep - 1]["end"]), first + keep
+        if at >= end and first < len(words):
+            return None  # the words did not fit their span: better no times than squeezed ones
+    return timed
+
+
+def speech_bounds(audio, start, end):
+    """The span without the silence at either end, by faster-whisper's bundled Silero VAD."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    lo, hi = int(start * SAMPLING_RATE), int(end * SAMPLING_RATE)
+    if hi - lo < SAMPLING_RATE // 10:
+        return start, end
+    pad = int(ALIGN_SPEECH_PAD_SEC * SAMPLING_RATE)
+    regions = get_speech_timestamps(audio[lo:hi], VadOptions(min_silence_duration_ms=100, speech_pad_ms=0))
+    if not regions:
+        return start, end
+    return (lo + max(0, regions[0]["start"] - pad)) / SAMPLING_RATE, (lo + min(hi - lo, regions[-1]["end"] + pad)) / SAMPLING_RATE
+
+
+def align_window(model, tokenizer, audio, start, end, words):
+    import numpy as np
+    from faster_whisper.audio import pad_or_trim
+
+    piece = audio[int(start * SAMPLING_RATE) : int(end * SAMPLING_RATE)]
+    features = model.feature_extractor(piece)
+    frames = min(features.shape[-1], int(WINDOW_SEC * SAMPLING_RATE / model.feature_extractor.hop_length))
+    encoded = model.encode(pad_or_trim(features))
+    tokens, bounds = [], [0]
+    for word in words:
+        # Each word on its own with its leading space: the same tokens as the whole text gives, since
+        # Whisper's pre-tokenizer splits at spaces, and the word boundaries come for free.
+        tokens.extend(tokenizer.encode(" " + word))
+        bounds.append(len(tokens))
+    result = model.model.align(encoded, tokenizer.sot_sequence, [tokens], frames, median_filter_width=7)[0]
+    text_indices = np.array([pair[0] for pair in result.alignments])
+    time_indices = np.array([pair[1] for pair in result.alignments])
+    jumps = np.pad(np.diff(text_indices), (1, 0), constant_values=1).astype(bool)
+    jump_times = time_indices[jumps] / model.tokens_per_second
+    probabilities = result.text_token_probs
+    timed = []
+    for k in range(len(words)):
+        lo, hi = bounds[k], bounds[k + 1]
+        word_start = start + float(jump_times[min(lo, len(jump_times) - 1)])
+        word_end = start + float(jump_times[min(hi, len(jump_times) - 1)])
+        probability = float(np.mean(probabilities[lo:hi])) if hi > lo else 0.0
+        timed.append({"start": min(word_start, end), "end": min(max(word_start, word_end), end), "probability": min(1.0, max(0.0, probability))})
+    return timed
+
+
 def handle_line(channel, cache, line):
     try:
         request = json.loads(line)
@@ -398,18 +519,22 @@ def handle_line(channel, cache, line):
         return
     rid = request.get("id") if isinstance(request, dict) else None
     rid = rid if isinstance(rid, str) else None
-    if not isinstance(request, dict) or request.get("type") != "transcribe" or rid is None:
+    handler = REQUESTS.get(request.get("type")) if isinstance(request, dict) else None
+    if handler is None or rid is None:
         kind = request.get("type") if isinstance(request, dict) else type(request).__name__
-        channel.error(rid, "internal", f'unknown request (type {kind!r}, id {rid!r}): expected {{"type": "transcribe", "id": "..."}}')
+        channel.error(rid, "internal", f'unknown request (type {kind!r}, id {rid!r}): expected {{"type": "transcribe" or "align", "id": "..."}}')
         return
     try:
-        transcribe(channel, cache, request)
+        handler(channel, cache, request)
     except WorkerError as error:
         log.warning("request %s failed: %s: %s", rid, error.code, error.message)
         channel.error(rid, error.code, error.message, traceback.format_exc())
     except Exception as error:
         log.exception("request %s failed", rid)
         channel.error(rid, "internal", f"{type(error).__name__}: {error}", traceback.format_exc())
+
+
+REQUESTS = {"transcribe": transcribe, "align": align}
 
 
 def exit_when_orphaned(parent):

@@ -1,5 +1,5 @@
 /**
- * One worker.py process: started once, then serving transcription requests one at a time, so a
+ * One worker.py process: started once, then serving transcription and alignment requests one at a time, so a
  * loaded model stays in memory between tasks. Once it has crashed or been aborted it is dead for
  * good (`alive === false`); the pool (engine.ts) starts a fresh one.
  */
@@ -8,9 +8,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SophiaError, type ErrorCode } from "../../errors.js";
 import type { Transcript, TranscriptSegment } from "../../transcript.js";
-import type { TranscribeControls, TranscribeRequest } from "../engine.js";
+import type { AlignControls, AlignedWord, AlignRequest, LoadedModel, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { workerOptions } from "./options.js";
-import { parseWorkerLine, workerErrorCode, type ReadyMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
+import { parseWorkerLine, workerErrorCode, type AlignRequestMessage, type ReadyMessage, type RequestMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
 
 export interface WhisperWorkerOptions {
   /** The Python interpreter of the engine's venv (see resolvePython). */
@@ -35,14 +35,14 @@ const TERM_GRACE_MS = 300;
 const CLOSE_GRACE_MS = 2_000;
 const SETUP_HINT = "run the project's setup, ./scripts/setup, to create the Python venv (or set SOPHIA_PYTHON to a Python with faster-whisper installed)";
 
+type Reply = Exclude<WorkerMessage, ReadyMessage | { type: "model" } | { type: "error" }>;
+
 interface Pending {
-  message: TranscribeRequestMessage;
-  controls: TranscribeControls;
-  duration: number;
-  language: string | null;
-  languageProbability: number | null;
-  segments: TranscriptSegment[];
-  resolve: (transcript: Transcript) => void;
+  message: RequestMessage;
+  onModel?: (model: LoadedModel) => void;
+  /** The request's own replies (all but `model` and `error`); calls `resolve` with the result on the last. */
+  onReply: (reply: Reply, resolve: (result: unknown) => void) => void;
+  resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -108,26 +108,81 @@ export class WhisperWorker {
 
   /** Transcribes one media file; rejects with a SophiaError, or with `signal.reason` when aborted. */
   async transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
-    controls.signal.throwIfAborted();
+    const message: TranscribeRequestMessage = { type: "transcribe", id: this.nextRequestId(), media: request.media, model: request.config.model, options: workerOptions(request.config) };
+    let duration = 0;
+    let languageProbability: number | null = null;
+    const segments: TranscriptSegment[] = [];
+    return this.request<Transcript>(message, controls.signal, controls.onModel, (reply, resolve) => {
+      switch (reply.type) {
+        case "info":
+          duration = reply.duration;
+          languageProbability = reply.language_probability;
+          return;
+        case "progress":
+          controls.onProgress({ position_sec: Math.min(reply.position, duration), duration_sec: duration, text: reply.text });
+          return;
+        case "segment": {
+          const { type: _type, id: _id, ...segment } = reply;
+          segments.push(segment);
+          return;
+        }
+        case "done":
+          resolve({
+            media: message.media,
+            duration_sec: reply.duration,
+            // Whisper's translate task writes English whatever was spoken: refine must treat the words as English.
+            language: message.options.task === "translate" ? "en" : reply.language,
+            spoken_language: reply.language,
+            language_probability: languageProbability,
+            model: message.model,
+            segments,
+            ...(reply.coverage ? { coverage: reply.coverage } : {}),
+          });
+          return;
+        default:
+          this.fault(`sent "${reply.type}" in reply to a transcribe request`);
+      }
+    });
+  }
+
+  /** Times the words of each span on the audio (forced alignment); rejects like transcribe. */
+  async align(request: AlignRequest, controls: AlignControls): Promise<(AlignedWord[] | null)[]> {
+    const message: AlignRequestMessage = {
+      type: "align",
+      id: this.nextRequestId(),
+      media: request.media,
+      model: request.config.model,
+      options: workerOptions(request.config),
+      language: request.language,
+      spans: request.spans.map((span) => ({ start: span.start, end: span.end, words: [...span.words] })),
+    };
+    return this.request<(AlignedWord[] | null)[]>(message, controls.signal, controls.onModel, (reply, resolve) => {
+      const fits = reply.type === "aligned" && reply.spans.length === message.spans.length && reply.spans.every((span, k) => span === null || span.length === message.spans[k]?.words.length);
+      if (reply.type === "aligned" && fits) resolve(reply.spans);
+      else this.fault(`sent "${reply.type}" that does not answer the align request (${message.spans.length} spans)`);
+    });
+  }
+
+  private nextRequestId(): string {
+    return `${this.pid}-${this.nextId++}`;
+  }
+
+  private request<T>(message: RequestMessage, signal: AbortSignal, onModel: ((model: LoadedModel) => void) | undefined, onReply: Pending["onReply"]): Promise<T> {
+    signal.throwIfAborted();
     if (!this.alive) throw this.deadError("cannot take a request");
     if (this.pending) throw new SophiaError("internal", `faster_whisper worker ${this.pid} is busy: one request at a time`);
-    const message = requestMessage(`${this.pid}-${this.nextId++}`, request);
-
-    return new Promise<Transcript>((resolve, reject) => {
-      const onAbort = () => void this.abort(controls.signal.reason);
-      controls.signal.addEventListener("abort", onAbort, { once: true });
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => void this.abort(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
       const settle = () => {
-        controls.signal.removeEventListener("abort", onAbort);
+        signal.removeEventListener("abort", onAbort);
         this.pending = null;
       };
       this.pending = {
         message,
-        controls,
-        duration: 0,
-        language: null,
-        languageProbability: null,
-        segments: [],
-        resolve: (transcript) => (settle(), resolve(transcript)),
+        onModel,
+        onReply,
+        resolve: (result) => (settle(), resolve(result as T)),
         reject: (error) => (settle(), reject(error)),
       };
       this.child.stdin.write(`${JSON.stringify(message)}\n`);
@@ -202,38 +257,14 @@ export class WhisperWorker {
     switch (message.type) {
       case "model": {
         const { type: _type, id: _id, ...model } = message;
-        pending.controls.onModel?.(model);
+        pending.onModel?.(model);
         return;
       }
-      case "info":
-        pending.duration = message.duration;
-        pending.language = message.language;
-        pending.languageProbability = message.language_probability;
-        return;
-      case "progress":
-        pending.controls.onProgress({ position_sec: Math.min(message.position, pending.duration), duration_sec: pending.duration, text: message.text });
-        return;
-      case "segment": {
-        const { type: _type, id: _id, ...segment } = message;
-        pending.segments.push(segment);
-        return;
-      }
-      case "done":
-        pending.resolve({
-          media: pending.message.media,
-          duration_sec: message.duration,
-          // Whisper's translate task writes English whatever was spoken: refine must treat the words as English.
-          language: pending.message.options.task === "translate" ? "en" : message.language,
-          spoken_language: message.language,
-          language_probability: pending.languageProbability,
-          model: pending.message.model,
-          segments: pending.segments,
-          ...(message.coverage ? { coverage: message.coverage } : {}),
-        });
-        return;
       case "error":
         this.failPending(pending, workerErrorCode(message.code), message.message, { worker_code: message.code, traceback: message.traceback ?? "" });
         return;
+      default:
+        pending.onReply(message, pending.resolve);
     }
   }
 
@@ -261,7 +292,7 @@ export class WhisperWorker {
     if (!pending) return;
     const closing = this.closing !== null;
     pending.reject(
-      new SophiaError(closing ? "interrupted" : "worker_crashed", `faster_whisper worker ${this.pid} ${closing ? "was closed" : `died (${describeExit(this.exit)})`} while transcribing ${pending.message.media}${this.stderrSuffix()}`, {
+      new SophiaError(closing ? "interrupted" : "worker_crashed", `faster_whisper worker ${this.pid} ${closing ? "was closed" : `died (${describeExit(this.exit)})`} while ${pending.message.type === "align" ? "aligning" : "transcribing"} ${pending.message.media}${this.stderrSuffix()}`, {
         details: { media: pending.message.media, model: pending.message.model, exit_code: this.exit?.code ?? null, signal: this.exit?.signal ?? null, stderr_tail: this.stderrTail },
       }),
     );
@@ -293,10 +324,6 @@ export class WhisperWorker {
     const tail = this.stderrTail.trimEnd();
     return tail === "" ? "" : `\nworker stderr (last lines):\n${lastLines(tail, 20)}`;
   }
-}
-
-function requestMessage(id: string, request: TranscribeRequest): TranscribeRequestMessage {
-  return { type: "transcribe", id, media: request.media, model: request.config.model, options: workerOptions(request.config) };
 }
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | null): string {

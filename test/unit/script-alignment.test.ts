@@ -1,0 +1,142 @@
+/**
+ * Script alignment when the script is not a clean copy of the speech (spec §5.5), on hand-made timed
+ * words: speech the script lacks, script passages never spoken, passages heard twice or in another
+ * order; and where the words nobody heard are timed: from the engine's alignment inside the stretch
+ * between their neighbours, else interpolated there, never past the media.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { isSophiaError } from "../../core/app/errors.js";
+import { alignScript, planScript, timeScript } from "../../core/app/refine/alignment.js";
+import { finishRefine, planRefine, refineSegments, resolveRules } from "../../core/app/refine/index.js";
+import type { TimedWord } from "../../core/app/transcript.js";
+import { cueText, spoken } from "../support/timed_words.js";
+
+const RULES = resolveRules();
+const A = "The committee met on Tuesday to discuss the harbour budget.";
+const B = "Several members asked why the dredging contract had doubled in price.";
+const C = "The chair promised a full report before the summer recess began.";
+const D = "Nobody expected the vote to pass so quickly after that.";
+
+const plain = (text: string) => text.toLowerCase().replace(/[^a-z ]/g, "");
+/** What the engine hears when `sentences` are said in this order, one after the other. */
+const heardSaying = (...sentences: string[]) => spoken(sentences.map(plain).join(". "));
+const texts = (words: readonly TimedWord[]) => words.map((word) => word.text).join(" ");
+const assertInOrder = (words: readonly TimedWord[]) =>
+  words.forEach((word, k) => {
+    assert.ok(word.end >= word.start, `${word.text} ends after it starts`);
+    if (k > 0) assert.ok(word.start >= (words[k - 1] as TimedWord).start, `${word.text} is not before the word before it`);
+  });
+
+describe("scripts that are not a clean copy of the speech", () => {
+  test("speech the script does not have is subtitled as heard, and counted", () => {
+    const heard = heardSaying(A, B, C, D);
+    const { words, report } = alignScript(heard, `${B} ${C}`, 0.5);
+    assert.equal(texts(words), `${texts(heard.slice(0, 10))} ${B} ${C} ${texts(heard.slice(-10))}`);
+    assert.equal(report.speech_not_in_script_words, 20);
+    assert.equal(report.speech_not_in_script.length, 2);
+    const first = report.speech_not_in_script[0];
+    assert.ok(first && first.start === heard[0]?.start && first.end === heard[9]?.end, JSON.stringify(first));
+    assert.ok(Math.abs(report.speech_not_in_script_sec - ((heard[9] as TimedWord).end - (heard[0] as TimedWord).start) - ((heard.at(-1) as TimedWord).end - (heard[32] as TimedWord).start)) < 0.01);
+    assert.equal(report.script_words_not_spoken, 0);
+    assertInOrder(words);
+  });
+
+  test("a script passage never spoken (cut in the edit) is dropped and counted", () => {
+    const heard = heardSaying(A, B, D);
+    const { words, report } = alignScript(heard, `${A} ${B} ${C} ${D}`, 0.5);
+    assert.equal(texts(words), `${A} ${B} ${D}`);
+    assert.equal(report.script_words_not_spoken, 11);
+    assert.deepEqual(report.script_not_spoken, [{ text: "The chair promised a full report before the …", words: 11 }]);
+    assert.equal(report.speech_not_in_script_words, 0);
+  });
+
+  test("a script mostly never spoken fails the task: the share is min_script_match", () => {
+    const heard = heardSaying(A);
+    assert.throws(() => alignScript(heard, `${A} ${B} ${C} ${D}`, 0.5), (error) => isSophiaError(error, "script_mismatch") && /only 2\d% of its words were heard/.test(error.message));
+  });
+
+  test("a passage in the script twice and said twice: each pass to its own speech", () => {
+    const heard = heardSaying(A, B, A, C);
+    const { words, report } = alignScript(heard, `${A} ${B} ${A} ${C}`, 0.5);
+    assert.equal(texts(words), `${A} ${B} ${A} ${C}`);
+    assert.equal((words[21] as TimedWord).start, (heard[21] as TimedWord).start, "the second pass keeps the second pass's times");
+    assert.equal(report.repeated_passages, 0);
+    assertInOrder(words);
+  });
+
+  test("a text said four times and written once: every pass takes the script's words, none lasts longer than its speech", () => {
+    const heard = heardSaying(A, B, A, B, A, B, A, B);
+    const script = `${A} ${B}`;
+    const { words, report } = alignScript(heard, script, 0.5);
+    assert.equal(texts(words), [script, script, script, script].join(" "));
+    assert.equal(report.repeated_passages, 3);
+    assert.equal(report.speech_not_in_script_words, 0);
+    words.forEach((word, k) => assert.deepEqual([word.start, word.end], [heard[k]?.start, heard[k]?.end], word.text));
+    const { cues } = refineSegments([{ words: heard }], RULES, { script });
+    assert.ok(cues.every((cue) => cue.end - cue.start <= 7), JSON.stringify(cues));
+    assert.equal(cueText(cues), words.map((word) => word.text).join(" "));
+  });
+
+  test("sections said in another order than written are subtitled where they are said, and counted", () => {
+    const heard = heardSaying(A, C, B, D);
+    const { words, report } = alignScript(heard, `${A} ${B} ${C} ${D}`, 0.5);
+    assert.equal(texts(words), `${A} ${C} ${B} ${D}`);
+    assert.equal(report.reordered_passages, 1);
+    assert.equal(report.script_words_not_spoken, 0);
+    assertInOrder(words);
+  });
+});
+
+describe("timing script words nobody heard", () => {
+  const script = `${A} ${B}`;
+  // The engine stopped after "harbour": the rest of the script was said in the 4.5 s after it.
+  const heard = heardSaying(A).slice(0, 9);
+  const durationSec = (heard.at(-1) as TimedWord).end + 4.5;
+
+  test("missed words at the end of the media are a gap between the last heard word and the end of the media", () => {
+    const plan = planScript(heard, script, { minMatch: 0.3, durationSec });
+    assert.equal(plan.gaps.length, 1);
+    const gap = plan.gaps[0] as (typeof plan.gaps)[number];
+    assert.deepEqual([gap.first, gap.start, gap.end], [9, (heard[8] as TimedWord).end, durationSec]);
+    const interpolated = timeScript(plan, [null]).words;
+    assert.ok(interpolated.every((word) => word.end <= durationSec), JSON.stringify(interpolated.slice(-3)));
+    assertInOrder(interpolated);
+  });
+
+  test("the engine's times for a gap are used, kept inside the gap and in order", () => {
+    const plan = planScript(heard, script, { minMatch: 0.3, durationSec });
+    const gap = plan.gaps[0] as (typeof plan.gaps)[number];
+    const count = gap.last - gap.first + 1;
+    const times = Array.from({ length: count }, (_, k) => ({ start: gap.start + 0.3 * k, end: gap.start + 0.3 * k + 0.25 }));
+    times[count - 1] = { start: durationSec + 3, end: durationSec + 4 }; // past the media: clamped
+    const { words, report } = timeScript(plan, [times]);
+    assert.equal(report.aligned_words, count);
+    assert.equal(report.interpolated_words, 0);
+    assert.equal((words[gap.first + 1] as TimedWord).start, gap.start + 0.3);
+    assert.ok(words.every((word) => word.end <= durationSec));
+    assertInOrder(words);
+  });
+
+  test("an interpolated word in a long silence lasts no longer than twice its length at the speaker's pace", () => {
+    const said = heardSaying(A);
+    const withPause = said.map((word, k) => (k >= 7 ? { ...word, start: word.start + 20, end: word.end + 20 } : word)).filter((_, k) => k !== 6);
+    const { words } = alignScript(withPause, A, 0.5);
+    const missed = words[6] as TimedWord;
+    assert.equal(missed.text, "discuss");
+    assert.ok(missed.end - missed.start < 1.2, JSON.stringify(missed));
+  });
+
+  test("refine in two halves: the plan lists the gaps, the finish uses the engine's times for them", () => {
+    const rules = resolveRules({ min_script_match: 0.3 });
+    const plan = planRefine([{ words: heard }], rules, { script, durationSec });
+    const gaps = plan.script?.gaps ?? [];
+    assert.equal(gaps.length, 1);
+    const gap = gaps[0] as (typeof gaps)[number];
+    const times = Array.from({ length: gap.last - gap.first + 1 }, (_, k) => ({ start: gap.start + 0.35 * k, end: gap.start + 0.35 * k + 0.3 }));
+    const result = finishRefine(plan, [times], rules, { script });
+    assert.equal(cueText(result.cues), script);
+    assert.equal(result.alignment?.aligned_words, times.length);
+    assert.ok(result.cues.every((cue) => cue.end <= durationSec && cue.end - cue.start <= 7), JSON.stringify(result.cues));
+  });
+});
