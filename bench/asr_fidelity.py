@@ -49,6 +49,7 @@ CHOICES = {
     "bare": {},
     "cond_off": {"condition_on_previous_text": False},
     "vad": {"vad_filter": True},
+    "cond_off+vad": {"condition_on_previous_text": False, "vad_filter": True},
     "hst2": {"hallucination_silence_threshold": 2.0},
     "cond_off+hst2": {"condition_on_previous_text": False, "hallucination_silence_threshold": 2.0},
     "batched": "batched",
@@ -186,7 +187,7 @@ def main():
 
 
 def print_means(results, chosen):
-    print("\nmean over the four human readings (min cov% in brackets)")
+    print("\nmean over the human readings above (min cov% in brackets): first pass, then +cov")
     for choice_name in chosen:
         rows = [row for row in results if row["choice"] == choice_name and row["recording"] != "espeak"]
         parts = []
