@@ -123,8 +123,12 @@ def run_choice(models, name, choice, audio, language):
         decoding = {"language": language, "word_timestamps": True}
         transcribe = BatchedInferencePipeline(model).transcribe
         decoding_for_retry = worker.decode_options(options)
+    elif choice == "sophia":
+        decoding = worker.decode_options(options)
+        transcribe = lambda audio, **decoding: worker.start_decoding(model, audio, decoding, options["batch_size"])  # noqa: E731
+        decoding_for_retry = decoding
     else:
-        decoding = worker.decode_options(options) if choice == "sophia" else {"language": language, "word_timestamps": True, **choice}
+        decoding = {"language": language, "word_timestamps": True, **choice}
         transcribe = model.transcribe
         decoding_for_retry = decoding
     started = time.monotonic()
@@ -146,6 +150,7 @@ def main():
     parser.add_argument("--english-base", action="store_true", help="also transcribe the English readings with base")
     parser.add_argument("--choices", default=",".join(CHOICES), help="comma-separated subset of " + ", ".join(CHOICES))
     parser.add_argument("--json", help="write every figure to this file")
+    parser.add_argument("--markdown", action="store_true", help="also print the tables as markdown (as in spec §4.1)")
     args = parser.parse_args()
     from faster_whisper.audio import decode_audio
     from faster_whisper import WhisperModel
@@ -181,6 +186,8 @@ def main():
             f, c = row["first"], row["covered"]
             print(f"{stem + ' ' + model_name:<18} {choice_name:<14} {f['speech_with_words_pct']:6.1f} {f['wer']:6.3f} {f['rtf']:6.3f}   {c['speech_with_words_pct']:10.1f} {c['wer']:6.3f} {c['rtf']:6.3f}", flush=True)
     print_means(results, chosen)
+    if args.markdown:
+        print_markdown(results, chosen)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(results, file, indent=1)
@@ -196,6 +203,22 @@ def print_means(results, chosen):
             mean = lambda key: sum(row[label][key] for row in rows) / len(rows)  # noqa: E731
             parts.append(f"{sum(cov) / len(cov):6.1f} ({min(cov):5.1f}) {mean('wer'):6.3f} {mean('rtf'):6.3f}")
         print(f"{choice_name:<14} {parts[0]}   +cov {parts[1]}")
+
+
+def print_markdown(results, chosen):
+    runs = list(dict.fromkeys((row["recording"], row["model"]) for row in results))
+    print("\nWER of the first pass (% of VAD speech with words where below 100), then the means over the human readings")
+    print("| choice | " + " | ".join(f"{stem} {model}" for stem, model in runs) + " | mean WER | mean WER +cov | mean RTF +cov |")
+    print("|---" * (len(runs) + 4) + "|")
+    for choice_name in chosen:
+        cells = []
+        for run in runs:
+            row = next(row for row in results if (row["recording"], row["model"]) == run and row["choice"] == choice_name)
+            cov = row["first"]["speech_with_words_pct"]
+            cells.append(f"{row['first']['wer']:.3f}" + ("" if cov >= 100 else f" ({cov:.1f} %)"))
+        human = [row for row in results if row["choice"] == choice_name and row["recording"] != "espeak"]
+        mean = lambda label, key: sum(row[label][key] for row in human) / len(human)  # noqa: E731
+        print(f"| {choice_name} | " + " | ".join(cells) + f" | {mean('first', 'wer'):.3f} | {mean('covered', 'wer'):.3f} | {mean('covered', 'rtf'):.2f} |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 /**
  * asr never loses speech quietly (spec §4.1), on a human reading: /work/shared/corpus/sonnet002.mp3
- * (or $SOPHIA_CORPUS), the real CLI and tiny.en. Whisper's first pass on this file stops before the
- * closing words ("feel'st it cold"), which the coverage check finds and transcribes again.
+ * (or $SOPHIA_CORPUS), the real CLI and tiny.en. Decoding with the previous text as prompt
+ * (faster-whisper's default), Whisper stops before the closing words ("feel'st it cold"): the
+ * coverage check must find that speech and transcribe it again.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
@@ -22,31 +23,41 @@ describe("speech coverage on a human reading", () => {
   });
   after(() => rmSync(ws.root, { recursive: true, force: true }));
 
-  test("every stretch of speech gets words, the closing line included, and every cue lies inside the media", async () => {
+  const run = async (taskId: string, engine: Record<string, unknown>, pipeline: string[]) => {
     dropTask(
       ws,
       specExampleTask({
-        task_id: "sonnet",
-        config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" }, refine: { enabled: true } },
+        task_id: taskId,
+        config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en", ...engine }, refine: { enabled: true } },
         input: { media: "workspace/inbox/sonnet002.mp3", script: null },
-        output: { raw_srt: "workspace/outputs/sonnet.raw.srt", refined_srt: "workspace/outputs/sonnet.refined.srt" },
+        pipeline,
+        output: { raw_srt: `workspace/outputs/${taskId}.raw.srt`, refined_srt: `workspace/outputs/${taskId}.refined.srt` },
       }),
     );
-    const result = await cli(ws, ["run", "--task", "sonnet"]);
+    const result = await cli(ws, ["run", "--task", taskId]);
     assert.equal(result.code, 0, result.stderr);
-
-    const completed = readEvents(ws, "sonnet").find((event) => event.type === "stage.completed" && event.payload.stage === "asr");
+    const completed = readEvents(ws, taskId).find((event) => event.type === "stage.completed" && event.payload.stage === "asr");
     assert.ok(completed?.type === "stage.completed");
     const summary = completed.payload.summary as { media_duration_sec: number; coverage: SpeechCoverage | null };
-    const coverage = summary.coverage;
-    assert.ok(coverage, "the asr summary reports speech coverage");
-    process.stdout.write(`# sonnet002 coverage: ${JSON.stringify(coverage)}\n`);
-    assert.ok(coverage.speech_sec > 30, `a 53 s reading has most of its time as speech: ${coverage.speech_sec} s`);
-    assert.deepEqual(coverage.uncovered, []);
-    assert.equal(coverage.speech_with_words_pct, 100);
+    assert.ok(summary.coverage, "the asr summary reports speech coverage");
+    process.stdout.write(`# ${taskId} coverage: ${JSON.stringify(summary.coverage)}\n`);
+    assert.ok(summary.coverage.speech_sec > 30, `a 53 s reading has most of its time as speech: ${summary.coverage.speech_sec} s`);
+    assert.deepEqual(summary.coverage.uncovered, []);
+    assert.equal(summary.coverage.speech_with_words_pct, 100);
+    return { coverage: summary.coverage, duration: summary.media_duration_sec, raw: parseSrt(readFileSync(path.join(ws.dir, `outputs/${taskId}.raw.srt`), "utf8")) };
+  };
 
-    const duration = summary.media_duration_sec;
-    const raw = parseSrt(readFileSync(path.join(ws.dir, "outputs/sonnet.raw.srt"), "utf8"));
+  test("speech the first pass lost is transcribed again on its own, and its words are merged in time order", async () => {
+    const { coverage, raw, duration } = await run("prompted", { condition_on_previous_text: true }, ["asr"]);
+    const retried = coverage.retried.find((span) => span.end > duration - 3);
+    assert.ok(retried && retried.words > 0, `the closing stretch was retried and found words: ${JSON.stringify(coverage.retried)}`);
+    const last = raw.at(-1);
+    assert.ok(last && /\bit cold\b/i.test(last.lines.join(" ")), `the raw SRT ends with the closing words: ${JSON.stringify(last)}`);
+    assert.ok(raw.every((cue, i) => i === 0 || cue.start >= (raw[i - 1]?.start ?? 0)), "raw cues in time order");
+  });
+
+  test("with the default decoding, every stretch of speech gets words, the closing line included, and every cue lies inside the media", async () => {
+    const { raw, duration } = await run("sonnet", {}, ["asr", "refine"]);
     const refined = parseSrt(readFileSync(path.join(ws.dir, "outputs/sonnet.refined.srt"), "utf8"));
     for (const [name, cues] of [
       ["raw", raw],

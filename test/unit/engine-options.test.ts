@@ -33,7 +33,7 @@ describe("engine options", () => {
       initial_prompt: null,
       hotwords: null,
       vad_filter: false,
-      condition_on_previous_text: true,
+      condition_on_previous_text: false,
       hallucination_silence_threshold: null,
       compute_type: "int8",
       device: "cpu",
