@@ -23,7 +23,11 @@ export interface Recovered {
 export async function recoverOrphans(store: TaskStore, events: EventWriter): Promise<Recovered[]> {
   const recovered: Recovered[] = [];
   for (const entry of await store.list()) {
-    if (!entry.ok || entry.stored.task.status !== "running") continue;
+    if (!entry.ok) continue;
+    if (entry.stored.task.status !== "running") {
+      await sweepAfterDeadRunner(store, entry.stored);
+      continue;
+    }
     const orphan = await orphanState(store, entry.stored);
     if (!orphan) continue;
     const result = await recoverOne(store, events, entry.stored, orphan.leaseFresh).catch((error: unknown) => {
@@ -40,9 +44,34 @@ type Orphan = { leaseFresh: boolean } | null;
 
 async function orphanState(store: TaskStore, stored: StoredTask): Promise<Orphan> {
   const leaseFresh = await store.leaseHeld(stored.file);
-  const runner = stored.task.runner;
-  const ownerDead = runner !== undefined && runner !== null && runner.host === hostname() && !processExists(runner.pid);
-  return ownerDead || !leaseFresh ? { leaseFresh } : null;
+  return ownerDead(stored.task) || !leaseFresh ? { leaseFresh } : null;
+}
+
+function ownerDead(task: Task): boolean {
+  const runner = task.runner;
+  return runner !== undefined && runner !== null && runner.host === hostname() && !processExists(runner.pid);
+}
+
+const TERMINAL: readonly string[] = ["done", "failed", "canceled"];
+
+/**
+ * A runner that died holding a task the user then canceled leaves its run lease and its `_tmp`
+ * folder behind, and no one else would ever remove them: a finished task is never claimed again.
+ * Removed once the lease is stale or its owner is known dead. Only finished tasks are swept, under
+ * the claim lock, so no runner can be taking that lease at the same moment (a queued task's stale
+ * lease is taken over by its next claim instead).
+ */
+async function sweepAfterDeadRunner(store: TaskStore, stored: StoredTask): Promise<void> {
+  if (!TERMINAL.includes(stored.task.status) || (await store.leaseStaleAt(stored.file)) === null) return;
+  const swept = await store
+    .removeLeaseIf(stored.file, (task, leaseFresh) => TERMINAL.includes(task.status) && (!leaseFresh || ownerDead(task)))
+    .catch((error: unknown) => {
+      if (isSophiaError(error, "task_busy") || isSophiaError(error, "task_not_found")) return null;
+      throw error;
+    });
+  if (swept?.status === "canceled" && swept.config_snapshot.debug?.keep_tmp !== true) {
+    await rm(store.workspace.tmpDir(swept.task_id), { recursive: true, force: true });
+  }
 }
 
 async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, leaseFresh: boolean): Promise<Recovered> {

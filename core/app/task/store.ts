@@ -166,6 +166,19 @@ export class TaskStore {
     return lockfile.check(leaseTarget(file), { lockfilePath: leasePath(file), realpath: false, stale: LEASE_STALE_MS });
   }
 
+  /**
+   * Removes the task's run lease when `dead` says its holder is gone, deciding under the claim lock
+   * on the task as it is on disk; returns that task when the lease was removed.
+   */
+  async removeLeaseIf(file: string, dead: (task: Task, leaseFresh: boolean) => boolean): Promise<Task | null> {
+    return this.withClaimLock(file, async () => {
+      const { task } = await this.read(file);
+      if (!dead(task, await this.leaseHeld(file))) return null;
+      await rm(leasePath(file), { recursive: true, force: true });
+      return task;
+    });
+  }
+
   /** When the task's run lease goes stale unless its holder refreshes it (epoch ms); null when there is none. */
   async leaseStaleAt(file: string): Promise<number | null> {
     const info = await stat(leasePath(file)).catch(() => null);

@@ -1,0 +1,554 @@
+/**
+ * Soak campaign: several `run --watch` runners on one workspace while faults are injected at random
+ * moments, then the invariants checked and the counts printed. Outside the default test suite.
+ *
+ * Faults: kill -9 of a runner and of an engine worker, SIGSTOP of a runner past the lease (then
+ * SIGCONT), cancel at random moments in every stage (queued, asr, refine), task files with a
+ * duplicate task_id, and (as root, `--disk-full`) the workspace's disk filled for a moment.
+ * Tasks are mostly refine-only (quick) with some asr + refine on short espeak-ng speech (tiny.en).
+ *
+ * Invariants: every task file is in exactly one terminal state, or queued; each `done` task completed
+ * exactly once and no other task ever completed; every output present belongs to a task and is a
+ * complete SRT; no stray temporary file, `_tmp` folder, claim lock or lease; every event line parses.
+ *
+ *   npm run build && npm run bench:soak -- [--faults 200] [--runners 3] [--seed 7] [--disk-full]
+ *
+ * Exit 0 when every invariant holds, 1 otherwise.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseSrt } from "../core/app/refine/index.js";
+import { EventSchema } from "../core/app/task/schema.js";
+import { CLI } from "../test/support/harness.js";
+import { mountTmpfs, type Mounted } from "../test/support/mounts.js";
+
+interface Options {
+  faults: number;
+  runners: number;
+  seed: number;
+  diskFull: boolean;
+}
+
+const STOP_PAST_LEASE_MS = [11_000, 14_000] as const;
+const QUIESCE_TIMEOUT_MS = 300_000;
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { faults: 200, runners: 3, seed: Date.now() % 100_000, diskFull: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--disk-full") options.diskFull = true;
+    else if (flag === "--faults" || flag === "--runners" || flag === "--seed") options[flag.slice(2) as "faults" | "runners" | "seed"] = Number(argv[++i]);
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return options;
+}
+
+/** mulberry32: a small seeded generator, so a campaign can be replayed by its seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type TaskKind = "refine" | "asr";
+
+interface SoakTask {
+  id: string;
+  kind: TaskKind;
+  file: string;
+  /** What the task writes. */
+  outputs: string[];
+  /** What the task reads besides the shared media: a refine-only task's raw SRT. */
+  inputs: string[];
+}
+
+class Campaign {
+  private readonly random: () => number;
+  private readonly root: string;
+  private readonly ws: string;
+  private readonly tasksDir: string;
+  private readonly outputsDir: string;
+  private readonly tasks = new Map<string, SoakTask>();
+  private readonly duplicates: string[] = [];
+  private readonly runners = new Set<ChildProcess>();
+  private readonly logs: string[] = [];
+  private stopped: ChildProcess | null = null;
+  private readonly pendingCli = new Set<Promise<unknown>>();
+  /** Tasks a cancel was sent for: each is canceled once. */
+  private readonly canceling = new Set<string>();
+  private nextTask = 1;
+  private mounted: Mounted | null = null;
+  readonly faults = new Map<string, number>();
+
+  constructor(private readonly options: Options) {
+    this.random = seeded(options.seed);
+    this.root = mkdtempSync(path.join(tmpdir(), "sophia-soak-"));
+    this.ws = path.join(this.root, "workspace");
+    mkdirSync(this.ws);
+    if (options.diskFull) {
+      this.mounted = mountTmpfs(this.ws, 64 * 1024 * 1024);
+      if (!this.mounted.ok) throw new Error(`--disk-full: ${this.mounted.reason}`);
+    }
+    this.tasksDir = path.join(this.ws, "tasks");
+    this.outputsDir = path.join(this.ws, "outputs");
+    for (const dir of [this.tasksDir, this.outputsDir, path.join(this.ws, "inbox")]) mkdirSync(dir, { recursive: true });
+    execFileSync("espeak-ng", ["-s", "170", "-w", path.join(this.ws, "inbox", "speech.wav"), "Thank you for coming today. We will start with a short review."]);
+  }
+
+  async run(): Promise<number> {
+    const started = Date.now();
+    for (let i = 0; i < this.options.runners; i++) this.startRunner();
+    let injected = 0;
+    while (injected < this.options.faults) {
+      this.feedQueue();
+      if (await this.injectFault()) injected++;
+      await sleep(400 + this.random() * 1000);
+    }
+    console.error(`soak: ${injected} faults in ${((Date.now() - started) / 1000).toFixed(0)} s; letting the runners finish`);
+    if (this.stopped) this.resume(this.stopped);
+    await Promise.all(this.pendingCli);
+    await this.quiesce();
+    await this.stopRunners();
+    const report = this.check();
+    report.seconds = Math.round((Date.now() - started) / 1000);
+    console.log(JSON.stringify(report, null, 2));
+    this.printSummary(report);
+    if (report.violations.length === 0) this.cleanUp();
+    else console.error(`soak: workspace kept for inspection: ${this.ws}`);
+    return report.violations.length === 0 ? 0 : 1;
+  }
+
+  // --- runners -------------------------------------------------------------------------------
+
+  private startRunner(): void {
+    const child = spawn(process.execPath, [CLI, "--workspace", this.ws, "run", "--watch", "--rescan-interval", "1", "--no-progress"], {
+      cwd: this.root,
+      env: { ...process.env, HF_HUB_OFFLINE: "1", NO_COLOR: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child.stderr?.on("data", (chunk: Buffer) => this.logs.push(`[${child.pid}] ${chunk.toString().trimEnd()}`));
+    child.on("exit", () => this.runners.delete(child));
+    this.runners.add(child);
+  }
+
+  private liveRunners(): ChildProcess[] {
+    return [...this.runners].filter((child) => child !== this.stopped && child.exitCode === null && child.signalCode === null);
+  }
+
+  private resume(child: ChildProcess): void {
+    child.kill("SIGCONT");
+    if (this.stopped === child) this.stopped = null;
+  }
+
+  private async quiesce(): Promise<void> {
+    const deadline = Date.now() + QUIESCE_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (this.liveRunners().length === 0) this.startRunner();
+      const unsettled = this.readTasks().filter(({ status, conflicted }) => status === "running" || (status === "queued" && !conflicted));
+      if (unsettled.length === 0) return;
+      await sleep(500);
+    }
+    console.error("soak: the runners did not settle every task in time");
+  }
+
+  private async stopRunners(): Promise<void> {
+    const exits = [...this.runners].map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once("exit", resolve))));
+    for (const child of this.runners) child.kill("SIGTERM");
+    await Promise.race([Promise.all(exits), sleep(30_000)]);
+    for (const child of this.runners) child.kill("SIGKILL");
+  }
+
+  // --- tasks ---------------------------------------------------------------------------------
+
+  private feedQueue(): void {
+    const open = this.readTasks().filter(({ status, conflicted }) => !conflicted && (status === "queued" || status === "running")).length;
+    for (let i = open; i < 4; i++) this.dropTask(this.random() < 0.7 ? "refine" : "asr");
+  }
+
+  /** As the app does: the whole file written under a temporary name, then renamed into place. */
+  private dropTask(kind: TaskKind): SoakTask {
+    const id = `soak_${String(this.nextTask++).padStart(4, "0")}`;
+    const raw = `workspace/outputs/${id}.raw.srt`;
+    const refined = `workspace/outputs/${id}.refined.srt`;
+    if (kind === "refine") writeFileSync(path.join(this.root, raw), syntheticSrt(60 + Math.floor(this.random() * 240)));
+    const task = {
+      task_id: id,
+      run_id: `run_${id}`,
+      created_at: new Date().toISOString(),
+      status: "queued",
+      type: "transcription",
+      requested_by: "soak",
+      tool: "bench/soak.ts",
+      config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" }, refine: { enabled: true } },
+      input: { media: "workspace/inbox/speech.wav", script: null },
+      pipeline: kind === "refine" ? ["refine"] : ["asr", "refine"],
+      output: { raw_srt: raw, refined_srt: refined },
+      error: null,
+    };
+    const file = path.join(this.tasksDir, `20260206_${id}.task.json`);
+    writeAtomically(file, `${JSON.stringify(task, null, 2)}\n`);
+    const soakTask =
+      kind === "refine"
+        ? { id, kind, file, outputs: [path.join(this.root, refined)], inputs: [path.join(this.root, raw)] }
+        : { id, kind, file, outputs: [path.join(this.root, raw), path.join(this.root, refined)], inputs: [] };
+    this.tasks.set(id, soakTask);
+    return soakTask;
+  }
+
+  private readTasks(): { id: string; file: string; status: string; conflicted: boolean; raw: Record<string, unknown> | null }[] {
+    const names = readdirSync(this.tasksDir).filter((name) => name.endsWith(".task.json"));
+    const ids = names.map((name) => name.replace(/^\d+_/, "").replace(/\.task\.json$/, ""));
+    return names.map((name, i) => {
+      const file = path.join(this.tasksDir, name);
+      let raw: Record<string, unknown> | null = null;
+      try {
+        raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      } catch {
+        // mid-rename or unreadable: reported by the final check
+      }
+      const id = ids[i] as string;
+      return { id, file, status: String(raw?.status ?? "unreadable"), conflicted: ids.filter((other) => other === id).length > 1, raw };
+    });
+  }
+
+  /** The stage a running task is in now, from its last stage.started event. */
+  private stageOf(taskId: string): string | null {
+    let stage: string | null = null;
+    for (const line of this.eventLines()) {
+      if (!line.includes(`"${taskId}"`)) continue;
+      try {
+        const event = JSON.parse(line) as { task_id: string; type: string; payload: { stage?: string } };
+        if (event.task_id !== taskId) continue;
+        if (event.type === "stage.started") stage = event.payload.stage ?? null;
+        if (event.type === "task.started") stage = "preflight";
+      } catch {
+        // counted by the final check
+      }
+    }
+    return stage;
+  }
+
+  private eventLines(): string[] {
+    const dir = path.join(this.ws, "events");
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((name) => name.endsWith(".jsonl"))
+      .sort()
+      .flatMap((name) => readFileSync(path.join(dir, name), "utf8").split("\n").filter((line) => line !== ""));
+  }
+
+  // --- faults --------------------------------------------------------------------------------
+
+  private count(kind: string): true {
+    this.faults.set(kind, (this.faults.get(kind) ?? 0) + 1);
+    return true;
+  }
+
+  private async injectFault(): Promise<boolean> {
+    const kinds: [string, number][] = [
+      ["kill_runner", 1],
+      ["kill_worker", 1],
+      ["stop_runner", this.stopped ? 0 : 0.8],
+      ["cancel", 3],
+      ["duplicate_id", 0.4],
+      ["retry", 1],
+      ["disk_full", this.options.diskFull ? 0.7 : 0],
+    ];
+    const total = kinds.reduce((sum, [, weight]) => sum + weight, 0);
+    let roll = this.random() * total;
+    const kind = (kinds.find(([, weight]) => (roll -= weight) < 0) ?? kinds[0])?.[0];
+    switch (kind) {
+      case "kill_runner":
+        return this.killRunner();
+      case "kill_worker":
+        return this.killWorker();
+      case "stop_runner":
+        return this.stopRunner();
+      case "cancel":
+        return this.cancelSomething();
+      case "duplicate_id":
+        return this.duplicateId();
+      case "retry":
+        this.retrySomething();
+        return false; // keeps work flowing; not a fault
+      case "disk_full":
+        return this.fillDisk();
+      default:
+        return false;
+    }
+  }
+
+  private pick<T>(items: readonly T[]): T | undefined {
+    return items[Math.floor(this.random() * items.length)];
+  }
+
+  private killRunner(): boolean {
+    const victim = this.pick(this.liveRunners());
+    if (!victim) return false;
+    victim.kill("SIGKILL");
+    this.runners.delete(victim);
+    this.startRunner();
+    return this.count("kill -9 runner");
+  }
+
+  private killWorker(): boolean {
+    const workers = this.liveRunners().flatMap((runner) => childPids(runner.pid as number).filter((pid) => cmdline(pid).includes("worker.py")));
+    const victim = this.pick(workers);
+    if (victim === undefined) return false;
+    try {
+      process.kill(victim, "SIGKILL");
+    } catch {
+      return false;
+    }
+    return this.count("kill -9 worker");
+  }
+
+  private stopRunner(): boolean {
+    // Prefer a runner in the middle of a task: that is where losing the lease matters.
+    const live = this.liveRunners();
+    if (live.length < 2) return false;
+    const busy = live.filter((runner) => childPids(runner.pid as number).length > 0);
+    const victim = this.pick(busy.length > 0 && this.random() < 0.5 ? busy : live);
+    if (!victim) return false;
+    victim.kill("SIGSTOP");
+    this.stopped = victim;
+    const [low, high] = STOP_PAST_LEASE_MS;
+    setTimeout(() => this.resume(victim), low + this.random() * (high - low));
+    return this.count("SIGSTOP/SIGCONT past the lease");
+  }
+
+  private cancelSomething(): boolean {
+    const tasks = this.readTasks().filter(({ status, conflicted }) => !conflicted && (status === "queued" || status === "running"));
+    const byStage = new Map<string, string[]>();
+    for (const task of tasks) {
+      const stage = task.status === "queued" ? "queued" : (this.stageOf(task.id) ?? "preflight");
+      byStage.set(stage, [...(byStage.get(stage) ?? []), task.id]);
+    }
+    const stage = this.pick([...byStage.keys()]);
+    const taskId = stage ? this.pick((byStage.get(stage) ?? []).filter((id) => !this.canceling.has(id))) : undefined;
+    if (!stage || !taskId || !this.cliInBackground(["cancel", taskId])) return false;
+    this.canceling.add(taskId);
+    return this.count(`cancel while ${stage}`);
+  }
+
+  private retrySomething(): void {
+    const taskId = this.pick(this.readTasks().filter(({ status, conflicted }) => !conflicted && (status === "canceled" || status === "failed")).map(({ id }) => id));
+    if (taskId) this.cliInBackground(["retry", taskId]);
+  }
+
+  private duplicateId(): boolean {
+    const original = this.pick([...this.tasks.values()]);
+    if (!original || this.duplicates.includes(original.id)) return false;
+    const text = readFileSync(original.file, "utf8").replace(/"status": "[a-z]+"/, '"status": "queued"');
+    writeAtomically(path.join(this.tasksDir, `20260207_${original.id}.task.json`), text);
+    this.duplicates.push(original.id);
+    return this.count("duplicate task_id");
+  }
+
+  private fillDisk(): boolean {
+    const filler = path.join(this.ws, "filler.bin");
+    const chunk = Buffer.alloc(1024 * 1024);
+    const fd = openSync(filler, "w");
+    try {
+      for (;;) writeSync(fd, chunk);
+    } catch {
+      // ENOSPC: the disk is full now
+    } finally {
+      closeSync(fd);
+    }
+    setTimeout(() => rmSync(filler, { force: true }), 500 + this.random() * 2500);
+    return this.count("disk full");
+  }
+
+  private cliInBackground(args: string[]): boolean {
+    if (this.pendingCli.size >= 2) return false;
+    const child = spawn(process.execPath, [CLI, "--workspace", this.ws, ...args], { cwd: this.root, stdio: "ignore", env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+    const done = new Promise((resolve) => child.on("close", resolve));
+    this.pendingCli.add(done);
+    void done.then(() => this.pendingCli.delete(done));
+    return true;
+  }
+
+  // --- invariants ----------------------------------------------------------------------------
+
+  private check(): Report {
+    const violations: string[] = [];
+    const tasks = this.readTasks();
+    const byStatus: Record<string, number> = {};
+    for (const task of tasks) {
+      byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
+      if (!["done", "failed", "canceled", "queued"].includes(task.status)) violations.push(`${path.basename(task.file)} is ${task.status}`);
+      if (task.status === "queued" && !task.conflicted) violations.push(`${path.basename(task.file)} is still queued, with live runners`);
+    }
+
+    let tornLines = 0;
+    const completions = new Map<string, number>();
+    for (const line of this.eventLines()) {
+      try {
+        const event = EventSchema.parse(JSON.parse(line));
+        if (event.type === "task.completed") completions.set(event.task_id, (completions.get(event.task_id) ?? 0) + 1);
+      } catch {
+        tornLines++;
+      }
+    }
+    if (tornLines > 0) violations.push(`${tornLines} event lines do not parse`);
+
+    const completionsPerTask: Record<string, number> = {};
+    let outputsLost = 0;
+    let outputsIncomplete = 0;
+    let leftByCanceled = 0;
+    const statusOf = new Map(tasks.filter((task) => !task.conflicted).map((task) => [task.id, task.status]));
+    for (const task of this.tasks.values()) {
+      const status = statusOf.get(task.id);
+      const completed = completions.get(task.id) ?? 0;
+      completionsPerTask[String(completed)] = (completionsPerTask[String(completed)] ?? 0) + 1;
+      if (status !== undefined && completed !== (status === "done" ? 1 : 0)) violations.push(`${task.id} is ${status} and completed ${completed} times`);
+      if (status === undefined && completed > 1) violations.push(`${task.id} (duplicate id) completed ${completed} times`);
+      for (const output of task.outputs) {
+        const present = existsSync(output);
+        if (status === "done" && !present) {
+          outputsLost++;
+          violations.push(`${task.id} is done but ${path.basename(output)} is gone`);
+        }
+        if (present && !isCompleteSrt(output)) {
+          outputsIncomplete++;
+          violations.push(`${path.basename(output)} is not a complete SRT`);
+        }
+        if (present && status === "canceled") leftByCanceled++;
+      }
+    }
+
+    const known = new Set([...this.tasks.values()].flatMap((task) => [...task.outputs, ...task.inputs]));
+    const strays = [
+      ...readdirSync(this.outputsDir)
+        .map((name) => path.join(this.outputsDir, name))
+        .filter((file) => !known.has(file) && path.basename(file) !== "_tmp"),
+      ...(existsSync(path.join(this.outputsDir, "_tmp")) ? readdirSync(path.join(this.outputsDir, "_tmp")).map((name) => path.join(this.outputsDir, "_tmp", name)) : []),
+      ...readdirSync(this.tasksDir)
+        .filter((name) => !name.endsWith(".task.json"))
+        .map((name) => path.join(this.tasksDir, name)),
+    ].map((file) => path.relative(this.ws, file));
+    for (const stray of strays) violations.push(`stray ${stray}${strayAge(path.join(this.ws, stray))}`);
+
+    return {
+      seed: this.options.seed,
+      seconds: 0,
+      faults_injected: [...this.faults.values()].reduce((sum, n) => sum + n, 0),
+      faults: Object.fromEntries([...this.faults].sort()),
+      tasks: this.tasks.size,
+      task_files: tasks.length,
+      duplicate_ids: this.duplicates.length,
+      statuses: byStatus,
+      completions_per_task: completionsPerTask,
+      outputs_lost: outputsLost,
+      outputs_incomplete: outputsIncomplete,
+      outputs_left_by_canceled_tasks: leftByCanceled,
+      torn_lines: tornLines,
+      event_lines: this.eventLines().length,
+      strays,
+      violations,
+    };
+  }
+
+  private printSummary(report: Report): void {
+    console.error(
+      [
+        "",
+        `soak (seed ${report.seed}, ${report.seconds} s): ${report.faults_injected} faults injected`,
+        ...Object.entries(report.faults).map(([kind, n]) => `  ${String(n).padStart(4)}  ${kind}`),
+        `tasks: ${report.tasks} (+${report.duplicate_ids} duplicate-id files); statuses: ${JSON.stringify(report.statuses)}`,
+        `completions per task: ${Object.entries(report.completions_per_task).map(([times, n]) => `${n} tasks × ${times}`).join(", ")}`,
+        `outputs lost: ${report.outputs_lost}; incomplete: ${report.outputs_incomplete}; torn event lines: ${report.torn_lines} of ${report.event_lines}`,
+        `strays: ${report.strays.length}; violations: ${report.violations.length}`,
+        ...report.violations.slice(0, 30).map((violation) => `  ✗ ${violation}`),
+      ].join("\n"),
+    );
+  }
+
+  private cleanUp(): void {
+    if (this.mounted?.ok) this.mounted.undo();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+interface Report {
+  seed: number;
+  seconds: number;
+  faults_injected: number;
+  faults: Record<string, number>;
+  tasks: number;
+  task_files: number;
+  duplicate_ids: number;
+  statuses: Record<string, number>;
+  completions_per_task: Record<string, number>;
+  outputs_lost: number;
+  outputs_incomplete: number;
+  outputs_left_by_canceled_tasks: number;
+  torn_lines: number;
+  event_lines: number;
+  strays: string[];
+  violations: string[];
+}
+
+function writeAtomically(file: string, text: string): void {
+  const partial = `${file}.soak-partial`;
+  writeFileSync(partial, text);
+  renameSync(partial, file);
+}
+
+function isCompleteSrt(file: string): boolean {
+  try {
+    const text = readFileSync(file, "utf8");
+    return text.endsWith("\n") && parseSrt(text, file).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function strayAge(file: string): string {
+  try {
+    return ` (${((Date.now() - statSync(file).mtimeMs) / 1000).toFixed(0)} s old)`;
+  } catch {
+    return "";
+  }
+}
+
+function syntheticSrt(cues: number): string {
+  const words = "the quarterly review covered revenue hiring reliability and the new subtitle editor for every team".split(" ");
+  const clock = (seconds: number) => {
+    const pad = (value: number, width = 2) => String(value).padStart(width, "0");
+    return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)},000`;
+  };
+  return Array.from({ length: cues }, (_, i) => {
+    const text = Array.from({ length: 7 }, (_, k) => words[(i * 5 + k) % words.length]).join(" ");
+    return `${i + 1}\n${clock(i * 3)} --> ${clock(i * 3 + 2)}\n${text}.\n`;
+  }).join("\n");
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+const options = parseOptions(process.argv.slice(2));
+console.error(`soak: ${options.faults} faults, ${options.runners} runners, seed ${options.seed}${options.diskFull ? ", disk full on a 64 MB tmpfs" : ""}`);
+process.exitCode = await new Campaign(options).run();
