@@ -24,6 +24,7 @@ import { parseSrt } from "../core/app/refine/index.js";
 import { EventSchema } from "../core/app/task/schema.js";
 import { CLI } from "../test/support/harness.js";
 import { mountTmpfs, type Mounted } from "../test/support/mounts.js";
+import { syntheticSrt } from "../test/support/synthetic_srt.js";
 
 interface Options {
   faults: number;
@@ -178,7 +179,7 @@ class Campaign {
     const id = `soak_${String(this.nextTask++).padStart(4, "0")}`;
     const raw = `workspace/outputs/${id}.raw.srt`;
     const refined = `workspace/outputs/${id}.refined.srt`;
-    if (kind === "refine") writeFileSync(path.join(this.root, raw), syntheticSrt(60 + Math.floor(this.random() * 240)));
+    if (kind === "refine") writeFileSync(path.join(this.root, raw), syntheticSrt(60 + Math.floor(this.random() * 240), { wordsPerCue: 7, everySec: 3 }));
     const task = {
       task_id: id,
       run_id: `run_${id}`,
@@ -519,18 +520,6 @@ function strayAge(file: string): string {
   } catch {
     return "";
   }
-}
-
-function syntheticSrt(cues: number): string {
-  const words = "the quarterly review covered revenue hiring reliability and the new subtitle editor for every team".split(" ");
-  const clock = (seconds: number) => {
-    const pad = (value: number, width = 2) => String(value).padStart(width, "0");
-    return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)},000`;
-  };
-  return Array.from({ length: cues }, (_, i) => {
-    const text = Array.from({ length: 7 }, (_, k) => words[(i * 5 + k) % words.length]).join(" ");
-    return `${i + 1}\n${clock(i * 3)} --> ${clock(i * 3 + 2)}\n${text}.\n`;
-  }).join("\n");
 }
 
 function childPids(pid: number): number[] {

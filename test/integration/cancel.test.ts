@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { syntheticSrt } from "../support/synthetic_srt.js";
 import { LONG_TEXT, SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
 
 describe("cancel", () => {
@@ -79,7 +80,7 @@ describe("cancel", () => {
   test("cancel during a long refine stops it within seconds and removes the refined SRT", async () => {
     const rawSrt = path.join(ws.dir, "outputs/long.raw.srt");
     mkdirSync(path.dirname(rawSrt), { recursive: true });
-    writeFileSync(rawSrt, longSrt(20_000));
+    writeFileSync(rawSrt, syntheticSrt(20_000));
     dropTask(
       ws,
       specExampleTask({
@@ -106,7 +107,7 @@ describe("cancel", () => {
     const result = await finished;
     assert.equal(result.code, 3, result.stderr);
     assert.ok(!existsSync(path.join(ws.dir, "outputs/long_refine.refined.srt")), "no refined SRT left");
-    assert.equal(readFileSync(rawSrt, "utf8"), longSrt(20_000), "its input is untouched");
+    assert.equal(readFileSync(rawSrt, "utf8"), syntheticSrt(20_000), "its input is untouched");
   });
 
   test("a canceled task can be retried to completion", async () => {
@@ -117,15 +118,3 @@ describe("cancel", () => {
   });
 });
 
-/** An SRT of `count` two-second cues of ordinary words: a refine of it keeps a CPU busy for many seconds. */
-function longSrt(count: number): string {
-  const words = "this is a fairly ordinary sentence that the speaker says while the recording keeps going on".split(" ");
-  const clock = (seconds: number) => {
-    const pad = (value: number, width = 2) => String(value).padStart(width, "0");
-    return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)},000`;
-  };
-  return Array.from({ length: count }, (_, i) => {
-    const text = Array.from({ length: 8 }, (_, k) => words[(i * 3 + k) % words.length]).join(" ");
-    return `${i + 1}\n${clock(i * 2)} --> ${clock(i * 2 + 1)}\n${text}.\n`;
-  }).join("\n");
-}
