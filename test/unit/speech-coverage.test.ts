@@ -9,7 +9,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { PACKAGE_DIR, resolveSettings } from "../../core/app/config.js";
 
-test("speech coverage: word-time repair, uncovered speech and merging a retry (Python unittest)", () => {
+test("speech coverage: word-time repair, uncovered speech, decoding a span again and merging it (Python unittest)", () => {
   const tests = path.join(PACKAGE_DIR, "test", "unit", "python");
   const run = spawnSync(resolveSettings().python, ["-m", "unittest", "discover", "-v", "-s", tests, "-p", "test_*.py"], { encoding: "utf8" });
   assert.equal(run.error, undefined, `cannot run the engine's Python: ${String(run.error)}`);

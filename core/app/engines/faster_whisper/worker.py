@@ -344,14 +344,16 @@ def assert_model_speaks(model, name, options):
 def transcribe_span(model, audio, span, duration, language, decoding):
     """Segments heard in span alone, timed from the start of the media.
 
-    Decoded afresh: no previous text as prompt (the first pass's text is what lost this speech), no
-    VAD cut, the language already detected (a second of speech is too little to detect it from).
-    SPAN_MARGIN_SEC each side lets a word cut by the span's edge be heard whole.
+    Decoded afresh: no previous text as prompt (the first pass's text is what lost this speech), nor
+    the task's initial_prompt or hotwords (on a second or two of audio Whisper tends to echo a
+    prompt back as words), no VAD cut, the language already detected (a second of speech is too
+    little to detect it from). SPAN_MARGIN_SEC each side lets a word cut by the span's edge be
+    heard whole.
     """
     start = max(0.0, span[0] - SPAN_MARGIN_SEC)
     end = min(duration, span[1] + SPAN_MARGIN_SEC)
     clip = audio[int(start * SAMPLING_RATE) : int(end * SAMPLING_RATE)]
-    segments, _ = model.transcribe(clip, **{**decoding, "language": language, "vad_filter": False, "condition_on_previous_text": False, "initial_prompt": None})
+    segments, _ = model.transcribe(clip, **{**decoding, "language": language, "vad_filter": False, "condition_on_previous_text": False, "initial_prompt": None, "hotwords": None})
     return [shifted(segment_record(segment, end - start, language), start) for segment in segments]
 
 
