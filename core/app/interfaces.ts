@@ -3,10 +3,12 @@
  * (as graphile-worker's interfaces.ts). The CLI is built on exactly these.
  */
 import type { SophiaSettings } from "./config.js";
+import type { ModelInfo } from "./engines/engine.js";
 import type { SophiaError } from "./errors.js";
 import type { SophiaEvent, Task, TaskStatus } from "./task/schema.js";
 
 export type { SophiaSettings } from "./config.js";
+export type { ModelInfo } from "./engines/engine.js";
 export type { ErrorCode } from "./errors.js";
 export type { EventPayload, EventType, SophiaEvent, Task, TaskError, TaskStatus } from "./task/schema.js";
 
@@ -15,8 +17,20 @@ export interface SubmitOptions {
   media: string;
   /** UTF-8 text of what is said: the refined subtitles use its words, exactly. */
   script?: string | null;
-  /** A faster_whisper model name or directory. @defaultValue "tiny.en" (bundled) */
+  /**
+   * A faster_whisper model name or directory; refused at once when it cannot be found here.
+   * @defaultValue "tiny.en" when `language` is "en", else "base" (both bundled)
+   */
   model?: string;
+  /** The spoken language, a Whisper code ("en", "de"). @defaultValue null: detected by the model */
+  language?: string | null;
+  /** "translate": English subtitles for speech in any language. @defaultValue "transcribe" */
+  task?: "transcribe" | "translate";
+  /**
+   * Any other engine option, as in `config_snapshot.engine` (schemas/engine.schema.json); checked
+   * before the task is written, unknown keys refused by name.
+   */
+  engineOptions?: Record<string, unknown>;
   /** `config_snapshot.engine.type`. @defaultValue "faster_whisper" */
   engine?: string;
   /** @defaultValue the media's name plus a random suffix */
@@ -175,6 +189,8 @@ export interface SophiaWorkspace {
   get(taskId: string): Promise<TaskInfo>;
   /** Counts per status, the running tasks and where, the live runners. */
   status(): Promise<WorkspaceStatus>;
+  /** Every model available here, with its size, languages and where it was found. */
+  models(): Promise<ModelInfo[]>;
   /** Starts a runner in this process. */
   startRunner(options?: RunnerOptions): Runner;
   /** The event stream as typed events: what is written, then (by default) what runners append. */

@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolveSettings, type SophiaSettings } from "./config.js";
+import { EngineRegistry } from "./engines/registry.js";
 import { followEvents } from "./follow_events.js";
 import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo, TaskListEntry, WorkspaceStatus } from "./interfaces.js";
 import { startRunner } from "./start_runner.js";
@@ -23,6 +24,8 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
   const workspace = new Workspace(resolved.workspace);
   const store = new TaskStore(workspace);
   const events = new EventWriter(workspace.eventsDir);
+  // For submit's checks and the model list only: it starts no worker, so it needs no closing.
+  const engines = new EngineRegistry({ python: resolved.python, modelsDir: workspace.modelsDir, maxWorkers: 1, allowModelDownload: resolved.allowModelDownload });
 
   const info = async (stored: StoredTask): Promise<TaskInfo> => {
     const progress = stored.task.status === "running" ? ((await progressOf(workspace.eventsDir, [stored.task])).get(stored.task.task_id) ?? null) : null;
@@ -47,7 +50,11 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
     },
 
     async submit(options: SubmitOptions) {
-      return info(await submitTask(store, events, options));
+      return info(await submitTask(store, events, engines, options));
+    },
+
+    models() {
+      return engines.get("faster_whisper").models();
     },
 
     async cancel(taskId: string): Promise<CancelResult> {

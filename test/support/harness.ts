@@ -248,9 +248,9 @@ export function srtText(srt: string): string {
 
 export const VENV_PYTHON = path.join(PROJECT, ".venv", "bin", "python");
 
-/** Re-encodes `source` (e.g. a WAV from `speech`) as `target` (.mp3, .m4a) with PyAV from the engine's venv. */
-export function transcode(source: string, target: string): string {
-  execFileSync(VENV_PYTHON, [path.join(PROJECT, "test", "support", "transcode.py"), source, target]);
+/** Re-encodes `source` (e.g. a WAV from `speech`) as `target` (.mp3, .m4a) with PyAV from the engine's venv; `maxSeconds` cuts an excerpt. */
+export function transcode(source: string, target: string, maxSeconds?: number): string {
+  execFileSync(VENV_PYTHON, [path.join(PROJECT, "test", "support", "transcode.py"), source, target, ...(maxSeconds === undefined ? [] : [String(maxSeconds)])]);
   return target;
 }
 

@@ -1,6 +1,7 @@
 """Test helper: re-encodes an audio file into another container with PyAV (already in the engine's
 venv), so tests can feed the runner real MP3, M4A and Ogg/Opus files, and MP4 or MKV video (a black
-picture beside the sound). Usage: transcode.py IN OUT"""
+picture beside the sound), or cut a short excerpt of a long recording.
+Usage: transcode.py IN OUT [SECONDS]"""
 import sys
 
 import av
@@ -11,7 +12,7 @@ VIDEO_CONTAINERS = {"mp4", "mkv"}
 VIDEO_FPS = 5
 
 
-def transcode(source: str, target: str) -> None:
+def transcode(source: str, target: str, max_seconds: float = float("inf")) -> None:
     extension = target.rsplit(".", 1)[-1]
     with av.open(source) as inp, av.open(target, "w") as out:
         audio = out.add_stream(AUDIO_CODECS[extension], rate=16000, layout="mono")
@@ -22,6 +23,8 @@ def transcode(source: str, target: str) -> None:
         resampler = av.AudioResampler(format=audio.codec_context.format, layout="mono", rate=16000)
         seconds = 0.0
         for frame in inp.decode(audio=0):
+            if seconds >= max_seconds:
+                break
             seconds += frame.samples / frame.sample_rate
             for resampled in resampler.resample(frame):
                 out.mux(audio.encode(resampled))
@@ -36,4 +39,4 @@ def transcode(source: str, target: str) -> None:
 
 
 if __name__ == "__main__":
-    transcode(sys.argv[1], sys.argv[2])
+    transcode(sys.argv[1], sys.argv[2], *(float(arg) for arg in sys.argv[3:4]))

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError } from "../../core/app/errors.js";
 import { writeFailure } from "../../core/app/fs_errors.js";
 import { submitTask } from "../../core/app/task/control.js";
@@ -20,6 +21,9 @@ class FakeFullDiskEventWriter extends EventWriter {
     throw writeFailure(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }), "append a task.created event");
   }
 }
+
+/** Finds every model without looking (a fake): these tests are about the event write, not models. */
+const FAKE_ENGINES = { get: () => ({ check: () => Promise.resolve() }) } as unknown as EngineRegistry;
 
 describe("submit", () => {
   let root: string;
@@ -37,7 +41,7 @@ describe("submit", () => {
 
   test("when the task.created event cannot be written, the task file is taken back and the error is disk_full", async () => {
     const events = new FakeFullDiskEventWriter(store.workspace.eventsDir);
-    await assert.rejects(submitTask(store, events, { media, taskId: "taken_back" }), (error) => isSophiaError(error, "disk_full") && /no space left on the disk/.test(error.message));
+    await assert.rejects(submitTask(store, events, FAKE_ENGINES, { media, taskId: "taken_back" }), (error) => isSophiaError(error, "disk_full") && /no space left on the disk/.test(error.message));
     assert.deepEqual(readdirSync(store.workspace.tasksDir).filter((name) => !name.startsWith(".")), []);
   });
 });

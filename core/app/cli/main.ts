@@ -9,6 +9,7 @@ import type { GlobalOptions } from "./context.js";
 import { asError, isSophiaError } from "../errors.js";
 import { eventsCommand } from "./events_command.js";
 import { EXIT, exitCodeFor } from "./exit_codes.js";
+import { modelsCommand } from "./models_command.js";
 import { runCommand } from "./run_command.js";
 import { statusCommand } from "./status_command.js";
 import { checkCommand, refineCommand } from "./subtitle_commands.js";
@@ -23,14 +24,14 @@ function program(): Command {
     .exitOverride()
     .configureOutput(ONE_LINE_ERRORS)
     .hook("preAction", (_root, command) => checkWorkspace(command));
-  for (const command of [runCommand(), submitCommand(), listCommand(), statusCommand(), showCommand(), cancelCommand(), retryCommand(), eventsCommand(), checkCommand(), refineCommand()]) {
+  for (const command of [runCommand(), submitCommand(), listCommand(), statusCommand(), showCommand(), cancelCommand(), retryCommand(), eventsCommand(), modelsCommand(), checkCommand(), refineCommand()]) {
     root.addCommand(command.exitOverride().configureOutput(ONE_LINE_ERRORS));
   }
   return root;
 }
 
-/** Commands that work on files given on the command line, not on a workspace. */
-const WITHOUT_WORKSPACE = new Set(["check", "refine"]);
+/** Commands that need no workspace folder: check and refine work on the files given; models looks in workspace/models only if it is there. */
+const WITHOUT_WORKSPACE = new Set(["check", "refine", "models"]);
 
 /** Before any command touches it: the workspace is a folder, it exists (`submit` creates it), and a runner can write it. */
 async function checkWorkspace(command: Command): Promise<void> {

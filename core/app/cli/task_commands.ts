@@ -1,7 +1,7 @@
 /** `submit`, `list`, `show`, `cancel`, `retry`: thin shells over the library (open_workspace.ts). */
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { SophiaError } from "../errors.js";
 import type { TaskInfo, TaskListEntry } from "../interfaces.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/schema.js";
@@ -10,6 +10,9 @@ import { openContext, printJson, type GlobalOptions } from "./context.js";
 interface SubmitFlags {
   script?: string;
   model?: string;
+  language?: string;
+  translate?: boolean;
+  engineOptions?: Record<string, unknown>;
   id?: string;
   runId?: string;
   refine: boolean;
@@ -21,7 +24,10 @@ export function submitCommand(): Command {
     .description("write a queued task (and its `task.created` event) for each media file; a folder means the media files in it")
     .argument("<media...>", "audio or video files, or folders of them")
     .option("--script <file>", "UTF-8 text of what is said: refine uses its words, exactly (one media file only)")
-    .option("--model <name|dir>", "faster_whisper model name or directory")
+    .option("--model <name|dir>", "faster_whisper model (`models` lists them; default: tiny.en for --language en, else base)")
+    .option("--language <code>", "the spoken language, a Whisper code (en, de, fr, zh, ...); default: detected")
+    .option("--translate", "English subtitles for speech in any language (engine task \"translate\")")
+    .option("--engine-options <json>", 'other engine options, as config_snapshot.engine (e.g. \'{"beam_size": 1}\')', jsonObject)
     .option("--output-dir <dir>", "write the subtitles into this folder inside the workspace (default: outputs/subtitles/raw and …/refined)")
     .option("--id <task_id>", "task id (one media file only; default: from the media name plus a random suffix)")
     .option("--run-id <run_id>", "run id carried by every event (default: random)")
@@ -35,7 +41,20 @@ export function submitCommand(): Command {
       const isNew = !workspace.exists;
       const submitted: TaskInfo[] = [];
       for (const file of media) {
-        submitted.push(await workspace.submit({ media: file, script: flags.script ?? null, model: flags.model, outputDir: flags.outputDir, taskId: flags.id, runId: flags.runId, refine: flags.refine }));
+        submitted.push(
+          await workspace.submit({
+            media: file,
+            script: flags.script ?? null,
+            model: flags.model,
+            language: flags.language,
+            task: flags.translate ? "translate" : undefined,
+            engineOptions: flags.engineOptions,
+            outputDir: flags.outputDir,
+            taskId: flags.id,
+            runId: flags.runId,
+            refine: flags.refine,
+          }),
+        );
       }
       if (isNew) process.stderr.write(`sophia-cli: created a new workspace at ${workspace.dir}\n`);
       const rows = submitted.map((info) => ({ file: info.file, task: info.raw }));
@@ -65,6 +84,17 @@ async function mediaFiles(paths: string[]): Promise<string[]> {
     files.push(...found);
   }
   return files;
+}
+
+function jsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`not JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidArgumentError("expected a JSON object");
+  return value as Record<string, unknown>;
 }
 
 export function listCommand(): Command {

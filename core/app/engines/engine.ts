@@ -61,7 +61,27 @@ export interface AlignControls {
   onModel?: (model: LoadedModel) => void;
 }
 
+/** A model the engine can use, and what it is. */
+export interface ModelInfo {
+  /** The name a task gives (`tiny.en`, `base`), or the directory it gave. */
+  name: string;
+  /** Where it was found: "path" (a directory), "models_dir" (workspace/models), "bundled", "hf_cache", or "download" (not here yet, downloads allowed). */
+  source: "path" | "models_dir" | "bundled" | "hf_cache" | "download";
+  /** Its directory; null until a model to download is downloaded. */
+  path: string | null;
+  size_bytes: number | null;
+  /** False for an English-only model; null when that cannot be told before it is downloaded. */
+  multilingual: boolean | null;
+}
+
 export interface AsrEngine {
+  /** Every model available to this engine here. */
+  models(): Promise<ModelInfo[]>;
+  /**
+   * Finds the model a request would use and checks it can do what the options ask (an English-only
+   * model asked for another language fails), without loading it: what submit and preflight run.
+   */
+  check(config: EngineConfig): Promise<ModelInfo>;
   /** Resolves with the whole transcript; rejects with a SophiaError (or the abort reason when aborted). */
   transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript>;
   /**

@@ -7,6 +7,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOOL_NAME } from "../config.js";
+import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
 import type { SubmitOptions } from "../interfaces.js";
 import type { EventWriter } from "./events.js";
@@ -14,7 +15,8 @@ import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
 import { validateTask, type StoredTask, type TaskStore } from "./store.js";
 import { resolveTaskPaths } from "./task_paths.js";
 
-export async function submitTask(store: TaskStore, events: EventWriter, request: SubmitOptions): Promise<StoredTask> {
+/** Writes a queued task; refuses, before writing anything, engine options or a model the runner would refuse. */
+export async function submitTask(store: TaskStore, events: EventWriter, engines: EngineRegistry, request: SubmitOptions): Promise<StoredTask> {
   const refine = request.refine ?? true;
   const { workspace } = store;
   const media = path.resolve(request.media);
@@ -36,7 +38,7 @@ export async function submitTask(store: TaskStore, events: EventWriter, request:
     requested_by: "user",
     tool: TOOL_NAME,
     config_snapshot: {
-      engine: { type: request.engine ?? "faster_whisper", ...(request.model ? { model: request.model } : {}) },
+      engine: engineConfig(request),
       refine: { enabled: refine },
     },
     input: { media: workspace.display(media), script: script ? workspace.display(script) : null },
@@ -46,8 +48,10 @@ export async function submitTask(store: TaskStore, events: EventWriter, request:
     // Present from birth: marks a task whose `task.created` event is already in the stream.
     attempts: 0,
   };
-  // The runner would refuse these paths at preflight; refusing them now leaves no task behind.
+  // The runner would refuse these paths, options and models at preflight; refusing them now leaves no task behind.
   resolveTaskPaths(validateTask(raw, "new task"), workspace);
+  const engine = resolveEngineConfig(raw.config_snapshot.engine);
+  await engines.get(engine.type).check(engine);
   // All or nothing: a task must not sit in the queue without its task.created event.
   await events.assertWritable();
   const stored = await store.create(raw);
@@ -58,6 +62,17 @@ export async function submitTask(store: TaskStore, events: EventWriter, request:
     throw error;
   }
   return stored;
+}
+
+/** `config_snapshot.engine` as the user gave it: only what was asked, so the task file says what the user chose. */
+function engineConfig(request: SubmitOptions): { type: string } & Record<string, unknown> {
+  return {
+    type: request.engine ?? "faster_whisper",
+    ...request.engineOptions,
+    ...(request.model ? { model: request.model } : {}),
+    ...(request.language !== undefined ? { language: request.language } : {}),
+    ...(request.task ? { task: request.task } : {}),
+  };
 }
 
 export interface CancelResult {

@@ -5,7 +5,8 @@
  */
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
-import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, TranscribeControls, TranscribeRequest } from "../engine.js";
+import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, EngineConfig, ModelInfo, TranscribeControls, TranscribeRequest } from "../engine.js";
+import { assertModelSpeaks, findModel, isMultilingual, listModels, type ModelLookup } from "./models.js";
 import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
 export interface FasterWhisperEngineOptions {
@@ -35,6 +36,16 @@ export class FasterWhisperEngine implements AsrEngine {
   /** Workers alive now (idle or busy). */
   get size(): number {
     return [...this.workers].filter((worker) => worker.alive).length;
+  }
+
+  models(): Promise<ModelInfo[]> {
+    return listModels(this.lookup());
+  }
+
+  async check(config: EngineConfig): Promise<ModelInfo> {
+    const model = await findModel(config.model, config.allow_download, this.lookup());
+    if (!isMultilingual(model)) assertModelSpeaks(config, model, await this.models());
+    return model;
   }
 
   transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
@@ -113,6 +124,10 @@ export class FasterWhisperEngine implements AsrEngine {
   private putBack(worker: WhisperWorker): void {
     if (worker.alive && !this.closed) this.idle.push(worker);
     else this.workers.delete(worker);
+  }
+
+  private lookup(): ModelLookup {
+    return { python: this.options.python, modelsDir: this.options.modelsDir, env: this.options.env };
   }
 
   private assertOpen(): void {

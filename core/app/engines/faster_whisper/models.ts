@@ -1,0 +1,84 @@
+/**
+ * The models this machine has, asked of models.py: the worker's own resolution rule run as a small
+ * program (no model loaded), so `sophia-cli models`, `submit` and preflight agree with what the
+ * worker will load, by construction.
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { z } from "zod";
+import { SophiaError } from "../../errors.js";
+import type { ModelInfo } from "../engine.js";
+import type { FasterWhisperConfig } from "./options.js";
+
+export const MODELS_SCRIPT = fileURLToPath(new URL("./models.py", import.meta.url));
+
+const ModelInfoSchema = z.object({
+  name: z.string(),
+  source: z.enum(["path", "models_dir", "bundled", "hf_cache", "download"]),
+  path: z.string().nullable(),
+  size_bytes: z.number().int().nonnegative().nullable(),
+  multilingual: z.boolean().nullable(),
+}) satisfies z.ZodType<ModelInfo>;
+
+const ListAnswerSchema = z.object({ models: z.array(ModelInfoSchema) });
+const FindAnswerSchema = z.union([ModelInfoSchema, z.object({ error: z.object({ code: z.literal("model_unavailable"), message: z.string() }) })]);
+
+export interface ModelLookup {
+  /** The Python interpreter of the engine's venv. */
+  python: string;
+  /** `workspace/models`. */
+  modelsDir?: string;
+  /** Added to the inherited environment (SOPHIA_ALLOW_MODEL_DOWNLOAD, HF_HUB_CACHE, ...). */
+  env?: Record<string, string>;
+}
+
+export async function listModels(lookup: ModelLookup): Promise<ModelInfo[]> {
+  return ListAnswerSchema.parse(await ask(lookup, ["list"])).models;
+}
+
+/** The model a name or directory resolves to; rejects with model_unavailable, saying how to provide it. */
+export async function findModel(name: string, allowDownload: boolean, lookup: ModelLookup): Promise<ModelInfo> {
+  const answer = FindAnswerSchema.parse(await ask(lookup, ["find", name, ...(allowDownload ? ["--allow-download"] : [])]));
+  if ("error" in answer) throw new SophiaError("model_unavailable", answer.error.message, { details: { model: name } });
+  return answer;
+}
+
+/** False for an English-only model (tiny.en); a directory that does not say is judged by its name. */
+export function isMultilingual(model: ModelInfo): boolean {
+  return model.multilingual ?? !model.name.endsWith(".en");
+}
+
+/**
+ * An English-only model writes English words for any speech, whatever language it is told (and
+ * faster-whisper does not complain): such a request is refused before anything runs.
+ */
+export function assertModelSpeaks(config: Pick<FasterWhisperConfig, "language" | "task">, model: ModelInfo, available: readonly ModelInfo[]): void {
+  if (isMultilingual(model)) return;
+  const wanted = config.task === "translate" ? "translate" : config.language !== null && config.language !== "en" ? `transcribe language "${config.language}"` : null;
+  if (wanted === null) return;
+  const alternatives = available.filter(isMultilingual).map((other) => `"${other.name}" (${other.source})`);
+  const instead =
+    alternatives.length > 0
+      ? `use a multilingual model instead: ${alternatives.join(", ")}`
+      : "no multilingual model is installed here: put a CTranslate2 Whisper model without .en (base, small, medium, large-v3) in workspace/models/<name>";
+  throw new SophiaError("model_english_only", `model "${model.name}" is English-only and cannot ${wanted}; ${instead} (config_snapshot.engine.model, or submit --model)`, {
+    details: { model: model.name, language: config.language, task: config.task },
+  });
+}
+
+async function ask(lookup: ModelLookup, args: string[]): Promise<unknown> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...lookup.env };
+  if (lookup.modelsDir) env.SOPHIA_MODELS_DIR = lookup.modelsDir;
+  try {
+    const { stdout } = await promisify(execFile)(lookup.python, [MODELS_SCRIPT, ...args], { env, maxBuffer: 4 * 1024 * 1024 });
+    return JSON.parse(stdout);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new SophiaError(
+      "engine_unavailable",
+      `cannot look up faster_whisper models with ${lookup.python}: ${(error as Error).message}${stderr ? `\n${stderr}` : ""}; run ./scripts/setup to create the Python venv (or set SOPHIA_PYTHON)`,
+      { cause: error },
+    );
+  }
+}
