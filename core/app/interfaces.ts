@@ -120,15 +120,16 @@ export interface RunnerOptions extends Pick<SophiaSettings, "concurrency" | "res
 /**
  * `canceled`: by the user. `superseded`: another runner took the task over while this one was
  * stopped; this one touched nothing. `busy`: another runner holds its run lease; not started.
- * `skipped`: no longer queued when claimed.
+ * `skipped`: no longer queued when claimed. `unwritable`: the workspace could not be written (disk
+ * full, read-only), so the task's state could not be recorded; `reason` says what it was left as.
  */
-export type RunOutcomeKind = "done" | "failed" | "canceled" | "handed_back" | "superseded" | "busy" | "skipped" | "crashed";
+export type RunOutcomeKind = "done" | "failed" | "canceled" | "handed_back" | "superseded" | "busy" | "skipped" | "crashed" | "unwritable";
 
 /** How one task's run ended, and the files it left. */
 export interface RunResult {
   taskId: string;
   outcome: RunOutcomeKind;
-  /** `failed`, `skipped`, `busy`, `crashed`: why. */
+  /** `failed`, `skipped`, `busy`, `crashed`, `unwritable`: why. */
   reason?: string;
   /** Files this run wrote and kept, absolute paths (none after a cancel or hand-back: they are removed). */
   artifacts: Array<{ kind: string; path: string }>;

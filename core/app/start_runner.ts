@@ -101,6 +101,7 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
       else await scheduler?.drain();
       return results;
     } finally {
+      await runner.abandonStranded();
       await engines.close();
     }
   })();
@@ -131,7 +132,15 @@ class KeptArtifacts {
   resultOf(outcome: RunOutcome): RunResult {
     const artifacts = outcome.kind === "done" || outcome.kind === "failed" ? (this.byTask.get(outcome.taskId) ?? []) : [];
     this.byTask.delete(outcome.taskId);
-    const reason = outcome.kind === "failed" ? outcome.error.message : outcome.kind === "skipped" || outcome.kind === "busy" ? outcome.reason : undefined;
+    const reason = outcome.kind === "failed" ? outcome.error.message : outcome.kind === "skipped" || outcome.kind === "busy" ? outcome.reason : outcome.kind === "unwritable" ? unwritableReason(outcome) : undefined;
     return { taskId: outcome.taskId, outcome: outcome.kind, ...(reason === undefined ? {} : { reason }), artifacts };
   }
+}
+
+function unwritableReason(outcome: Extract<RunOutcome, { kind: "unwritable" }>): string {
+  const left =
+    outcome.left === "queued"
+      ? "it was not started and stays queued"
+      : "its end could not be recorded, so it stays running: a watching runner records it as failed once it can write again; after this runner exits, the next one queues it again";
+  return `${outcome.error.message}; ${left}`;
 }

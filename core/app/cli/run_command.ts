@@ -98,6 +98,8 @@ function resultLine(result: RunResult): string {
     case "busy":
     case "crashed":
       return `task ${result.taskId} ${result.outcome}: ${result.reason ?? ""}`;
+    case "unwritable":
+      return `task ${result.taskId} not recorded: ${result.reason ?? ""}`;
     case "superseded":
       return `task ${result.taskId} superseded: another runner took it over while this one was stopped; left as it is`;
     case "handed_back":
@@ -111,10 +113,13 @@ function exitCodeOf(results: RunResult[], options: RunOptions, interrupted: bool
   if (options.watch) return EXIT.ok;
   if (options.task === undefined) {
     if (interrupted) return EXIT.interrupted;
+    if (results.some((result) => result.outcome === "unwritable")) return EXIT.unwritable;
     return results.some((result) => result.outcome === "failed" || result.outcome === "crashed") ? EXIT.failed : EXIT.ok;
   }
   const [result] = results;
   switch (result?.outcome) {
+    case "unwritable":
+      return EXIT.unwritable;
     case "done":
       return EXIT.ok;
     case "canceled":

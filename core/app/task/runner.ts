@@ -22,7 +22,8 @@ import { SophiaError, asError, isSophiaError } from "../errors.js";
 import type { Stage, StageResult } from "../stages/stage.js";
 import type { EventWriter } from "./events.js";
 import type { TransitionName } from "./lifecycle.js";
-import type { RunnerInfo, Task, TaskError } from "./schema.js";
+import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./schema.js";
+import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
 import { resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
@@ -42,7 +43,14 @@ export type RunOutcome =
   /** Another runner holds its run lease: not started. */
   | { kind: "busy"; taskId: string; reason: string }
   /** No longer queued when this runner came to claim it: not started. */
-  | { kind: "skipped"; taskId: string; reason: string };
+  | { kind: "skipped"; taskId: string; reason: string }
+  /**
+   * The workspace could not be written (disk full, read-only), so the task's state could not be
+   * recorded. `left` says what the task file still shows: `queued` (the claim was not written), or
+   * `running` (this runner keeps its lease and records the failure once it can; if it exits first,
+   * the next runner recovers the task).
+   */
+  | { kind: "unwritable"; taskId: string; error: SophiaError; left: "queued" | "running" };
 
 export interface RunnerOptions {
   store: TaskStore;
@@ -88,8 +96,16 @@ interface Attempt {
   created: CreatedFile[];
 }
 
+/** A claimed run whose end could not be written: the lease is kept so that nobody takes the task for an orphan. */
+interface Stranded {
+  claim: Claim;
+  lease: Lease;
+  error: SophiaError;
+}
+
 export class TaskRunner {
   private readonly active = new Map<string, AbortController>();
+  private readonly stranded = new Map<string, Stranded>();
   private readonly stages: ReadonlyMap<string, Stage>;
 
   constructor(private readonly options: RunnerOptions) {
@@ -111,8 +127,13 @@ export class TaskRunner {
     const controller = new AbortController();
     const lease = await store.acquireLease(candidate.file, () => controller.abort(new StageAbort("superseded")));
     if (!lease) return { kind: "busy", taskId, reason: "another runner holds its run lease" };
+    let keepLease = false;
     try {
-      const claim = await this.claim(candidate.file);
+      const claim = await this.claim(candidate.file).catch((error: unknown) => {
+        if (isWriteFailure(error)) return error;
+        throw error;
+      });
+      if (claim instanceof SophiaError) return { kind: "unwritable", taskId, error: claim, left: "queued" };
       if (!claim) return { kind: "skipped", taskId, reason: "no longer queued" };
       this.active.set(candidate.file, controller);
       try {
@@ -121,11 +142,53 @@ export class TaskRunner {
         // The lease may be the new owner's by now: let it go stale rather than remove it.
         if (outcome.kind === "superseded") await lease.abandon();
         return outcome;
+      } catch (thrown) {
+        if (!isWriteFailure(thrown)) throw thrown;
+        // The task file still says `running`, ours: keep the lease, or any runner (this one
+        // included) would "recover" the task from a runner that is alive.
+        keepLease = true;
+        this.stranded.set(candidate.file, { claim, lease, error: thrown });
+        return { kind: "unwritable", taskId, error: thrown, left: "running" };
       } finally {
         this.active.delete(candidate.file);
       }
     } finally {
+      if (!keepLease) await lease.release();
+    }
+  }
+
+  /**
+   * Tries again to record each run whose end could not be written: as `failed`, with the write's
+   * error (disk full, read-only). Returns the runs now recorded; the others stay stranded.
+   */
+  async settleStranded(): Promise<RunOutcome[]> {
+    const settled: RunOutcome[] = [];
+    for (const [file, { claim, lease, error }] of this.stranded) {
+      const taskError = taskErrorOf(new SophiaError(error.code, `the run could not be recorded: ${error.message}`, { cause: error }), null);
+      const ownership = await this.settle(claim, "fail", () => ({ error: taskError, finished_at: taskError.at, runner: null })).catch((thrown: unknown) => {
+        if (isWriteFailure(thrown)) return null;
+        throw thrown;
+      });
+      if (ownership === null) continue;
+      this.stranded.delete(file);
       await lease.release();
+      const { task } = claim.stored;
+      await this.announce(task, "task.failed", { error: taskError.message, stack: taskError.stack ?? "" });
+      await this.removeTmp(task);
+      settled.push(ownership === "ours" ? { kind: "failed", taskId: task.task_id, error: taskError } : { kind: ownership, taskId: task.task_id });
+    }
+    return settled;
+  }
+
+  /**
+   * For a runner about to exit: stops refreshing the leases of runs it could not record, without
+   * removing them, so the task stays `running` until this process is gone, and the next runner
+   * then recovers it (its runner is dead by then, as recovery says).
+   */
+  async abandonStranded(): Promise<void> {
+    for (const [file, { lease }] of this.stranded) {
+      this.stranded.delete(file);
+      await lease.abandon();
     }
   }
 
@@ -246,7 +309,7 @@ export class TaskRunner {
     const settled = await this.settle(run.claim, "complete", () => ({ finished_at: new Date().toISOString(), runner: null }));
     // Canceled after the last stage finished (the user's word wins), or no longer ours.
     if (settled !== "ours") return this.finishAborted(run, settled);
-    await this.options.events.emit(task, "task.completed", { duration_sec: roundSeconds(performance.now() - run.started) });
+    await this.announce(task, "task.completed", { duration_sec: roundSeconds(performance.now() - run.started) });
     return { kind: "done", taskId: task.task_id };
   }
 
@@ -255,7 +318,7 @@ export class TaskRunner {
     const error = taskErrorOf(thrown, run.stage);
     const settled = await this.settle(run.claim, "fail", () => ({ error, finished_at: error.at, runner: null }));
     if (settled !== "ours") return this.finishAborted(run, settled);
-    await this.options.events.emit(task, "task.failed", { error: error.message, stack: error.stack ?? "" });
+    await this.announce(task, "task.failed", { error: error.message, stack: error.stack ?? "" });
     return { kind: "failed", taskId: task.task_id, error };
   }
 
@@ -270,7 +333,7 @@ export class TaskRunner {
       }));
       if (settled === "ours") {
         await this.emitAborted(run, "shutdown", await this.removeCreated(run));
-        await this.options.events.emit(task, "task.requeued", { reason: "shutdown", attempts: run.claim.attempt - 1 });
+        await this.announce(task, "task.requeued", { reason: "shutdown", attempts: run.claim.attempt - 1 });
         return { kind: "handed_back", taskId: task.task_id };
       }
       reason = settled;
@@ -288,7 +351,17 @@ export class TaskRunner {
   }
 
   private async emitAborted(run: Attempt, reason: AbortReason, removed: string[]): Promise<void> {
-    await this.options.events.emit(run.claim.stored.task, "stage.aborted", { stage: run.stage, reason, removed });
+    await this.announce(run.claim.stored.task, "stage.aborted", { stage: run.stage, reason, removed });
+  }
+
+  /**
+   * An event about a state the task file already records. If the stream cannot be written (disk
+   * full, read-only), the event is lost, not the run: the task file is the record.
+   */
+  private async announce<T extends EventType>(task: Task, type: T, payload: EventPayload<T>): Promise<void> {
+    await this.options.events.emit(task, type, payload).catch((error: unknown) => {
+      if (!isWriteFailure(error)) throw error;
+    });
   }
 
   /**
@@ -342,6 +415,11 @@ export class TaskRunner {
     const keep = this.options.keepTmp || task.config_snapshot.debug?.keep_tmp === true;
     if (!keep) await rm(this.options.store.workspace.tmpDir(task.task_id), { recursive: true, force: true });
   }
+}
+
+/** A write the workspace refused: the disk is full, or it is read-only or not permitted. */
+function isWriteFailure(error: unknown): error is SophiaError {
+  return isSophiaError(error, "disk_full") || isSophiaError(error, "workspace_unwritable");
 }
 
 function ownershipOf(current: Task, claim: Claim): Ownership {

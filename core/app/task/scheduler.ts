@@ -119,6 +119,8 @@ export class Scheduler {
 
   private async fill(tried?: Set<string>): Promise<void> {
     if (this.stopping) return;
+    // Runs whose end this runner could not write (disk full) are recorded as soon as it can.
+    for (const outcome of await this.options.runner.settleStranded()) this.record(outcome);
     for (const recovered of await recoverOrphans(this.options.store, this.options.events)) this.options.onRecovered?.(recovered);
     const { queued, invalid, conflicts } = await loadQueue(this.options.store);
     await this.reportInvalid(invalid);
@@ -164,14 +166,18 @@ export class Scheduler {
         } else {
           this.leaseWaits.delete(stored.file);
         }
-        this.outcomes.push(outcome);
-        this.options.onOutcome?.(outcome);
+        this.record(outcome);
       })
       .finally(() => {
         this.running.delete(stored.file);
         this.schedulePassIfWatching();
       });
     this.running.set(stored.file, done);
+  }
+
+  private record(outcome: RunOutcome): void {
+    this.outcomes.push(outcome);
+    this.options.onOutcome?.(outcome);
   }
 
   private schedulePassIfWatching(): void {

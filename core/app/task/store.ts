@@ -15,6 +15,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { writeFileAtomically } from "../atomic_write.js";
+import { writeFailure } from "../fs_errors.js";
 import { ReadRefused, readBoundedFile } from "../bounded_read.js";
 import { SophiaError, asError } from "../errors.js";
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
@@ -158,7 +159,9 @@ export class TaskStore {
    * refreshed by the lease keeper's thread, which the main thread's work cannot delay.
    */
   async acquireLease(file: string, onLost: (error: Error) => void): Promise<Lease | null> {
-    return leaseKeeper.acquire(leaseTarget(file), leasePath(file), { staleMs: LEASE_STALE_MS, refreshMs: LEASE_REFRESH_MS }, onLost);
+    return leaseKeeper.acquire(leaseTarget(file), leasePath(file), { staleMs: LEASE_STALE_MS, refreshMs: LEASE_REFRESH_MS }, onLost).catch((error: unknown) => {
+      throw writeFailure(error, `take the run lease ${leasePath(file)}`);
+    });
   }
 
   /** True while some runner holds a fresh run lease on the task. */
@@ -199,7 +202,7 @@ export class TaskStore {
       if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
         throw new SophiaError("task_busy", `task file ${path.basename(file)} stayed locked by another process; try again`, { cause: error });
       }
-      throw error;
+      throw writeFailure(error, `lock ${file}`);
     }
     try {
       return await body();
