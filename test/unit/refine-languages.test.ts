@@ -134,8 +134,12 @@ describe("German", () => {
     assert.match((lines("Sie blieb lieber zu Hause weil sie seit Tagen krank war", "de") as string[])[1] as string, /^weil /);
   });
 
-  test("German nouns are capitalised, so capitals are no sign of a name; a comma is still the best break", () => {
+  test("German nouns are capitalised: capitals are no sign of a name, an inflected word before one is its adjective", () => {
     assert.deepEqual(classifyBreaks(["Der", "Hund", "Bello"], "de"), ["never", "plain"]);
+    assert.equal(classifyBreaks(["vielfältiger", "Lebensgefahr"], "de")[0], "avoid");
+    assert.deepEqual(classifyBreaks(["Leibs-", "und", "Lebensgefahr"], "de"), ["never", "avoid"]);
+    const broken = lines("Gestern habe ich mit meinem alten Freund einen langen Spaziergang im Park gemacht", "de") as string[];
+    assert.doesNotMatch(broken[0] as string, / (alten|langen|meinem|einen)$/, broken.join(" / "));
     assert.deepEqual(lines("Als der Regen endlich aufgehört hatte, gingen wir alle zusammen spazieren", "de"), ["Als der Regen endlich aufgehört hatte,", "gingen wir alle zusammen spazieren"]);
   });
 

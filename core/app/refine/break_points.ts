@@ -77,9 +77,13 @@ function classifyByFunctionWords(word: string, next: string, functionWords: Func
   const before = keysOf(next);
   const has = (set: ReadonlySet<string>, keys: readonly string[]) => keys.some((key) => set.has(key));
   if (has(functionWords.bindNext, after) || has(functionWords.bindPrevious, before)) return "never";
+  // A suspended compound stays with the word it shares its end with ("Leibs- | und Lebensgefahr").
+  if (/\p{L}-$/u.test(word) && has(functionWords.openClause, before)) return "never";
   // A number and the noun or unit it counts ("20 Jahre", "3 km").
   if (/^\d[\d.,]*$/.test(after[0] ?? "") && /^\p{L}/u.test(before[0] ?? "")) return "never";
   if (has(functionWords.prepositions, after) || has(functionWords.leanNext, after) || has(functionWords.openClause, after)) return "avoid";
+  // German capitalises nouns, so an inflected lower-case word before one is most likely its adjective ("vielfältiger | Gefahr").
+  if (functionWords.capitalisesNouns && /^\p{Ll}{2,}(?:e|en|er|es|em)$/u.test(word) && isCapitalised(next)) return "avoid";
   if (has(functionWords.openClause, before) || has(functionWords.prepositions, before)) return "before_function";
   if (!functionWords.capitalisesNouns && isCapitalised(word) && isCapitalised(next)) return "avoid"; // likely a name
   return "plain";

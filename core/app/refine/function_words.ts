@@ -17,7 +17,10 @@ export interface FunctionWords {
   openClause: ReadonlySet<string>;
   /** A line must not start with these: particles that close what comes before them (Japanese は, Chinese 的). */
   bindPrevious: ReadonlySet<string>;
-  /** German capitalises every noun, so two capitalised words in a row are no sign of a name. */
+  /**
+   * German capitalises every noun: two capitalised words in a row are no sign of a name, and an
+   * inflected lower-case word before a capitalised one is most likely its adjective.
+   */
   capitalisesNouns: boolean;
 }
 
