@@ -25,6 +25,9 @@ describe("refine in other languages", () => {
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /cue 1: line 1 has 51 characters \(max 16\)/);
     assert.match(result.stdout, /\[zh: 16 characters a line, 9 a second\]/);
+    const wrong = await cli(ws, ["check", "--language", "Chinese!", CHINESE]);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--language "Chinese!" is not a language code/);
   });
 
   test("`refine` on a Chinese SRT gives lines within 16 characters, no spaces added, and `check` passes it", async () => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError, isSophiaError } from "../errors.js";
-import { checkCues, formatSrt, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type Cue, type RefineRules } from "../refine/index.js";
+import { checkCues, formatSrt, LANGUAGE_CODE, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type Cue, type RefineRules } from "../refine/index.js";
 import { realPath } from "../task/workspace.js";
 import { readUtf8File } from "../utf8_file.js";
 import { printJson, type GlobalOptions } from "./context.js";
@@ -86,6 +86,7 @@ function ruleSettings(flags: RuleFlags): Record<string, unknown> {
     }
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new SophiaError("usage", "--rules must be a JSON object, e.g. '{\"max_chars_per_line\": 37}'");
   }
+  if (flags.language !== undefined && !LANGUAGE_CODE.test(flags.language)) throw new SophiaError("usage", `--language "${flags.language}" is not a language code: use one such as de, zh or pt-BR`);
   return { ...(settings as Record<string, unknown>), ...(flags.children ? { children: true } : {}), ...(flags.language ? { language: flags.language } : {}) };
 }
 

@@ -12,6 +12,9 @@ import { SophiaError } from "../errors.js";
 import { invalidOptions } from "../option_errors.js";
 import { baseLanguage, languageLimits, writingOf, type Writing } from "./languages.js";
 
+/** A Whisper language code or a BCP 47 tag ("de", "yue", "pt-BR", "zh-Hant"). */
+export const LANGUAGE_CODE = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/;
+
 export const RefineOptionsSchema = z.strictObject({
   /** Lines per cue. */
   max_lines: z.number().int().min(1).max(3).default(2),
@@ -19,10 +22,7 @@ export const RefineOptionsSchema = z.strictObject({
    * The language of the subtitles' text, as a Whisper or BCP 47 code ("de", "zh", "pt-BR"). Absent:
    * the language asr transcribed in, or English when that is unknown (an SRT file alone).
    */
-  language: z
-    .string()
-    .regex(/^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/, 'expected a language code such as "de", "zh" or "pt-BR"')
-    .optional(),
+  language: z.string().regex(LANGUAGE_CODE, 'expected a language code such as "de", "zh" or "pt-BR"').optional(),
   /**
    * Characters per line (spaces and punctuation count; the line break does not). Absent: the
    * language's (42; 16 for Chinese and Korean, 13 for Japanese, 35 for Thai).
