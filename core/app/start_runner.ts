@@ -132,7 +132,7 @@ class KeptArtifacts {
   resultOf(outcome: RunOutcome): RunResult {
     const artifacts = outcome.kind === "done" || outcome.kind === "failed" ? (this.byTask.get(outcome.taskId) ?? []) : [];
     this.byTask.delete(outcome.taskId);
-    const reason = outcome.kind === "failed" ? outcome.error.message : outcome.kind === "skipped" || outcome.kind === "busy" ? outcome.reason : outcome.kind === "unwritable" ? unwritableReason(outcome) : undefined;
+    const reason = outcome.kind === "failed" ? outcome.error.message : outcome.kind === "skipped" || outcome.kind === "busy" || outcome.kind === "crashed" ? outcome.reason : outcome.kind === "unwritable" ? unwritableReason(outcome) : undefined;
     return { taskId: outcome.taskId, outcome: outcome.kind, ...(reason === undefined ? {} : { reason }), artifacts };
   }
 }

@@ -21,6 +21,13 @@ class FakeCountingStore extends TaskStore {
   }
 }
 
+/** A real task store whose lease keeper fails in a way that is nobody's fault but the runner's. */
+class FakeFaultyLeaseStore extends TaskStore {
+  override acquireLease(): Promise<Lease | null> {
+    return Promise.reject(new Error("fake fault: the lease keeper is gone"));
+  }
+}
+
 describe("scheduler (in-process, fake stages)", () => {
   let fx: FakeWorkspace;
   beforeEach(() => (fx = fakeWorkspace()));
@@ -80,5 +87,12 @@ describe("scheduler (in-process, fake stages)", () => {
     assert.equal(taskOnDisk(file).status, "done");
     assert.deepEqual(outcomes.map((outcome) => outcome.kind), ["busy", "done"], "the wait is reported once");
     assert.ok(store.leaseAttempts <= 3, `${store.leaseAttempts} tries for the lease`);
+  });
+
+  test("a runner fault while running a task is reported as crashed with its reason, never as a quiet skip", async () => {
+    queueTask(fx.workspace, "faulty");
+    const store = new FakeFaultyLeaseStore(fx.workspace);
+    const outcomes = await schedulerFor(store).drain();
+    assert.deepEqual(outcomes, [{ kind: "crashed", taskId: "faulty", reason: "fake fault: the lease keeper is gone" }]);
   });
 });

@@ -50,7 +50,9 @@ export type RunOutcome =
    * `running` (this runner keeps its lease and records the failure once it can; if it exits first,
    * the next runner recovers the task).
    */
-  | { kind: "unwritable"; taskId: string; error: SophiaError; left: "queued" | "running" };
+  | { kind: "unwritable"; taskId: string; error: SophiaError; left: "queued" | "running" }
+  /** The runner failed unexpectedly while running it (a bug, not the task's fault): `reason` says how. */
+  | { kind: "crashed"; taskId: string; reason: string };
 
 export interface RunnerOptions {
   store: TaskStore;
@@ -125,7 +127,11 @@ export class TaskRunner {
     const { store } = this.options;
     const taskId = candidate.task.task_id;
     const controller = new AbortController();
-    const lease = await store.acquireLease(candidate.file, () => controller.abort(new StageAbort("superseded")));
+    const lease = await store.acquireLease(candidate.file, () => controller.abort(new StageAbort("superseded"))).catch((error: unknown) => {
+      if (isWriteFailure(error)) return error;
+      throw error;
+    });
+    if (lease instanceof SophiaError) return { kind: "unwritable", taskId, error: lease, left: "queued" };
     if (!lease) return { kind: "busy", taskId, reason: "another runner holds its run lease" };
     let keepLease = false;
     try {

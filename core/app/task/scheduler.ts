@@ -13,6 +13,7 @@
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
+import { asError } from "../errors.js";
 import type { EventWriter } from "./events.js";
 import { loadQueue, type Conflict, type InvalidEntry } from "./loader.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
@@ -155,10 +156,8 @@ export class Scheduler {
       .run(stored)
       .then(
         (outcome) => outcome,
-        (error: unknown): RunOutcome => {
-          this.options.onPassError?.(error);
-          return { kind: "skipped", taskId: stored.task.task_id, reason: (error as Error).message };
-        },
+        // Not a task outcome but a fault of the runner: reported as such, never as a quiet skip.
+        (error: unknown): RunOutcome => ({ kind: "crashed", taskId: stored.task.task_id, reason: asError(error).message }),
       )
       .then(async (outcome) => {
         if (outcome.kind === "busy") {
