@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EventWriter } from "../../core/app/task/events.js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CLI, LONG_TEXT, SENTENCE, cli, collect, makeWorkspace, speech, startCli, type TestWorkspace } from "../support/harness.js";
+import { CLI, LONG_TEXT, SENTENCE, cli, collect, makeWorkspace, readEvents, speech, startCli, type TestWorkspace } from "../support/harness.js";
 
 /** Polls an async probe (each probe runs the CLI) until it returns something; the deadline only guards against a hang. */
 async function until<T>(probe: () => Promise<T | null>, deadlineMs = 120_000): Promise<T> {
@@ -42,13 +42,17 @@ describe("cli output", () => {
   test("while a task runs, list and status show its stage and percent; run --task ends by printing the paths it wrote", async () => {
     await cli(ws, ["submit", speech(ws, "long.wav", LONG_TEXT), "--id", "long_1", "--model", "tiny.en"]);
     const run = startCli(ws, ["run", "--task", "long_1"]);
-    const finished = collect(run);
-    // The runner is frozen while each look is taken, so the task cannot finish between two of them.
+    const finished = collect(run, 300_000);
+    // The engine's worker process is frozen while we look, so the task stays in asr as long as we
+    // need, while its runner stays alive and keeps its lease fresh.
+    let worker = 0;
     const listed = await until(async () => {
-      run.kill("SIGSTOP");
+      worker = Number(spawnSync("pgrep", ["-P", String(run.pid), "-f", "worker.py"], { encoding: "utf8" }).stdout.trim().split("\n")[0]);
+      if (!worker) return null;
+      process.kill(worker, "SIGSTOP");
       const list = await cli(ws, ["list"]);
       if (/long_1\s+running\s+\S+\s+asr \d+%/.test(list.stdout)) return list.stdout;
-      run.kill("SIGCONT");
+      process.kill(worker, "SIGCONT");
       return null;
     });
     try {
@@ -62,7 +66,7 @@ describe("cli output", () => {
       assert.equal(statusJson.counts.running, 1);
       assert.deepEqual(statusJson.runners.map((runner) => [runner.pid, runner.tasks]), [[run.pid, ["long_1"]]]);
     } finally {
-      run.kill("SIGCONT");
+      process.kill(worker, "SIGCONT");
     }
 
     const result = await finished;
@@ -72,6 +76,16 @@ describe("cli output", () => {
     for (const file of paths) assert.ok(path.isAbsolute(file) && existsSync(file), file);
     const idle = await cli(ws, ["status"]);
     assert.match(idle.stdout, /runners alive: 0/);
+
+    // Progress: the slow start shows as steps of its own, then the position moves with the time left.
+    const asr = readEvents(ws, "long_1").flatMap((event) => (event.type === "stage.progress" && event.payload.stage === "asr" ? [event.payload] : []));
+    const firstMoving = asr.findIndex((event) => event.progress > 0);
+    assert.ok(firstMoving > 0, JSON.stringify(asr));
+    const before = asr.slice(0, firstMoving).map((event) => event.msg);
+    assert.match(before.join("\n"), /(starting the faster_whisper engine|loading model tiny\.en|detecting the language|transcribing 0:00:\d\d of en)/);
+    const moving = asr.slice(firstMoving, -1);
+    assert.ok(new Set(moving.map((event) => event.progress)).size >= 3, JSON.stringify(moving));
+    assert.ok(moving.some((event) => /^0:00:\d\d \/ 0:00:\d\d, 0:0\d:\d\d left /.test(event.msg)), JSON.stringify(moving));
   });
 
   test("events --since and -n narrow the stream; an unknown --task is an error, exit 2", async () => {

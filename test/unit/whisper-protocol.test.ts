@@ -104,10 +104,20 @@ describe("protocol", () => {
 });
 
 describe("worker process", () => {
-  test("collects segments into a transcript with its coverage report, with progress", async () => {
+  test("collects segments into a transcript with its coverage report, with progress and each step before it", async () => {
     const worker = await WhisperWorker.start(FAKE_OPTIONS);
     const progress: TranscribeProgress[] = [];
-    const transcript = await worker.transcribe(request("ok"), controls({ onProgress: (p) => progress.push(p) }));
+    const steps: string[] = [];
+    const transcript = await worker.transcribe(
+      request("ok"),
+      controls({
+        onAccepted: () => steps.push("accepted"),
+        onModel: () => steps.push("model"),
+        onAudio: ({ duration_sec }) => steps.push(`audio ${duration_sec}`),
+        onProgress: (p) => (progress.push(p), steps.push("progress")),
+      }),
+    );
+    assert.deepEqual(steps, ["accepted", "model", "audio 2", "progress", "progress"]);
     TranscriptSchema.parse(transcript);
     assert.equal(transcript.model, "ok");
     assert.equal(transcript.media, "/media/talk.wav");

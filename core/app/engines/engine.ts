@@ -36,7 +36,11 @@ export interface LoadedModel {
 export interface TranscribeControls {
   signal: AbortSignal;
   onProgress: (progress: TranscribeProgress) => void;
+  /** The engine has the request: it is reading the audio and loading the model (the slow start of a long file). */
+  onAccepted?: () => void;
   onModel?: (model: LoadedModel) => void;
+  /** The audio is read and the language known: transcription proper starts, and onProgress follows. */
+  onAudio?: (audio: { duration_sec: number; language: string | null }) => void;
 }
 
 export interface AlignRequest {

@@ -27,15 +27,20 @@ export const asrStage: Stage = {
     const config = resolveEngineConfig(task.config_snapshot.engine);
     const engine = engines.get(config.type);
 
-    progress(0, `${config.task === "translate" ? "translating" : "transcribing"} ${path.basename(paths.media)} with ${config.type} ${config.model}`);
+    const steps = new AsrSteps(progress, config.task === "translate" ? "translating" : "transcribing", path.basename(paths.media), config.model);
+    steps.starting(config.type);
     const loaded: LoadedModel[] = [];
     const transcript = await engine.transcribe(
       { media: paths.media, config },
       {
         signal,
-        onModel: (info) => loaded.push(info),
-        onProgress: ({ position_sec, duration_sec, text }) =>
-          progress(duration_sec > 0 ? position_sec / duration_sec : 0, `${clock(position_sec)} / ${clock(duration_sec)} ${text.trim()}`),
+        onAccepted: () => steps.loading(),
+        onModel: (info) => {
+          loaded.push(info);
+          steps.modelReady(info);
+        },
+        onAudio: (audio) => steps.audioRead(audio.duration_sec, audio.language),
+        onProgress: ({ position_sec, duration_sec, text }) => steps.position(position_sec, duration_sec, text),
       },
     );
     signal.throwIfAborted();
@@ -65,6 +70,53 @@ export const asrStage: Stage = {
     };
   },
 };
+
+/**
+ * What the progress line says while asr runs. A long file spends its first seconds (a minute, with
+ * a large model) starting the engine, reading the audio and loading the model: each is a step of
+ * its own, so the line never sits on a bare 0 %. Then the position in the media, and the time left
+ * at the pace so far.
+ */
+class AsrSteps {
+  private transcribingSince: number | null = null;
+
+  constructor(
+    private readonly progress: StageContext["progress"],
+    private readonly verb: string,
+    private readonly media: string,
+    private readonly model: string,
+  ) {}
+
+  starting(engine: string): void {
+    this.progress(0, `starting the ${engine} engine`);
+  }
+
+  loading(): void {
+    this.progress(0, `reading ${this.media} and loading model ${this.model}`);
+  }
+
+  modelReady(info: LoadedModel): void {
+    const how = info.cached ? "already loaded" : `loaded in ${info.load_sec.toFixed(1)} s`;
+    this.progress(0, `model ${this.model} ${how}; detecting the language`);
+  }
+
+  audioRead(durationSec: number, language: string | null): void {
+    this.transcribingSince = performance.now();
+    this.progress(0, `${this.verb} ${clock(durationSec)} of ${language ?? "speech"}`);
+  }
+
+  position(positionSec: number, durationSec: number, text: string): void {
+    const fraction = durationSec > 0 ? positionSec / durationSec : 0;
+    const left = this.secondsLeft(positionSec, durationSec);
+    this.progress(fraction, `${clock(positionSec)} / ${clock(durationSec)}${left === null ? "" : `, ${clock(left)} left`} ${text.trim()}`);
+  }
+
+  private secondsLeft(positionSec: number, durationSec: number): number | null {
+    if (this.transcribingSince === null || positionSec <= 0) return null;
+    const elapsedSec = (performance.now() - this.transcribingSince) / 1000;
+    return Math.max(0, ((durationSec - positionSec) * elapsedSec) / positionSec);
+  }
+}
 
 function uncoveredNote({ coverage }: Transcript): string {
   if (!coverage || coverage.uncovered.length === 0) return "";

@@ -25,6 +25,7 @@ import type { TransitionName } from "./lifecycle.js";
 import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./schema.js";
 import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
+import { ProgressThrottle } from "./progress_throttle.js";
 import { resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
 const PROGRESS_INTERVAL_MS = 500;
@@ -285,17 +286,19 @@ export class TaskRunner {
     signal.throwIfAborted();
     const started = performance.now();
     await events.emit(task, "stage.started", { stage: stage.name });
-    const progress = throttledProgress((fraction, msg) => {
+    const progress = new ProgressThrottle((fraction, msg) => {
       void events.emit(task, "stage.progress", { stage: stage.name, progress: fraction, msg }).catch(() => undefined);
-    });
+    }, PROGRESS_INTERVAL_MS);
     const existedBefore = await existingFiles([paths.rawSrt, paths.refinedSrt]);
     let result: StageResult;
     try {
-      result = await stage.run({ task, paths, signal, progress, engines: engines satisfies EngineRegistry });
+      result = await stage.run({ task, paths, signal, progress: (fraction, msg) => progress.report(fraction, msg), engines: engines satisfies EngineRegistry });
     } catch (thrown) {
       // A stage that stopped part-way may have written an output before it stopped.
       run.created.push(...(await createdFiles([...existedBefore.keys()], existedBefore)));
       throw thrown;
+    } finally {
+      progress.close();
     }
     // Before the abort check: a cancel that lands while the stage returns must still remove what it wrote.
     run.created.push(...(await createdFiles(result.artifacts.map((artifact) => artifact.path), existedBefore)));
@@ -476,21 +479,6 @@ function taskErrorOf(thrown: unknown, stage: string | null): TaskError & { at: s
 function fullStack(error: Error): string {
   const own = error.stack ?? `${error.name}: ${error.message}`;
   return error.cause instanceof Error ? `${own}\nCaused by: ${fullStack(error.cause)}` : own;
-}
-
-/** At most one progress event per PROGRESS_INTERVAL_MS, plus the first and the last; never backwards. */
-function throttledProgress(emit: (fraction: number, msg: string) => void): (fraction: number, msg: string) => void {
-  let lastAt = -Infinity;
-  let highest = -1;
-  return (fraction, msg) => {
-    const clamped = Math.min(1, Math.max(0, highest, fraction));
-    const now = performance.now();
-    const finished = clamped === 1 && highest < 1;
-    if (!finished && (clamped <= highest || now - lastAt < PROGRESS_INTERVAL_MS)) return;
-    lastAt = now;
-    highest = clamped;
-    emit(Math.round(clamped * 1000) / 1000, msg);
-  };
 }
 
 function roundSeconds(ms: number): number {

@@ -112,11 +112,12 @@ export class WhisperWorker {
     let duration = 0;
     let languageProbability: number | null = null;
     const segments: TranscriptSegment[] = [];
-    return this.request<Transcript>(message, controls.signal, controls.onModel, (reply, resolve) => {
+    const transcript = this.request<Transcript>(message, controls.signal, controls.onModel, (reply, resolve) => {
       switch (reply.type) {
         case "info":
           duration = reply.duration;
           languageProbability = reply.language_probability;
+          controls.onAudio?.({ duration_sec: reply.duration, language: reply.language });
           return;
         case "progress":
           controls.onProgress({ position_sec: Math.min(reply.position, duration), duration_sec: duration, text: reply.text });
@@ -143,6 +144,8 @@ export class WhisperWorker {
           this.fault(`sent "${reply.type}" in reply to a transcribe request`);
       }
     });
+    controls.onAccepted?.(); // the request is written: the worker is reading the audio and loading the model
+    return transcript;
   }
 
   /** Times the words of each span on the audio (forced alignment); rejects like transcribe. */
