@@ -82,10 +82,10 @@ describe("cli output", () => {
     const firstMoving = asr.findIndex((event) => event.progress > 0);
     assert.ok(firstMoving > 0, JSON.stringify(asr));
     const before = asr.slice(0, firstMoving).map((event) => event.msg);
-    assert.match(before.join("\n"), /(starting the faster_whisper engine|loading model tiny\.en|detecting the language|transcribing 0:00:\d\d of en)/);
+    assert.equal(before[0], "starting the faster_whisper engine");
     const moving = asr.slice(firstMoving, -1);
-    assert.ok(new Set(moving.map((event) => event.progress)).size >= 3, JSON.stringify(moving));
-    assert.ok(moving.some((event) => /^0:00:\d\d \/ 0:00:\d\d, 0:0\d:\d\d left /.test(event.msg)), JSON.stringify(moving));
+    assert.ok(moving.every((event) => /^0:00:\d\d \/ 0:00:\d\d, \d+:\d\d:\d\d left/.test(event.msg)), JSON.stringify(moving));
+    assert.ok(asr.every((event, i) => i === 0 || event.progress >= (asr[i - 1]?.progress ?? 0)), JSON.stringify(asr));
   });
 
   test("events --since and -n narrow the stream; an unknown --task is an error, exit 2", async () => {

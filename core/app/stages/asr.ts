@@ -10,6 +10,7 @@ import { resolveEngineConfig } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
 import { formatSrt } from "../refine/srt.js";
 import type { Transcript } from "../transcript.js";
+import { AsrSteps, clock } from "./asr_progress.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
 export const TRANSCRIPT_FILE = "transcript.json";
@@ -42,7 +43,7 @@ export const asrStage: Stage = {
         onAudio: (audio) => steps.audioRead(audio.duration_sec, audio.language),
         onProgress: ({ position_sec, duration_sec, text }) => steps.position(position_sec, duration_sec, text),
       },
-    );
+    ).finally(() => steps.stop());
     signal.throwIfAborted();
 
     await writeFileAtomically(path.join(paths.tmpDir, TRANSCRIPT_FILE), JSON.stringify(transcript));
@@ -71,53 +72,6 @@ export const asrStage: Stage = {
   },
 };
 
-/**
- * What the progress line says while asr runs. A long file spends its first seconds (a minute, with
- * a large model) starting the engine, reading the audio and loading the model: each is a step of
- * its own, so the line never sits on a bare 0 %. Then the position in the media, and the time left
- * at the pace so far.
- */
-class AsrSteps {
-  private transcribingSince: number | null = null;
-
-  constructor(
-    private readonly progress: StageContext["progress"],
-    private readonly verb: string,
-    private readonly media: string,
-    private readonly model: string,
-  ) {}
-
-  starting(engine: string): void {
-    this.progress(0, `starting the ${engine} engine`);
-  }
-
-  loading(): void {
-    this.progress(0, `reading ${this.media} and loading model ${this.model}`);
-  }
-
-  modelReady(info: LoadedModel): void {
-    const how = info.cached ? "already loaded" : `loaded in ${info.load_sec.toFixed(1)} s`;
-    this.progress(0, `model ${this.model} ${how}; detecting the language`);
-  }
-
-  audioRead(durationSec: number, language: string | null): void {
-    this.transcribingSince = performance.now();
-    this.progress(0, `${this.verb} ${clock(durationSec)} of ${language ?? "speech"}`);
-  }
-
-  position(positionSec: number, durationSec: number, text: string): void {
-    const fraction = durationSec > 0 ? positionSec / durationSec : 0;
-    const left = this.secondsLeft(positionSec, durationSec);
-    this.progress(fraction, `${clock(positionSec)} / ${clock(durationSec)}${left === null ? "" : `, ${clock(left)} left`} ${text.trim()}`);
-  }
-
-  private secondsLeft(positionSec: number, durationSec: number): number | null {
-    if (this.transcribingSince === null || positionSec <= 0) return null;
-    const elapsedSec = (performance.now() - this.transcribingSince) / 1000;
-    return Math.max(0, ((durationSec - positionSec) * elapsedSec) / positionSec);
-  }
-}
-
 function uncoveredNote({ coverage }: Transcript): string {
   if (!coverage || coverage.uncovered.length === 0) return "";
   const missing = coverage.speech_sec - coverage.speech_with_words_sec;
@@ -140,12 +94,4 @@ async function assertReadableFile(absolute: string, asWritten: string): Promise<
     // A FIFO or a device would hang or flood the decoder: media must be a regular file.
     throw new SophiaError("media_unreadable", `input.media "${asWritten}" is not a regular file (${absolute}): give the path of an audio or video file`, { details: { path: absolute } });
   }
-}
-
-function clock(seconds: number): string {
-  const whole = Math.floor(seconds);
-  const h = Math.floor(whole / 3600);
-  const m = Math.floor((whole % 3600) / 60);
-  const s = whole % 60;
-  return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
 }
