@@ -92,11 +92,14 @@ describe("limits per language", () => {
 });
 
 describe("measuring and joining", () => {
-  test("Chinese, Japanese and Korean count a half-width character as half; other languages count every character", () => {
+  test("Chinese, Japanese and Korean count a half-width character as half; other languages count every character a reader sees", () => {
     assert.equal(textWidth("我用iPhone拍照", writingOf("zh")), 7);
     assert.equal(textWidth("東京タワー", writingOf("ja")), 5);
     assert.equal(textWidth("안녕 하세요", writingOf("ko")), 5.5);
     assert.equal(textWidth("Straße, 12", writingOf("de")), 10);
+    // A character is what a reader sees as one: a Thai consonant with its marks, a letter with a combining accent.
+    assert.equal(textWidth("ที่นี่", writingOf("th")), 2);
+    assert.equal(textWidth("Cafe\u0301", writingOf("fr")), 4);
   });
 
   test("words of an unspaced language join with nothing between them, except two words of a spaced script", () => {

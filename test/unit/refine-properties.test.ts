@@ -11,6 +11,7 @@ import { alignTokens } from "../../core/app/refine/token_alignment.js";
 import { classifyBreaks } from "../../core/app/refine/break_points.js";
 import { checkCues, refineSegments, resolveRules, summarize, type Cue } from "../../core/app/refine/index.js";
 import { breakLines, measureWords } from "../../core/app/refine/line_breaking.js";
+import { textWidth } from "../../core/app/refine/text.js";
 import type { TimedWord } from "../../core/app/transcript.js";
 import { cueText, spoken } from "../support/timed_words.js";
 
@@ -161,7 +162,7 @@ describe("refine properties", () => {
           const shown = result.cues.flatMap((cue) => cue.lines);
           assert.equal(shown.join(""), words.map((word) => word.text).join(""));
           assert.ok(shown.every((line) => !/\s/.test(line)), shown.join(" / "));
-          assert.ok(shown.every((line) => [...line].length <= rules.max_chars_per_line), shown.join(" / "));
+          assert.ok(shown.every((line) => textWidth(line, rules.writing) <= rules.max_chars_per_line), shown.join(" / "));
           // Every word whole: each line starts where a word starts.
           const starts = new Set<number>();
           let offset = 0;

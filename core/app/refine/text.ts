@@ -49,14 +49,19 @@ function isSpacedWordCharacter(character: string): boolean {
 /**
  * A line's width in characters as the style guides count them: every character, spaces and
  * punctuation included, and for Chinese, Japanese and Korean a half-width one (Latin letters,
- * digits, ASCII punctuation, spaces, half-width kana) as half. Code points stand in for
- * user-perceived characters, which they match outside combining marks and emoji sequences.
+ * digits, ASCII punctuation, spaces, half-width kana) as half. A character is what a reader sees
+ * as one (a grapheme cluster): a Thai consonant with its vowel and tone marks, an accented letter
+ * written as two code points, an emoji sequence.
  */
 export function textWidth(text: string, writing: Writing): number {
+  // ASCII is one code point per character: the common case needs no segmenter.
+  const characters = /^[\x20-\x7e]*$/.test(text) ? text : Array.from(GRAPHEMES.segment(text), (cluster) => cluster.segment);
   let width = 0;
-  for (const character of text) width += writing.halfWidthCountsHalf && isHalfWidth(character.codePointAt(0) as number) ? 0.5 : 1;
+  for (const character of characters) width += writing.halfWidthCountsHalf && isHalfWidth(character.codePointAt(0) as number) ? 0.5 : 1;
   return width;
 }
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 function isHalfWidth(codePoint: number): boolean {
   return (codePoint >= 0x20 && codePoint <= 0x7e) || (codePoint >= 0xff61 && codePoint <= 0xffdc) || (codePoint >= 0xffe8 && codePoint <= 0xffee);
