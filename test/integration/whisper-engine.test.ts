@@ -130,6 +130,13 @@ describe("faster_whisper engine (real model, offline)", () => {
     }
   });
 
+  test("batch_size above 1 decodes with faster-whisper's batched pipeline, and the other decoding options reach it", async () => {
+    const options = { batch_size: 4, vad_filter: true, beam_size: 2, temperature: 0, initial_prompt: "A quarterly review.", hotwords: "quarter", language: "en" };
+    const transcript = await engine.transcribe({ media: sentence, config: whisperConfig("tiny.en", options) }, controls());
+    assert.ok(wer(SENTENCE, transcriptWords(transcript).map((w) => w.text).join(" ")) <= MAX_WER);
+    assert.deepEqual([transcript.language, transcript.spoken_language, transcript.language_probability], ["en", "en", null], "a given language is not detected");
+  });
+
   test("words are written words: a symbol Whisper emits on its own joins its number (\"12\" + \"%\" is \"12%\")", async () => {
     const media = speak("percent.wav", "We spent about twelve percent less than we expected, mostly because the London office moved.");
     const words = transcriptWords(await engine.transcribe({ media, config: whisperConfig("tiny.en") }, controls()));
