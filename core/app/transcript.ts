@@ -62,7 +62,7 @@ export const TranscriptSchema = z.object({
   language: z.string().nullable(),
   /** The language spoken in the media, as given by the task or detected by the engine. */
   spoken_language: z.string().nullable(),
-  /** The engine's confidence in the spoken language it detected; null when the task gave the language. */
+  /** The engine's confidence in the spoken language it detected; null when nothing was detected (the task gave the language, or the model is English-only). */
   language_probability: z.number().min(0).max(1).nullable(),
   model: z.string(),
   segments: z.array(TranscriptSegmentSchema),

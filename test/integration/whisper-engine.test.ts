@@ -73,6 +73,7 @@ describe("faster_whisper engine (real model, offline)", () => {
 
       TranscriptSchema.parse(transcript);
       assert.equal(transcript.language, "en");
+      assert.equal(transcript.language_probability, null, "an English-only model detects nothing");
       const words = transcriptWords(transcript);
       const text = words.map((w) => w.text).join(" ");
       const errorRate = wer(SENTENCE, text);

@@ -165,8 +165,10 @@ def transcribe(channel, cache, request):
     assert_model_speaks(model, name, options)
 
     def on_info(info):
-        # faster-whisper reports probability 1 for a language it was given; only a detection has a real one.
-        probability = None if options["language"] else float(info.language_probability)
+        # faster-whisper reports probability 1 for a language it was given, and for an English-only
+        # model's English; only a detection has a real one.
+        detected = options["language"] is None and model.model.is_multilingual
+        probability = float(info.language_probability) if detected else None
         channel.send({"type": "info", "id": rid, "duration": float(info.duration), "language": info.language, "language_probability": probability})
 
     def on_progress(record):
