@@ -10,7 +10,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkCues, parseSrt, refineSegments, resolveRules, segmentsFromCues, type Cue, type RefineRules, type TimedSegment } from "../core/app/refine/index.js";
+import { checkCues, refineSegments, resolveRules, segmentsFromCues, type RefineRules, type TimedSegment } from "../core/app/refine/index.js";
+import { parseSrt, type Cue } from "../core/app/subtitles/index.js";
 import { TranscriptSchema } from "../core/app/transcript.js";
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../test/fixtures/refine");

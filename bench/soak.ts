@@ -20,7 +20,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseSrt } from "../core/app/refine/index.js";
+import { parseSrt } from "../core/app/subtitles/index.js";
 import { EventSchema } from "../core/app/task/schema.js";
 import { CLI } from "../test/support/harness.js";
 import { mountTmpfs, type Mounted } from "../test/support/mounts.js";

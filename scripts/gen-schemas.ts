@@ -1,7 +1,8 @@
 /**
  * Writes the published JSON Schemas from the zod source of truth (core/app/task/schema.ts):
- * schemas/task.schema.json, schemas/event.schema.json, schemas/refine.schema.json and
- * schemas/engine.schema.json, for the desktop app to validate against.
+ * schemas/task.schema.json, schemas/event.schema.json, schemas/refine.schema.json,
+ * schemas/engine.schema.json and schemas/subtitles.schema.json (the JSON subtitle format), for the
+ * desktop app to validate against.
  * `--check` compares instead of writing (the test suite uses it to catch a stale copy).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { z } from "zod";
 import { PACKAGE_DIR } from "../core/app/config.js";
 import { FasterWhisperConfigSchema } from "../core/app/engines/faster_whisper/options.js";
 import { RefineConfigSchema } from "../core/app/refine/rules.js";
+import { SubtitleDocumentSchema } from "../core/app/subtitles/index.js";
 import { EventSchema, TaskSchema } from "../core/app/task/schema.js";
 
 export function generatedSchemas(): Record<string, string> {
@@ -20,6 +22,7 @@ export function generatedSchemas(): Record<string, string> {
     "event.schema.json": render(EventSchema, "https://sophia.local/schemas/event.schema.json", "Sophia event (one line of workspace/events/*_events.jsonl)"),
     "refine.schema.json": render(RefineConfigSchema, "https://sophia.local/schemas/refine.schema.json", "Sophia refine options (config_snapshot.refine of a task file)"),
     "engine.schema.json": render(FasterWhisperConfigSchema, "https://sophia.local/schemas/engine.schema.json", "Sophia engine options (config_snapshot.engine of a task file)"),
+    "subtitles.schema.json": render(SubtitleDocumentSchema, "https://sophia.local/schemas/subtitles.schema.json", "Sophia subtitles as JSON (output.formats \"json\"): cues with their words and word times"),
   };
 }
 

@@ -21,6 +21,7 @@ export type ErrorCode =
   | "workspace_missing"
   | "workspace_not_a_folder"
   | "output_reserved" // inside tasks/, events/, outputs/_tmp/ or models/, or a folder
+  | "output_taken" // another task owns the output file (output.overwrite lifts it)
   | "engine_unknown"
   | "engine_unavailable" // the engine's runtime (Python venv) cannot be started
   | "model_unavailable"
@@ -29,6 +30,7 @@ export type ErrorCode =
   | "stage_unknown"
   | "stage_input_missing"
   | "srt_invalid"
+  | "subtitles_invalid" // a VTT, ASS, TSV or JSON subtitle file that cannot be read
   | "canceled" // the user canceled the task
   | "superseded" // another runner took the task over: this one no longer owns it
   | "interrupted"

@@ -5,6 +5,7 @@
 import type { SophiaSettings } from "./config.js";
 import type { ModelInfo } from "./engines/engine.js";
 import type { SophiaError } from "./errors.js";
+import type { SubtitleFormat } from "./subtitles/index.js";
 import type { SophiaEvent, Task, TaskStatus } from "./task/schema.js";
 
 export type { SophiaSettings } from "./config.js";
@@ -44,6 +45,10 @@ export interface SubmitOptions {
    * path resolves against the current folder. @defaultValue the workspace's outputs/subtitles/raw and …/refined
    */
   outputDir?: string;
+  /** Formats of the refined subtitles (`output.formats`), each beside the refined SRT. @defaultValue ["srt"] */
+  formats?: SubtitleFormat[];
+  /** The ASS file highlights each word as it is spoken (`output.ass.karaoke`). @defaultValue false */
+  karaoke?: boolean;
 }
 
 /** Where a running task is, from the last progress event of its current attempt. */

@@ -72,7 +72,7 @@ describe("cli output", () => {
     const result = await finished;
     assert.equal(result.code, 0, result.stderr);
     const paths = result.stdout.trim().split("\n");
-    assert.deepEqual(paths.map((file) => path.basename(file)), ["long.raw.srt", "long.refined.srt"]);
+    assert.deepEqual(paths.map((file) => path.basename(file)), ["long.long_1.raw.srt", "long.long_1.refined.srt"]);
     for (const file of paths) assert.ok(path.isAbsolute(file) && existsSync(file), file);
     const idle = await cli(ws, ["status"]);
     assert.match(idle.stdout, /runners alive: 0/);

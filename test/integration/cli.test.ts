@@ -34,7 +34,7 @@ describe("cli", () => {
     assert.equal(task.status, "queued");
     assert.deepEqual(task.pipeline, ["asr", "refine"]);
     assert.deepEqual(task.input, { media: "workspace/inbox/interview.wav", script: null });
-    assert.deepEqual(task.output, { raw_srt: "workspace/outputs/subtitles/raw/interview.raw.srt", refined_srt: "workspace/outputs/subtitles/refined/interview.refined.srt" });
+    assert.deepEqual(task.output, { raw_srt: "workspace/outputs/subtitles/raw/interview.interview_1.raw.srt", refined_srt: "workspace/outputs/subtitles/refined/interview.interview_1.refined.srt" });
     const created = readEvents(ws, "interview_1");
     assert.deepEqual(created.map((event) => [event.type, event.run_id, event.payload]), [["task.created", "run_77", { input: "workspace/inbox/interview.wav" }]]);
   });
@@ -65,7 +65,7 @@ describe("cli", () => {
     try {
       const result = await cli(ws, ["submit", media, "--id", "into_tasks"]);
       assert.equal(result.code, 2, result.stderr);
-      assert.match(result.stderr, /^sophia-cli: output\.raw_srt "workspace\/outputs\/subtitles\/raw\/interview\.raw\.srt" is inside workspace\/tasks\/, which holds task files/);
+      assert.match(result.stderr, /^sophia-cli: output\.raw_srt "workspace\/outputs\/subtitles\/raw\/interview\.into_tasks\.raw\.srt" is inside workspace\/tasks\/, which holds task files/);
       assert.equal(result.stderr.trim().split("\n").length, 1, "one line");
       assert.ok(!readdirSync(ws.tasksDir).some((name) => name.includes("into_tasks")), "no task file");
       assert.ok(!readEvents(ws, "into_tasks").length, "no event");

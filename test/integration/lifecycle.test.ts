@@ -89,8 +89,8 @@ describe("lifecycle", () => {
     assert.deepEqual(task.app_meta, { project: "Q3 all-hands", tags: ["internal", "video"], priority: 2.5 });
     assert.deepEqual(task.config_snapshot, { engine: { type: "faster_whisper", model: "tiny.en", beam_size: 1 }, refine: { enabled: false }, ui: { theme: "dark" } });
     assert.ok(!("output" in task), "the runner does not add fields the app left out");
-    // With `output` absent, the spec's default paths are derived from the media name.
-    assert.ok(existsSync(path.join(ws.dir, "outputs/subtitles/raw/allhands.raw.srt")));
+    // With `output` absent, the default paths are derived from the media name and the task id.
+    assert.ok(existsSync(path.join(ws.dir, "outputs/subtitles/raw/allhands.keeps_app_fields.raw.srt")));
   });
 
   test("intermediates stay for debugging with --keep-tmp or config_snapshot.debug.keep_tmp, and only then", async () => {

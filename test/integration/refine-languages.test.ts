@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parseSrt } from "../../core/app/refine/index.js";
+import { parseSrt } from "../../core/app/subtitles/index.js";
 import { cli, makeWorkspace, PROJECT, type TestWorkspace } from "../support/harness.js";
 
 const FIXTURES = path.join(PROJECT, "test", "fixtures", "refine");

@@ -9,7 +9,7 @@ import { readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { AlignmentReport } from "../../core/app/refine/index.js";
-import { parseSrt } from "../../core/app/refine/index.js";
+import { parseSrt } from "../../core/app/subtitles/index.js";
 import { cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, spokenSentences, srtText, wer, type TestWorkspace } from "../support/harness.js";
 
 /** What espeak-ng says, sentence by sentence, and the script a user would give for it (its own casing and punctuation). */

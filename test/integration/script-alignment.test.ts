@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { AlignmentReport, Cue } from "../../core/app/refine/index.js";
-import { parseSrt } from "../../core/app/refine/index.js";
+import type { AlignmentReport } from "../../core/app/refine/index.js";
+import { parseSrt, type Cue } from "../../core/app/subtitles/index.js";
 import { cli, dropTask, makeWorkspace, readEvents, specExampleTask, spokenSentences, srtText, wer, type TestWorkspace } from "../support/harness.js";
 import { CORPUS, corpusOnsets, cueStartErrors } from "../support/line_onsets.js";
 

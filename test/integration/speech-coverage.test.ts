@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parseSrt } from "../../core/app/refine/index.js";
+import { parseSrt } from "../../core/app/subtitles/index.js";
 import type { SpeechCoverage } from "../../core/app/transcript.js";
 import { cli, dropTask, makeWorkspace, readEvents, specExampleTask, type TestWorkspace } from "../support/harness.js";
 

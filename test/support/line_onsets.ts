@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Cue } from "../../core/app/refine/index.js";
+import type { Cue } from "../../core/app/subtitles/index.js";
 import { PROJECT } from "./harness.js";
 
 /** The human readings with their texts (../shared/corpus, see its README); $SOPHIA_CORPUS elsewhere. */

@@ -10,7 +10,8 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
 import { classifyBreaks } from "../../core/app/refine/break_points.js";
-import { checkCues, languageOfScript, refineSegments, resolveRules, segmentsFromCues, type Cue, type RefineRules } from "../../core/app/refine/index.js";
+import { checkCues, languageOfScript, refineSegments, resolveRules, segmentsFromCues, type RefineRules } from "../../core/app/refine/index.js";
+import type { Cue } from "../../core/app/subtitles/index.js";
 import { writingOf } from "../../core/app/refine/languages.js";
 import { breakLines, measureWords } from "../../core/app/refine/line_breaking.js";
 import { separator, textWidth } from "../../core/app/refine/text.js";
@@ -268,7 +269,7 @@ describe("the refine stage", () => {
     try {
       copyFileSync(path.join(FIXTURES, `reading_${reading}.transcript.json`), path.join(dir, TRANSCRIPT_FILE));
       const task = { pipeline: ["asr", "refine"], input: { media: `reading_${reading}.mp3` }, config_snapshot: { engine: { type: "faster_whisper", model: "base", ...config.engine }, refine: config.refine } } as unknown as Task;
-      const paths = { media: "", script: null, rawSrt: path.join(dir, "raw.srt"), refinedSrt: path.join(dir, "refined.srt"), tmpDir: dir, display: (absolute: string) => absolute };
+      const paths = { media: "", script: null, rawSrt: path.join(dir, "raw.srt"), refinedSrt: path.join(dir, "refined.srt"), refined: [{ format: "srt" as const, path: path.join(dir, "refined.srt") }], tmpDir: dir, display: (absolute: string) => absolute };
       const result = await refineStage.run({ task, paths, signal: new AbortController().signal, progress: () => undefined, engines: undefined as never });
       return { summary: result.summary as { rules: { language: string; max_chars_per_line: number; max_cps: number }; violations: Record<string, number> }, srt: readFileSync(paths.refinedSrt, "utf8") };
     } finally {

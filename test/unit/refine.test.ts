@@ -1,5 +1,5 @@
 /**
- * The refine rules on hand-written cases: SRT reading and writing, rule settings, the linter, line
+ * The refine rules on hand-written cases: rule settings, the linter, line
  * breaking, cue segmentation and timing, cleaning, and script alignment.
  */
 import assert from "node:assert/strict";
@@ -7,7 +7,8 @@ import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
 import { alignScript } from "../../core/app/refine/alignment.js";
 import { classifyBreaks } from "../../core/app/refine/break_points.js";
-import { checkCues, formatSrt, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type Cue } from "../../core/app/refine/index.js";
+import { checkCues, refineSegments, resolveRules, segmentsFromCues, summarize } from "../../core/app/refine/index.js";
+import type { Cue } from "../../core/app/subtitles/index.js";
 import { breakLines, measureWords } from "../../core/app/refine/line_breaking.js";
 import { spellNumber } from "../../core/app/refine/numbers.js";
 import { matchTokens } from "../../core/app/refine/text.js";
@@ -24,30 +25,6 @@ function lines(text: string, maxChars = 42): string[] | null {
 function refine(text: string, how: Parameters<typeof spoken>[1] = {}, rules = RULES) {
   return refineSegments([{ words: spoken(text, how) }], rules);
 }
-
-describe("srt files", () => {
-  test("format and parse round-trip, past 24 hours and with several lines", () => {
-    const cues: Cue[] = [
-      { start: 1.5, end: 3.25, lines: ["Hello there,", "general Kenobi."] },
-      { start: 90_000.001, end: 90_002, lines: ["A day later."] },
-    ];
-    const text = formatSrt(cues);
-    assert.equal(text, "1\n00:00:01,500 --> 00:00:03,250\nHello there,\ngeneral Kenobi.\n\n2\n25:00:00,001 --> 25:00:02,000\nA day later.\n");
-    assert.deepEqual(parseSrt(text), cues);
-  });
-
-  test("reads a byte-order mark, CRLF line ends and cues without numbers", () => {
-    const cues = parseSrt("\uFEFF1\r\n00:00:01,000 --> 00:00:02,000\r\nOne\r\n\r\n00:00:03,000 --> 00:00:04,000\r\nTwo\r\n");
-    assert.deepEqual(cues.map((cue) => cue.lines), [["One"], ["Two"]]);
-  });
-
-  test("text that is not SRT is srt_invalid, naming the file and the row", () => {
-    assert.throws(
-      () => parseSrt("1\nthis is not a timestamp\nHello\n", "talk.raw.srt"),
-      (error) => isSophiaError(error, "srt_invalid") && /talk\.raw\.srt is not valid SRT: expected timestamp at row 2/.test(error.message),
-    );
-  });
-});
 
 describe("rule settings", () => {
   test("defaults are the Netflix English ones, in the milliseconds an SRT file holds", () => {

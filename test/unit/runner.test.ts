@@ -86,7 +86,7 @@ describe("runner (in-process, fake stages)", () => {
     assert.equal((await outcome).kind, "canceled");
     assert.equal(readFileSync(run.context.paths.rawSrt, "utf8"), "subtitles of another task, written since\n");
     assert.ok(!existsSync(run.context.paths.refinedSrt), "what this attempt did create is removed");
-    assert.deepEqual(abortedEvent("first_writer")?.removed, ["workspace/outputs/subtitles/refined/media.refined.srt"]);
+    assert.deepEqual(abortedEvent("first_writer")?.removed, ["workspace/outputs/subtitles/refined/media.first_writer.refined.srt"]);
   });
 
   test("shutdown hands the task back to the queue, the attempt uncounted, its output removed", async () => {

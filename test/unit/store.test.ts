@@ -146,9 +146,13 @@ describe("workspace paths", () => {
     assert.equal(workspace.resolveOutput("workspace/outputs/a.srt", "output.raw_srt"), "/srv/data/workspace/outputs/a.srt");
     assert.throws(() => workspace.resolveOutput("elsewhere/a.srt", "output.raw_srt"), (error) => isSophiaError(error, "output_outside_workspace"));
     assert.throws(() => workspace.resolveOutput("/tmp/a.srt", "output.raw_srt"), (error) => isSophiaError(error, "output_outside_workspace"));
-    assert.deepEqual(workspace.defaultOutputs("workspace/inbox/meeting_audio.mp3"), {
-      raw_srt: "workspace/outputs/subtitles/raw/meeting_audio.raw.srt",
-      refined_srt: "workspace/outputs/subtitles/refined/meeting_audio.refined.srt",
+  });
+
+  test("default outputs carry the task id, so two tasks on one media never share a file", () => {
+    const workspace = new Workspace("/srv/data/workspace");
+    assert.deepEqual(workspace.defaultOutputs("workspace/inbox/meeting_audio.mp3", "subtitle_pipeline_001"), {
+      raw_srt: "workspace/outputs/subtitles/raw/meeting_audio.subtitle_pipeline_001.raw.srt",
+      refined_srt: "workspace/outputs/subtitles/refined/meeting_audio.subtitle_pipeline_001.refined.srt",
     });
   });
 });

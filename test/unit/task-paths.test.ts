@@ -49,8 +49,8 @@ describe("task paths", () => {
 
   test("ordinary outputs under outputs/ are accepted and resolved inside the workspace", () => {
     const paths = resolveTaskPaths(taskWith({}), workspace);
-    assert.equal(paths.rawSrt, path.join(workspace.dir, "outputs/subtitles/raw/in.raw.srt"));
-    assert.equal(paths.refinedSrt, path.join(workspace.dir, "outputs/subtitles/refined/in.refined.srt"));
+    assert.equal(paths.rawSrt, path.join(workspace.dir, "outputs/subtitles/raw/in.t1.raw.srt"));
+    assert.equal(paths.refinedSrt, path.join(workspace.dir, "outputs/subtitles/refined/in.t1.refined.srt"));
   });
 
   test("an output can never be the event log, a task file (its own or another's), a lock or a lease", () => {
@@ -91,6 +91,16 @@ describe("task paths", () => {
     // Without refine only the raw SRT is written: one name for both is harmless.
     const paths = resolveTaskPaths(taskWith({ raw_srt: "workspace/outputs/a.srt", refined_srt: "workspace/outputs/a.srt" }, { pipeline: ["asr"] }), workspace);
     assert.equal(paths.rawSrt, path.join(workspace.dir, "outputs/a.srt"));
+  });
+
+  test("every format is written beside the refined SRT, and two formats can never be one file", () => {
+    const paths = resolveTaskPaths(taskWith({ refined_srt: "workspace/outputs/talk.refined.srt" }, { output: { refined_srt: "workspace/outputs/talk.refined.srt", formats: ["srt", "vtt", "json", "vtt"] } }), workspace);
+    assert.deepEqual(
+      paths.refined.map(({ format, path: file }) => [format, path.relative(workspace.dir, file)]),
+      [["srt", "outputs/talk.refined.srt"], ["vtt", "outputs/talk.refined.vtt"], ["json", "outputs/talk.refined.json"]],
+    );
+    refused({}, "output_clobbers_input", /output\.refined_srt and output\.formats "vtt" are the same file/, { output: { refined_srt: "workspace/outputs/talk.vtt", formats: ["srt", "vtt"] } });
+    refused({}, "output_reserved", /output\.formats "vtt" "workspace\/events\/x\.vtt" is inside workspace\/events\//, { output: { refined_srt: "workspace/events/x.srt", formats: ["vtt"] } });
   });
 
   test("a workspace reached through a link keeps the same rules", () => {

@@ -9,7 +9,7 @@ export const EXIT = {
   usage: 2,
   /** The task ended `canceled`. */
   canceled: 3,
-  /** Refused: the task is not in a status that allows the command, is busy, its id is ambiguous, or another runner took it over. */
+  /** Refused: the task is not in a status that allows the command, is busy, its id is ambiguous, another runner took it over, or its output is another task's. */
   refused: 4,
   /**
    * The workspace cannot be written: the disk is full, or it is read-only or not permitted. A task
@@ -28,6 +28,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case "media_missing":
     case "script_missing":
     case "srt_invalid":
+    case "subtitles_invalid":
     case "output_outside_workspace":
     case "output_clobbers_input":
     case "output_reserved":
@@ -40,6 +41,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case "task_busy":
     case "task_conflict":
     case "superseded":
+    case "output_taken":
       return EXIT.refused;
     case "disk_full":
     case "workspace_unwritable":

@@ -1,9 +1,10 @@
-/** `check` and `refine`: the refine rules on any SRT file, outside the task system. */
+/** `check` and `refine`: the refine rules on any subtitle file, outside the task system. */
 import path from "node:path";
 import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError, isSophiaError } from "../errors.js";
-import { checkCues, formatSrt, LANGUAGE_CODE, languageOfScript, parseSrt, refineSegments, resolveRules, segmentsFromCues, summarize, type Cue, type RefineRules } from "../refine/index.js";
+import { checkCues, LANGUAGE_CODE, languageOfScript, refineSegments, resolveRules, segmentsFromCues, summarize, type RefineRules } from "../refine/index.js";
+import { SUBTITLE_FORMATS, formatOfFile, formatSubtitles, inputFormatOf, parseSubtitles, type Cue } from "../subtitles/index.js";
 import { realPath } from "../task/workspace.js";
 import { readUtf8File } from "../utf8_file.js";
 import { printJson, type GlobalOptions } from "./context.js";
@@ -19,8 +20,8 @@ const LANGUAGE_HELP = "language of the subtitles (de, es, zh, ja…): its line l
 
 export function checkCommand(): Command {
   return new Command("check")
-    .description("lint an SRT file against the subtitle rules; exit 1 when any cue breaks one")
-    .argument("<file.srt>", "subtitles to check")
+    .description("lint a subtitle file (SRT, or by extension VTT, ASS, TSV, JSON) against the subtitle rules; exit 1 when any cue breaks one")
+    .argument("<file>", "subtitles to check")
     .option("--language <code>", LANGUAGE_HELP)
     .option("--children", "children's reading speed (17 characters per second in English)")
     .option("--rules <json>", 'rule settings as in config_snapshot.refine, e.g. \'{"max_chars_per_line": 37}\'')
@@ -45,16 +46,19 @@ export function checkCommand(): Command {
 
 export function refineCommand(): Command {
   return new Command("refine")
-    .description("refine one SRT file (one-off use, no task): re-segment, re-break and re-time it")
-    .argument("<in.srt>", "subtitles to refine (for example a raw SRT from asr)")
+    .description("refine one subtitle file (one-off use, no task): re-segment, re-break and re-time it")
+    .argument("<in>", "subtitles to refine (for example a raw SRT from asr; VTT, ASS, TSV, JSON by extension)")
     .option("--script <file>", "UTF-8 text of what is said: the output uses its words, exactly")
-    .option("-o, --output <out.srt>", "write here (atomically) instead of standard output")
+    .option("-o, --output <file>", `write here (atomically) instead of standard output, in the format its extension names: ${SUBTITLE_FORMATS.map((name) => `.${name}`).join(", ")}`)
+    .option("--karaoke", "with -o file.ass: highlight each word as it is spoken")
     .option("--strict", "exit 1 when violations remain, as `check` does (the file is written either way)")
     .option("--language <code>", LANGUAGE_HELP)
     .option("--children", "children's reading speed (17 characters per second in English)")
     .option("--rules <json>", 'rule settings as in config_snapshot.refine, e.g. \'{"max_chars_per_line": 37}\'')
-    .action(async (input: string, flags: RuleFlags & { script?: string; output?: string; strict?: boolean }, command: Command) => {
+    .action(async (input: string, flags: RuleFlags & { script?: string; output?: string; strict?: boolean; karaoke?: boolean }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
+      // Refused before any work: `-o x.ass` used to write SRT into it.
+      const format = flags.output ? formatOfFile(flags.output, "--output") : "srt";
       const script = flags.script ? await readInput(flags.script, "script") : undefined;
       if (flags.output && realPath(path.resolve(flags.output)) === realPath(path.resolve(input))) {
         throw new SophiaError("output_clobbers_input", `--output is the input file ${input}; inputs are never overwritten: choose another path`);
@@ -63,9 +67,9 @@ export function refineCommand(): Command {
       const cues = await readSubtitles(input);
       const rules = rulesFor(settings, cues);
       const result = refineSegments(segmentsFromCues(cues, rules.language), rules, { script });
-      const srt = formatSrt(result.cues);
-      if (flags.output) await writeFileAtomically(path.resolve(flags.output), srt);
-      else process.stdout.write(srt);
+      const text = formatSubtitles(format, result.cues, { karaoke: flags.karaoke === true, language: rules.language });
+      if (flags.output) await writeFileAtomically(path.resolve(flags.output), text);
+      else process.stdout.write(text);
       const report = { cues: result.cues.length, violations: result.violations, alignment: result.alignment };
       if (json && flags.output) printJson(report);
       else process.stderr.write(`refined: ${report.cues} cues; remaining violations: ${JSON.stringify(report.violations)}\n`);
@@ -99,13 +103,16 @@ function rulesFor(settings: Record<string, unknown>, cues: readonly Cue[]): Refi
 const SRT_TIMING = /\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}/;
 
 /** The cues of an SRT file; a file that is not text, or text without a single cue timing, is not a subtitle file. */
+/** A subtitle file as its extension says (SRT for any other), or a clear "not a subtitle file". */
 async function readSubtitles(file: string): Promise<Cue[]> {
-  const notSubtitles = (why: string) => new SophiaError("srt_invalid", `${file} is not a subtitle file (SRT): ${why}`, { details: { path: path.resolve(file) } });
-  const text = await readUtf8File(path.resolve(file), `SRT file ${file}`, { unreadable: "usage", invalid: "srt_invalid" }).catch((error: unknown) => {
-    throw isSophiaError(error, "srt_invalid") ? notSubtitles("it is not text") : error;
+  const format = inputFormatOf(file);
+  const code = format === "srt" ? "srt_invalid" : "subtitles_invalid";
+  const notSubtitles = (why: string) => new SophiaError(code, `${file} is not a subtitle file (${format.toUpperCase()}): ${why}`, { details: { path: path.resolve(file) } });
+  const text = await readUtf8File(path.resolve(file), `subtitle file ${file}`, { unreadable: "usage", invalid: code }).catch((error: unknown) => {
+    throw isSophiaError(error, code) ? notSubtitles("it is not text") : error;
   });
-  if (text.trim() !== "" && !SRT_TIMING.test(text)) throw notSubtitles('it has no cue timings ("00:00:01,000 --> 00:00:02,500")');
-  return parseSrt(text, file);
+  if (format === "srt" && text.trim() !== "" && !SRT_TIMING.test(text)) throw notSubtitles('it has no cue timings ("00:00:01,000 --> 00:00:02,500")');
+  return parseSubtitles(text, file);
 }
 
 function readInput(file: string, what: string): Promise<string> {

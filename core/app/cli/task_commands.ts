@@ -4,6 +4,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SophiaError } from "../errors.js";
 import type { TaskInfo, TaskListEntry } from "../interfaces.js";
+import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "../subtitles/index.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/schema.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 
@@ -17,6 +18,8 @@ interface SubmitFlags {
   runId?: string;
   refine: boolean;
   outputDir?: string;
+  format?: SubtitleFormat[];
+  karaoke?: boolean;
 }
 
 export function submitCommand(): Command {
@@ -32,6 +35,8 @@ export function submitCommand(): Command {
     .option("--id <task_id>", "task id (one media file only; default: from the media name plus a random suffix)")
     .option("--run-id <run_id>", "run id carried by every event (default: random)")
     .option("--no-refine", "pipeline [asr] only")
+    .option("--format <formats>", `refined subtitle formats, repeatable or comma-separated: ${SUBTITLE_FORMATS.join(", ")} (default: srt)`, collectFormats)
+    .option("--karaoke", "ASS output highlights each word as it is spoken")
     .action(async (paths: string[], flags: SubmitFlags, command: Command) => {
       const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
       const media = await mediaFiles(paths);
@@ -53,6 +58,8 @@ export function submitCommand(): Command {
             taskId: flags.id,
             runId: flags.runId,
             refine: flags.refine,
+            formats: flags.format,
+            karaoke: flags.karaoke,
           }),
         );
       }
@@ -170,4 +177,12 @@ export function progressText(info: TaskInfo): string {
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+/** `--format vtt --format ass` and `--format vtt,ass` alike. */
+function collectFormats(value: string, previous: SubtitleFormat[] = []): SubtitleFormat[] {
+  const names = value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "");
+  const unknown = names.find((name) => !isSubtitleFormat(name));
+  if (unknown !== undefined) throw new InvalidArgumentError(`"${unknown}" is not a subtitle format Sophia writes; use ${SUBTITLE_FORMATS.join(", ")}`);
+  return [...new Set([...previous, ...(names as SubtitleFormat[])])];
 }

@@ -4,7 +4,7 @@
  * Times are compared in whole milliseconds, as the SRT file holds them.
  */
 import type { RefineRules } from "./rules.js";
-import type { Cue } from "./srt.js";
+import type { Cue } from "../subtitles/index.js";
 import { textWidth } from "./text.js";
 
 export const RULE_NAMES = ["empty", "max_lines", "max_chars_per_line", "min_duration", "max_duration", "max_cps", "min_gap", "overlap", "order"] as const;

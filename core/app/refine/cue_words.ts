@@ -10,7 +10,7 @@
 import type { TimedWord } from "../transcript.js";
 import type { TimedSegment } from "./clean.js";
 import { writingOf } from "./languages.js";
-import type { Cue } from "./srt.js";
+import type { Cue } from "../subtitles/index.js";
 
 /** `language` is the subtitles' language (null: unknown, split at spaces). */
 export function segmentsFromCues(cues: readonly Cue[], language: string | null = null): TimedSegment[] {

@@ -6,4 +6,3 @@ export { segmentsFromCues } from "./cue_words.js";
 export { languageOfScript } from "./languages.js";
 export { finishRefine, planRefine, refineSegments, type FinishJobInput, type PlanJobInput, type RefinePlan, type RefineResult } from "./refine.js";
 export { LANGUAGE_CODE, resolveRules, type RefineRules } from "./rules.js";
-export { formatSrt, parseSrt, type Cue } from "./srt.js";

@@ -14,7 +14,7 @@ import { capitalizeSentences, cleanTranscript, type CleaningReport, type TimedSe
 import { measureWords } from "./line_breaking.js";
 import type { RefineRules } from "./rules.js";
 import { segmentWords, type CueSpan } from "./segmentation.js";
-import type { Cue } from "./srt.js";
+import type { Cue } from "../subtitles/index.js";
 import { textWidth } from "./text.js";
 import { layOutTimes } from "./timing.js";
 
@@ -83,7 +83,12 @@ export function finishRefine(plan: RefinePlan, gapTimes: readonly GapTimes[] | n
     })),
     rules,
   );
-  const cues = spans.map((span, k) => ({ start: (times[k]?.startMs as number) / 1000, end: (times[k]?.endMs as number) / 1000, lines: span.lines }));
+  const cues = spans.map((span, k) => ({
+    start: (times[k]?.startMs as number) / 1000,
+    end: (times[k]?.endMs as number) / 1000,
+    lines: span.lines,
+    words: words.slice(span.first, span.last + 1),
+  }));
   if (alignment) alignment.mean_boundary_shift_sec = meanBoundaryShift(spans, words, plan.heard);
   return { cues, violations: summarize(checkCues(cues, rules)), alignment, cleaning: plan.cleaning, words: words.length };
 }

@@ -8,7 +8,7 @@ import { writeFileAtomically } from "../atomic_write.js";
 import type { LoadedModel } from "../engines/engine.js";
 import { resolveEngineConfig } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
-import { formatSrt } from "../refine/srt.js";
+import { formatSrt } from "../subtitles/index.js";
 import type { Transcript } from "../transcript.js";
 import { AsrSteps, clock } from "./asr_progress.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";

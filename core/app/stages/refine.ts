@@ -1,8 +1,9 @@
 /**
  * The `refine` stage: the word-level transcript (or, in a `["refine"]`-only pipeline, the raw SRT
- * at output.raw_srt) → professional subtitles at output.refined_srt, with the script's words when
- * the task gives input.script. The rules live in core/app/refine/; between its two pure halves the
- * engine times the script words nobody heard on the audio (forced alignment), when there is media.
+ * at output.raw_srt) → professional subtitles at output.refined_srt and beside it in each of
+ * output.formats, with the script's words when the task gives input.script. The rules live in
+ * core/app/refine/, the formats in core/app/subtitles/; between refine's two pure halves the engine
+ * times the script words nobody heard on the audio (forced alignment), when there is media.
  */
 import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -10,12 +11,13 @@ import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { readUtf8File } from "../utf8_file.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
-import { formatSrt, languageOfScript, parseSrt, resolveRules, segmentsFromCues, type Cue, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
+import { languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
+import { formatSubtitles, parseSrt, type Cue } from "../subtitles/index.js";
 import type { Task } from "../task/schema.js";
 import { offThreadJob, runOffThread } from "../threads/off_thread.js";
 import { TranscriptSchema, type Transcript } from "../transcript.js";
 import { TRANSCRIPT_FILE } from "./asr.js";
-import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
+import type { Artifact, PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
 /**
  * The refine itself runs in a worker thread: for hours of speech it is seconds to minutes of CPU,
@@ -56,10 +58,16 @@ export const refineStage: Stage = {
     signal.throwIfAborted();
     const result = await runOffThread(FINISH_JOB, { plan, gapTimes, rules }, { signal, onProgress: progress });
     signal.throwIfAborted();
-    await writeFileAtomically(paths.refinedSrt, formatSrt(result.cues));
+    const artifacts: Artifact[] = [];
+    const options = { karaoke: task.output?.ass?.karaoke === true, language: rules.language };
+    for (const { format, path: file } of paths.refined) {
+      // Not stopped between formats: they take milliseconds, and a cancel removes every one written.
+      await writeFileAtomically(file, formatSubtitles(format, result.cues, options));
+      artifacts.push({ path: file, kind: `refined_${format}` });
+    }
     progress(1, `${result.cues.length} cues`);
     return {
-      artifacts: [{ path: paths.refinedSrt, kind: "refined_srt" }],
+      artifacts,
       summary: {
         cues: result.cues.length,
         words: result.words,

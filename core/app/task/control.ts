@@ -11,6 +11,7 @@ import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js
 import { SophiaError } from "../errors.js";
 import type { SubmitOptions } from "../interfaces.js";
 import type { EventWriter } from "./events.js";
+import { assertOutputsFree } from "./output_owners.js";
 import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
 import { validateTask, type StoredTask, type TaskStore } from "./store.js";
 import { resolveTaskPaths } from "./task_paths.js";
@@ -27,7 +28,7 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
   if (!TASK_ID_PATTERN.test(taskId)) {
     throw new SophiaError("usage", `--id "${taskId}" is not a valid task id: use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
   }
-  const defaults = workspace.defaultOutputs(media);
+  const defaults = workspace.defaultOutputs(media, taskId);
   const outputs = request.outputDir ? movedTo(defaults, workspace.display(path.resolve(request.outputDir))) : defaults;
   const raw = {
     task_id: taskId,
@@ -43,13 +44,18 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
     },
     input: { media: workspace.display(media), script: script ? workspace.display(script) : null },
     pipeline: refine ? ["asr", "refine"] : ["asr"],
-    output: outputs,
+    output: {
+      ...outputs,
+      ...(request.formats ? { formats: request.formats } : {}),
+      ...(request.karaoke ? { ass: { karaoke: true } } : {}),
+    },
     error: null,
     // Present from birth: marks a task whose `task.created` event is already in the stream.
     attempts: 0,
   };
-  // The runner would refuse these paths, options and models at preflight; refusing them now leaves no task behind.
-  resolveTaskPaths(validateTask(raw, "new task"), workspace);
+  // The runner would refuse these paths, options, models and outputs another task owns at preflight; refusing them now leaves no task behind.
+  const task = validateTask(raw, "new task");
+  await assertOutputsFree(store, task, resolveTaskPaths(task, workspace), { when: "submit" });
   const engine = resolveEngineConfig(raw.config_snapshot.engine);
   await engines.get(engine.type).check(engine);
   // All or nothing: a task must not sit in the queue without its task.created event.

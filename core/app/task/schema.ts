@@ -6,6 +6,7 @@
  * know (the desktop app's own) pass validation untouched, and the store writes them back as they were.
  */
 import { z } from "zod";
+import { SUBTITLE_FORMATS } from "../subtitles/formats.js";
 
 export const TASK_STATUSES = ["queued", "running", "done", "failed", "canceled"] as const;
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
@@ -84,11 +85,27 @@ export const TaskSchema = z.looseObject({
     script: z.string().min(1).nullable().optional(),
   }),
   pipeline: z.array(z.string().min(1)).min(1),
-  /** Absent fields are derived from the media name (see Workspace.defaultOutputs). */
+  /** Absent paths are derived from the media name and the task id (see Workspace.defaultOutputs). */
   output: z
     .looseObject({
       raw_srt: z.string().min(1).optional(),
       refined_srt: z.string().min(1).optional(),
+      /**
+       * The formats of the refined subtitles (default ["srt"]): SRT at refined_srt, each other one
+       * beside it with the same name and its own extension (talk.refined.vtt).
+       */
+      formats: z.array(z.enum(SUBTITLE_FORMATS)).min(1).optional(),
+      ass: z
+        .looseObject({
+          /** Highlight each word as it is spoken (`\k` tags), for karaoke and language learning. */
+          karaoke: z.boolean().optional(),
+        })
+        .optional(),
+      /**
+       * Replace outputs that another queued, running or done task owns. Without it such a task is
+       * refused at submit and fails before any stage runs (output_taken).
+       */
+      overwrite: z.boolean().optional(),
     })
     .optional(),
   error: TaskErrorSchema.nullable(),

@@ -8,14 +8,32 @@
  */
 import { statSync } from "node:fs";
 import { SophiaError } from "../errors.js";
+import { siblingPath, type SubtitleFormat } from "../subtitles/index.js";
 import type { Task } from "./schema.js";
 import { isInside, realPath, type Workspace } from "./workspace.js";
+
+/** What a task writes when its `output.formats` is absent. */
+export const DEFAULT_FORMATS: readonly SubtitleFormat[] = ["srt"];
+
+export interface RefinedOutput {
+  format: SubtitleFormat;
+  /** output.refined_srt for SRT; beside it, with the format's extension, for the others. */
+  path: string;
+}
+
+/** One file the task's pipeline writes, and the task-file field it comes from (for messages). */
+export interface TaskOutput {
+  field: string;
+  path: string;
+}
 
 export interface TaskPaths {
   media: string;
   script: string | null;
   rawSrt: string;
   refinedSrt: string;
+  /** The refined subtitles in each of output.formats, in that order, without repeats. */
+  refined: RefinedOutput[];
   /** `outputs/_tmp/<task_id>/`: intermediates, removed when the task ends unless kept for debugging. */
   tmpDir: string;
   /** For messages and events: a path as the task file would write it. */
@@ -30,26 +48,51 @@ interface PathUse {
 }
 
 export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
-  const defaults = workspace.defaultOutputs(task.input.media);
+  const defaults = workspace.defaultOutputs(task.input.media, task.task_id);
   const media = workspace.resolveInput(task.input.media);
   const script = task.input.script ? workspace.resolveInput(task.input.script) : null;
   const rawSrtAsWritten = task.output?.raw_srt ?? defaults.raw_srt;
   const refinedSrtAsWritten = task.output?.refined_srt ?? defaults.refined_srt;
   const rawSrt = workspace.resolveOutput(rawSrtAsWritten, "output.raw_srt");
   const refinedSrt = workspace.resolveOutput(refinedSrtAsWritten, "output.refined_srt");
+  const formats = [...new Set(task.output?.formats ?? DEFAULT_FORMATS)];
+  const refined = formats.map((format) => ({ format, path: format === "srt" ? refinedSrt : siblingPath(refinedSrt, format) }));
+  const paths: TaskPaths = { media, script, rawSrt, refinedSrt, refined, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p) };
 
   const inputs: PathUse[] = [{ field: "input.media", asWritten: task.input.media, real: realPath(media) }];
   if (script && task.input.script) inputs.push({ field: "input.script", asWritten: task.input.script, real: realPath(script) });
   const raw: PathUse = { field: "output.raw_srt", asWritten: rawSrtAsWritten, real: realPath(rawSrt) };
-  const refined: PathUse = { field: "output.refined_srt", asWritten: refinedSrtAsWritten, real: realPath(refinedSrt) };
-  for (const output of [raw, refined]) {
+  const refinedUses = refinedOutputs(paths).map(({ field, path }, i) => {
+    const format = (paths.refined[i] as RefinedOutput).format;
+    return { field, asWritten: format === "srt" ? refinedSrtAsWritten : siblingPath(refinedSrtAsWritten, format), real: realPath(path) };
+  });
+  for (const output of [raw, ...refinedUses]) {
     assertNotReserved(output, workspace);
     assertNotAFolder(output);
     for (const input of inputs) assertDistinct(output, input);
   }
-  // refine reads the raw SRT (in a refine-only pipeline) or at least must not replace it.
-  if (task.pipeline.includes("refine")) assertDistinct(refined, raw);
-  return { media, script, rawSrt, refinedSrt, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p) };
+  if (task.pipeline.includes("refine")) {
+    // refine reads the raw SRT (in a refine-only pipeline) or at least must not replace it.
+    for (const output of refinedUses) assertDistinct(output, raw);
+    refinedUses.forEach((output, i) => {
+      const twin = refinedUses.slice(0, i).find((other) => other.real === output.real);
+      if (twin) {
+        throw new SophiaError("output_clobbers_input", `${twin.field} and ${output.field} are the same file (${output.real}); each format needs a file of its own`, {
+          details: { outputs: [twin.field, output.field], resolved: output.real },
+        });
+      }
+    });
+  }
+  return paths;
+}
+
+/** The files the task's pipeline writes: the raw SRT with asr, the refined formats with refine. */
+export function taskOutputs(task: Task, paths: TaskPaths): TaskOutput[] {
+  return [...(task.pipeline.includes("asr") ? [{ field: "output.raw_srt", path: paths.rawSrt }] : []), ...(task.pipeline.includes("refine") ? refinedOutputs(paths) : [])];
+}
+
+function refinedOutputs(paths: TaskPaths): TaskOutput[] {
+  return paths.refined.map(({ format, path: file }) => ({ field: format === "srt" ? "output.refined_srt" : `output.formats "${format}"`, path: file }));
 }
 
 function assertNotReserved(output: PathUse, workspace: Workspace): void {

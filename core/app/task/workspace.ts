@@ -77,13 +77,16 @@ export class Workspace {
     return isInside(this.root, absolute) ? path.relative(this.root, absolute) : absolute;
   }
 
-  /** The spec's default output paths for a media file: outputs/subtitles/{raw,refined}/<stem>.{raw,refined}.srt */
-  defaultOutputs(media: string): { raw_srt: string; refined_srt: string } {
+  /**
+   * Default output paths, unique per task so that two tasks on one media never share a file:
+   * outputs/subtitles/raw/<media stem>.<task_id>.raw.srt and outputs/subtitles/refined/<media stem>.<task_id>.refined.srt.
+   */
+  defaultOutputs(media: string, taskId: string): { raw_srt: string; refined_srt: string } {
     const stem = path.basename(media, path.extname(media));
     const base = path.join(path.basename(this.dir), "outputs", "subtitles");
     return {
-      raw_srt: path.join(base, "raw", `${stem}.raw.srt`),
-      refined_srt: path.join(base, "refined", `${stem}.refined.srt`),
+      raw_srt: path.join(base, "raw", `${stem}.${taskId}.raw.srt`),
+      refined_srt: path.join(base, "refined", `${stem}.${taskId}.refined.srt`),
     };
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * Outputs never collide: a file one task writes is not silently replaced by another's.
+ *
+ * A task owns the files its pipeline writes (the raw SRT with asr, each refined format with
+ * refine) while it is queued, running or done; a failed or canceled task owns nothing (a canceled
+ * one has removed its outputs; a failed one may be retried, and then meets this rule itself). Paths
+ * are compared as real paths, so a symbolic link does not hide a collision.
+ *
+ *  - At submit, an output that a queued, running or done task owns is refused.
+ *  - Before the first stage runs, an output that a done task owns, or a running task that started
+ *    first (its `started_at`, then its file name), fails the task. Queued tasks do not count here:
+ *    of two queued tasks with one output the first to start owns it, and the other fails when it
+ *    starts, whichever order the runners take them in.
+ *
+ * `output.overwrite: true` lifts the rule for that task. Files no task owns (a file the user put
+ * in the workspace) are replaced as before. The check reads every task file once, when a task is
+ * submitted or starts: one more directory scan per task, like the one a runner makes per pass.
+ */
+import { SophiaError, isSophiaError } from "../errors.js";
+import type { Task } from "./schema.js";
+import type { StoredTask, TaskStore } from "./store.js";
+import { resolveTaskPaths, taskOutputs, type TaskPaths } from "./task_paths.js";
+import { realPath } from "./workspace.js";
+
+export type OwnershipCheck = { when: "submit" } | { when: "start"; file: string };
+
+export async function assertOutputsFree(store: TaskStore, task: Task, paths: TaskPaths, check: OwnershipCheck): Promise<void> {
+  if (task.output?.overwrite === true) return;
+  const mine = new Map(taskOutputs(task, paths).map((output) => [realPath(output.path), output]));
+  if (mine.size === 0) return;
+  for (const entry of await store.list()) {
+    if (!entry.ok || entry.stored.task.task_id === task.task_id || !ownsFirst(entry.stored, task, check)) continue;
+    const other = entry.stored.task;
+    for (const theirs of outputsOf(other, store)) {
+      const output = mine.get(realPath(theirs));
+      if (!output) continue;
+      throw new SophiaError(
+        "output_taken",
+        `${output.field} ${paths.display(output.path)} belongs to task ${other.task_id} (${other.status}); choose another path, or set "overwrite": true under "output" to replace it`,
+        { details: { field: output.field, path: paths.display(output.path), owner: other.task_id, owner_status: other.status } },
+      );
+    }
+  }
+}
+
+/** Whether `other` owns its outputs ahead of `task`, by the rule above. */
+function ownsFirst(other: StoredTask, task: Task, check: OwnershipCheck): boolean {
+  const { status } = other.task;
+  if (status === "done") return true;
+  if (check.when === "submit") return status === "queued" || status === "running";
+  if (status !== "running") return false;
+  const theirs = Date.parse(other.task.started_at ?? "");
+  const mine = Date.parse(task.started_at ?? "");
+  return theirs < mine || (theirs === mine && other.file < check.file);
+}
+
+/** Another task's outputs; a task whose paths do not resolve (it fails on its own) owns none. */
+function outputsOf(task: Task, store: TaskStore): string[] {
+  try {
+    return taskOutputs(task, resolveTaskPaths(task, store.workspace)).map((output) => output.path);
+  } catch (error) {
+    if (isSophiaError(error)) return [];
+    throw error;
+  }
+}
