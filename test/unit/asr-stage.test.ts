@@ -1,0 +1,63 @@
+/**
+ * The asr stage in-process, with a fake engine (named as such) that returns a transcript whose
+ * coverage report still has speech without words: the task is not failed, and both the last
+ * progress message and the stage summary say where that speech is.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import type { AsrEngine } from "../../core/app/engines/engine.js";
+import type { EngineRegistry } from "../../core/app/engines/registry.js";
+import { asrStage } from "../../core/app/stages/asr.js";
+import type { Task } from "../../core/app/task/schema.js";
+import type { SpeechCoverage, Transcript } from "../../core/app/transcript.js";
+
+const COVERAGE: SpeechCoverage = {
+  speech_sec: 20,
+  speech_with_words_sec: 17.5,
+  speech_with_words_pct: 87.5,
+  speech_regions: 3,
+  retried: [{ start: 62, end: 64.5, words: 0 }],
+  uncovered: [{ start: 62, end: 64.5 }],
+  word_repairs: { clamped: 0, reordered: 0, dropped_at_end: 1, widened: 0 },
+};
+
+function fakeEngine(transcript: Transcript): AsrEngine {
+  return {
+    transcribe: () => Promise.resolve(transcript),
+    align: () => Promise.reject(new Error("the fake engine does not align")),
+    close: () => Promise.resolve(),
+  } as unknown as AsrEngine;
+}
+
+test("speech left without words finishes the stage, and the summary and the last progress message say where it is", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sophia-asr-stage-"));
+  try {
+    const media = path.join(dir, "talk.wav");
+    writeFileSync(media, "");
+    const transcript: Transcript = {
+      media,
+      duration_sec: 70,
+      language: "en",
+      spoken_language: "en",
+      language_probability: null,
+      model: "tiny.en",
+      segments: [{ start: 1, end: 2, text: "Hello.", words: [{ text: "Hello.", start: 1, end: 2 }] }],
+      coverage: COVERAGE,
+    };
+    const engines = { get: () => fakeEngine(transcript) } as unknown as EngineRegistry;
+    const task = { pipeline: ["asr"], input: { media: "talk.wav" }, config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" } } } as unknown as Task;
+    const paths = { media, script: null, rawSrt: path.join(dir, "raw.srt"), refinedSrt: path.join(dir, "refined.srt"), tmpDir: dir, display: (absolute: string) => absolute };
+    const messages: string[] = [];
+
+    const result = await asrStage.run({ task, paths, signal: new AbortController().signal, progress: (_fraction, msg) => messages.push(msg), engines });
+
+    assert.deepEqual(result.summary.coverage, COVERAGE);
+    assert.match(messages.at(-1) ?? "", /2\.5 s of speech without words at 0:01:02–0:01:04/);
+    assert.match(readFileSync(paths.rawSrt, "utf8"), /Hello\./);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
