@@ -7,6 +7,7 @@
  */
 import { constants, type Stats } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
+import { asError } from "./errors.js";
 
 export type ReadProblem = "missing" | "unreadable" | "not_regular" | "too_large";
 
@@ -33,7 +34,7 @@ export async function readBoundedFile(absolute: string, maxBytes: number, signal
     handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ReadRefused(code === "ENOENT" || code === "ENOTDIR" ? "missing" : "unreadable", code === "ENOENT" ? "does not exist" : (error as Error).message, { cause: error });
+    throw new ReadRefused(code === "ENOENT" || code === "ENOTDIR" ? "missing" : "unreadable", code === "ENOENT" ? "does not exist" : asError(error).message, { cause: error });
   }
   try {
     const info = await handle.stat();

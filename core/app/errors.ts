@@ -2,6 +2,8 @@
  * Errors are values with a code, a message a user can act on, and the cause attached.
  * The CLI turns them into one line and an exit code; the runner stores them in the task's `error` field.
  */
+import type { z } from "zod";
+
 export type ErrorCode =
   | "usage" // bad flags or arguments
   | "task_not_found"
@@ -51,6 +53,11 @@ export class SophiaError extends Error {
 
 export function isSophiaError(error: unknown, code?: ErrorCode): error is SophiaError {
   return error instanceof SophiaError && (code === undefined || error.code === code);
+}
+
+/** A failed schema check as one line: each issue as `where.path: message`, joined with "; ". */
+export function describeIssues(error: z.ZodError, where: readonly PropertyKey[] = [], whole = "(root)"): string {
+  return error.issues.map((issue) => `${[...where, ...issue.path].map(String).join(".") || whole}: ${issue.message}`).join("; ");
 }
 
 /** Any thrown value as an Error, so callers can rely on `.message` and `.stack`. */

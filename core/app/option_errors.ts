@@ -3,9 +3,9 @@
  * options alike: every field at fault named with where it came from, then the keys that exist.
  */
 import type { z } from "zod";
-import { SophiaError } from "./errors.js";
+import { SophiaError, describeIssues } from "./errors.js";
 
 export function invalidOptions(error: z.ZodError, where: string, what: string, known: readonly string[]): SophiaError {
-  const problems = error.issues.map((issue) => `${[where, ...issue.path].join(".")}: ${issue.message}`).join("; ");
+  const problems = describeIssues(error, [where]);
   return new SophiaError("task_invalid", `${problems} (${what}: ${known.join(", ")})`, { details: { issues: error.issues } });
 }

@@ -16,41 +16,49 @@ export const EXIT = {
    * whose failure could not be recorded stays `running` and the next runner recovers it.
    */
   unwritable: 5,
-    /** Stopped by SIGINT/SIGTERM; the task it was running is back in the queue. */
+  /** Stopped by SIGINT/SIGTERM; the task it was running is back in the queue. */
   interrupted: 130,
 } as const;
 
-export function exitCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case "usage":
-    case "task_not_found":
-    case "task_invalid":
-    case "media_missing":
-    case "script_missing":
-    case "srt_invalid":
-    case "subtitles_invalid":
-    case "output_outside_workspace":
-    case "output_clobbers_input":
-    case "output_reserved":
-    case "workspace_missing":
-    case "workspace_not_a_folder":
-    case "model_unavailable":
-    case "model_english_only":
-      return EXIT.usage;
-    case "transition_refused":
-    case "task_busy":
-    case "task_conflict":
-    case "superseded":
-    case "output_taken":
-      return EXIT.refused;
-    case "disk_full":
-    case "workspace_unwritable":
-      return EXIT.unwritable;
-    case "canceled":
-      return EXIT.canceled;
-    case "interrupted":
-      return EXIT.interrupted;
-    default:
-      return EXIT.failed;
-  }
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Every error code's exit code: a new code does not compile until it is decided here. */
+const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
+  usage: EXIT.usage,
+  task_not_found: EXIT.usage,
+  task_invalid: EXIT.usage,
+  media_missing: EXIT.usage,
+  script_missing: EXIT.usage,
+  srt_invalid: EXIT.usage,
+  subtitles_invalid: EXIT.usage,
+  output_outside_workspace: EXIT.usage,
+  output_clobbers_input: EXIT.usage,
+  output_reserved: EXIT.usage,
+  workspace_missing: EXIT.usage,
+  workspace_not_a_folder: EXIT.usage,
+  model_unavailable: EXIT.usage,
+  model_english_only: EXIT.usage,
+  transition_refused: EXIT.refused,
+  task_busy: EXIT.refused,
+  task_conflict: EXIT.refused,
+  superseded: EXIT.refused,
+  output_taken: EXIT.refused,
+  disk_full: EXIT.unwritable,
+  workspace_unwritable: EXIT.unwritable,
+  canceled: EXIT.canceled,
+  interrupted: EXIT.interrupted,
+  // What a task run meets: the task ended failed.
+  media_unreadable: EXIT.failed,
+  script_invalid: EXIT.failed,
+  script_mismatch: EXIT.failed,
+  engine_unknown: EXIT.failed,
+  engine_unavailable: EXIT.failed,
+  worker_crashed: EXIT.failed,
+  stage_unknown: EXIT.failed,
+  stage_input_missing: EXIT.failed,
+  internal: EXIT.failed,
+};
+
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return EXIT_CODE_OF[code];
 }

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { writeFileAtomically } from "../atomic_write.js";
-import { SophiaError, isSophiaError } from "../errors.js";
+import { SophiaError, asError, isSophiaError } from "../errors.js";
 import { checkCues, LANGUAGE_CODE, languageOfScript, refineSegments, resolveRules, segmentsFromCues, summarize, type RefineRules } from "../refine/index.js";
 import { SUBTITLE_FORMATS, formatOfFile, formatSubtitles, inputFormatOf, parseSubtitles, type Cue } from "../subtitles/index.js";
 import { realPath } from "../task/workspace.js";
@@ -86,7 +86,7 @@ function ruleSettings(flags: RuleFlags): Record<string, unknown> {
     try {
       settings = JSON.parse(flags.rules);
     } catch (error) {
-      throw new SophiaError("usage", `--rules is not JSON: ${(error as Error).message}`);
+      throw new SophiaError("usage", `--rules is not JSON: ${asError(error).message}`);
     }
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new SophiaError("usage", "--rules must be a JSON object, e.g. '{\"max_chars_per_line\": 37}'");
   }

@@ -2,7 +2,7 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { SophiaError } from "../errors.js";
+import { SophiaError, asError } from "../errors.js";
 import type { TaskInfo, TaskListEntry } from "../interfaces.js";
 import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "../subtitles/index.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/schema.js";
@@ -98,7 +98,7 @@ function jsonObject(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidArgumentError(`not JSON: ${(error as Error).message}`);
+    throw new InvalidArgumentError(`not JSON: ${asError(error).message}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidArgumentError("expected a JSON object");
   return value as Record<string, unknown>;

@@ -7,8 +7,9 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { SophiaEvent } from "./schema.js";
+import { asError, describeIssues } from "../errors.js";
+import { eventFileDay } from "./events.js";
 
-const EVENT_FILE = /^\d{4}-\d{2}-\d{2}_events\.jsonl$/;
 
 export interface EventFilter {
   taskId?: string;
@@ -68,7 +69,10 @@ export class EventLog {
   private async files(): Promise<string[]> {
     const names = await readdir(this.eventsDir).catch(() => [] as string[]);
     const firstDay = this.filter.since?.slice(0, 10);
-    return names.filter((name) => EVENT_FILE.test(name) && (firstDay === undefined || name.slice(0, 10) >= firstDay)).sort();
+    return names.filter((name) => {
+      const day = eventFileDay(name);
+      return day !== null && (firstDay === undefined || day >= firstDay);
+    }).sort();
   }
 
   private async readFileFrom(file: string): Promise<EventLine[]> {
@@ -101,11 +105,11 @@ function parseLine(file: string, line: number, text: string): EventLine {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { file, line, event: null, error: `not JSON: ${(error as Error).message}` };
+    return { file, line, event: null, error: `not JSON: ${asError(error).message}` };
   }
   const envelope = EventEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    const problems = envelope.error.issues.map((issue) => `${issue.path.join(".") || "(line)"}: ${issue.message}`).join("; ");
+    const problems = describeIssues(envelope.error, [], "(line)");
     return { file, line, event: null, error: `not an event: ${problems}` };
   }
   return { file, line, event: envelope.data as SophiaEvent };

@@ -72,6 +72,14 @@ export class EventWriter {
   }
 }
 
+/** `{UTC date}_events.jsonl`: the one definition of the stream's file names, for the writer and every reader. */
+const EVENT_FILE = /^(\d{4}-\d{2}-\d{2})_events\.jsonl$/;
+
 export function eventFilePath(eventsDir: string, ts: string): string {
   return path.join(eventsDir, `${ts.slice(0, 10)}_events.jsonl`);
+}
+
+/** The UTC day (YYYY-MM-DD) an event file holds, or null for a name that is not an event file. */
+export function eventFileDay(name: string): string | null {
+  return EVENT_FILE.exec(name)?.[1] ?? null;
 }

@@ -9,7 +9,7 @@
  * The store refuses anything else, so no caller can move a task along an edge that is not here.
  */
 import { SophiaError } from "../errors.js";
-import type { TaskStatus } from "./schema.js";
+import type { RunnerInfo, Task, TaskStatus } from "./schema.js";
 
 export const TRANSITIONS = {
   claim: { from: ["queued"], to: "running" },
@@ -58,4 +58,18 @@ function pastTense(name: TransitionName): string {
 function nextStepHint(status: TaskStatus): string {
   if (status === "done") return "; submit a new task to run it again";
   return "; `sophia-cli retry <id>` queues it again";
+}
+
+/**
+ * Whether the task file still describes the run a runner started: the same attempt, by the same
+ * runner process. Every write after a claim (by the runner, or by recovery on a dead runner's
+ * behalf) checks this first; if not, another runner owns the task now.
+ */
+export function isSameRun(current: Pick<Task, "attempts" | "runner">, attempt: number | undefined, runner: RunnerInfo | null | undefined): boolean {
+  return (
+    current.attempts === attempt &&
+    current.runner?.host === runner?.host &&
+    current.runner?.pid === runner?.pid &&
+    current.runner?.started_at === runner?.started_at
+  );
 }

@@ -12,6 +12,7 @@ import { SophiaError, isSophiaError } from "../errors.js";
 import type { EventWriter } from "./events.js";
 import type { Task } from "./schema.js";
 import type { StoredTask, TaskStore } from "./store.js";
+import { isSameRun } from "./lifecycle.js";
 
 export const MAX_ATTEMPTS = 3;
 
@@ -80,7 +81,7 @@ async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTas
   // A dead owner's fresh lease would block the next claim for LEASE_STALE_MS; a stale one is taken over anyway.
   const options = { breakLease: leaseFresh };
   const sameRun = (current: Task) => {
-    if (current.attempts !== seen.task.attempts || current.runner?.pid !== seen.task.runner?.pid) {
+    if (!isSameRun(current, seen.task.attempts, seen.task.runner)) {
       throw new SophiaError("transition_refused", `task ${current.task_id} changed while being recovered`, {});
     }
   };

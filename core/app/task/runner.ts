@@ -21,7 +21,7 @@ import type { EngineRegistry } from "../engines/registry.js";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import type { Stage, StageResult } from "../stages/stage.js";
 import type { EventWriter } from "./events.js";
-import type { TransitionName } from "./lifecycle.js";
+import { isSameRun, type TransitionName } from "./lifecycle.js";
 import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./schema.js";
 import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
@@ -114,10 +114,6 @@ export class TaskRunner {
 
   constructor(private readonly options: RunnerOptions) {
     this.stages = new Map(options.stages.map((stage) => [stage.name, stage]));
-  }
-
-  get activeCount(): number {
-    return this.active.size;
   }
 
   /** Aborts every task this runner is executing; each is handed back to the queue. */
@@ -435,13 +431,7 @@ function isWriteFailure(error: unknown): error is SophiaError {
 }
 
 function ownershipOf(current: Task, claim: Claim): Ownership {
-  const runner = current.runner;
-  const sameRun =
-    current.attempts === claim.attempt &&
-    runner?.host === claim.runner.host &&
-    runner.pid === claim.runner.pid &&
-    runner.started_at === claim.runner.started_at;
-  if (!sameRun) return "superseded";
+  if (!isSameRun(current, claim.attempt, claim.runner)) return "superseded";
   if (current.status === "canceled") return "canceled";
   return current.status === "running" ? "ours" : "superseded";
 }

@@ -18,7 +18,7 @@ import type { EventWriter } from "./events.js";
 import { loadQueue, type Conflict, type InvalidEntry } from "./loader.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
 import type { RunOutcome, TaskRunner } from "./runner.js";
-import type { StoredTask, TaskStore } from "./store.js";
+import { isTaskFileName, type StoredTask, type TaskStore } from "./store.js";
 
 /** A task file changed this recently may still be being written by the app. */
 const SETTLE_MS = 1_500;
@@ -77,7 +77,7 @@ export class Scheduler {
     const watcher: FSWatcher = watch(tasksDir, {
       ignoreInitial: true,
       depth: 0,
-      ignored: (file) => file !== tasksDir && !path.basename(file).endsWith(".task.json"),
+      ignored: (file) => file !== tasksDir && !isTaskFileName(path.basename(file)),
     });
     watcher.on("add", () => this.schedulePass()).on("change", () => this.schedulePass());
     const rescan = setInterval(() => this.schedulePass(), this.options.rescanSec * 1000);

@@ -12,10 +12,6 @@ export const TASK_STATUSES = ["queued", "running", "done", "failed", "canceled"]
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
-/** Stage names this runner knows. The task file may name others; the runner fails those tasks clearly. */
-export const STAGE_NAMES = ["asr", "refine"] as const;
-export type StageName = (typeof STAGE_NAMES)[number];
-
 /** Safe in a file name on every OS, and not ambiguous with the `{timestamp}_` prefix (which has no `_`). */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -17,7 +17,7 @@ import lockfile from "proper-lockfile";
 import { writeFileAtomically } from "../atomic_write.js";
 import { writeFailure } from "../fs_errors.js";
 import { ReadRefused, readBoundedFile } from "../bounded_read.js";
-import { SophiaError, asError } from "../errors.js";
+import { SophiaError, asError, describeIssues } from "../errors.js";
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
 import { TaskSchema, type Task } from "./schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
@@ -216,7 +216,7 @@ export class TaskStore {
       if (error.code === "ENOENT") return [] as string[];
       throw error;
     });
-    return names.filter((name) => name.endsWith(TASK_FILE_SUFFIX)).sort();
+    return names.filter(isTaskFileName).sort();
   }
 }
 
@@ -225,6 +225,11 @@ export function taskConflict(taskId: string, names: readonly string[]): SophiaEr
   return new SophiaError("task_conflict", `task id "${taskId}" is used by ${names.length} files: ${names.join(", ")}; rename or remove all but one`, {
     details: { task_id: taskId, files: names },
   });
+}
+
+/** Whether a file in tasks/ is a task file (the app's temporary names and the locks are not). */
+export function isTaskFileName(name: string): boolean {
+  return name.endsWith(TASK_FILE_SUFFIX);
 }
 
 export function taskFileName(task: Pick<Task, "created_at" | "task_id">): string {
@@ -242,7 +247,7 @@ export function taskIdFromFileName(name: string): string {
 export function validateTask(raw: unknown, where: string): Task {
   const result = TaskSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
+    const problems = describeIssues(result.error);
     throw new SophiaError("task_invalid", `${path.basename(where)} does not match the task schema: ${problems}`, {
       details: { file: where, issues: result.error.issues },
     });

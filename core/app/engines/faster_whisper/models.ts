@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { z } from "zod";
-import { SophiaError } from "../../errors.js";
+import { SophiaError, asError } from "../../errors.js";
 import type { ModelInfo } from "../engine.js";
 import type { FasterWhisperConfig } from "./options.js";
 
@@ -77,7 +77,7 @@ async function ask(lookup: ModelLookup, args: string[]): Promise<unknown> {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new SophiaError(
       "engine_unavailable",
-      `cannot look up faster_whisper models with ${lookup.python}: ${(error as Error).message}${stderr ? `\n${stderr}` : ""}; run ./scripts/setup to create the Python venv (or set SOPHIA_PYTHON)`,
+      `cannot look up faster_whisper models with ${lookup.python}: ${asError(error).message}${stderr ? `\n${stderr}` : ""}; run ./scripts/setup to create the Python venv (or set SOPHIA_PYTHON)`,
       { cause: error },
     );
   }

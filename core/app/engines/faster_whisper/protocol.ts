@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { SpeechCoverageSchema } from "../../transcript.js";
 import type { FasterWhisperOptions } from "./options.js";
+import { asError, describeIssues } from "../../errors.js";
 
 const seconds = z.number().nonnegative();
 
@@ -152,10 +153,10 @@ export function parseWorkerLine(line: string): ParsedLine {
   try {
     json = JSON.parse(line);
   } catch (error) {
-    return { ok: false, problem: `not JSON (${(error as Error).message})` };
+    return { ok: false, problem: `not JSON (${asError(error).message})` };
   }
   const result = WorkerMessageSchema.safeParse(json);
-  return result.success ? { ok: true, message: result.data } : { ok: false, problem: z.prettifyError(result.error).replace(/\n/g, "; ") };
+  return result.success ? { ok: true, message: result.data } : { ok: false, problem: describeIssues(result.error, [], "(message)") };
 }
 
 export function workerErrorCode(code: string): WorkerErrorCode {

@@ -48,8 +48,6 @@ interface Pending {
 
 export class WhisperWorker {
   readonly pid: number;
-  /** faster-whisper and CTranslate2 versions, as the worker reported them. */
-  ready: ReadyMessage | null = null;
 
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly exited: Promise<void>;
@@ -100,10 +98,6 @@ export class WhisperWorker {
   /** False once the process has exited, crashed, or been killed. */
   get alive(): boolean {
     return this.exit === null && this.closing === null && !this.killing;
-  }
-
-  get busy(): boolean {
-    return this.pending !== null;
   }
 
   /** Transcribes one media file; rejects with a SophiaError, or with `signal.reason` when aborted. */
@@ -210,10 +204,7 @@ export class WhisperWorker {
     const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
     const outcome = await Promise.race([ready, this.exited.then(() => "exited" as const), timeout]);
     clearTimeout(timer);
-    if (typeof outcome === "object") {
-      this.ready = outcome;
-      return;
-    }
+    if (typeof outcome === "object") return;
     if (outcome === "timeout") await this.kill();
     const how =
       outcome === "timeout"
