@@ -5,7 +5,7 @@
  * schemas/subtitles.schema.json.
  */
 import { z } from "zod";
-import { SophiaError, asError } from "../errors.js";
+import { SophiaError, asError, describeIssues } from "../errors.js";
 import type { Cue } from "./cue.js";
 
 const seconds = z.number().nonnegative();
@@ -60,7 +60,7 @@ export function parseJson(text: string, source = "JSON input"): Cue[] {
   }
   const result = SubtitleDocumentSchema.safeParse(data);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
+    const problems = describeIssues(result.error);
     throw new SophiaError("subtitles_invalid", `${source} is not Sophia subtitle JSON (schemas/subtitles.schema.json): ${problems}`, { details: { source } });
   }
   return result.data.cues.map((cue) => (cue.words.length > 0 ? cue : { start: cue.start, end: cue.end, lines: cue.lines }));
