@@ -2,7 +2,7 @@
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/asr_fidelity.py [--english-base] [--json FILE]
 
-Recordings: the four human readings in /work/shared/corpus (or $SOPHIA_CORPUS), English with
+Recordings: the four human readings in ../shared/corpus (or $SOPHIA_CORPUS), English with
 tiny.en and German/Spanish with base (--english-base: English with base too), and espeak-ng speech
 (three paragraphs with 4 s of silence between them, tiny.en). For each decoding choice and each
 recording it prints:
@@ -32,7 +32,21 @@ sys.path.insert(0, os.path.join(ROOT, "core", "app", "engines", "faster_whisper"
 import speech_coverage  # noqa: E402
 import worker  # noqa: E402
 
-CORPUS = os.environ.get("SOPHIA_CORPUS", "/work/shared/corpus")
+
+
+def find_corpus():
+    """$SOPHIA_CORPUS, else the first shared/corpus in a folder above the checkout (CI clones elsewhere)."""
+    if os.environ.get("SOPHIA_CORPUS"):
+        return os.environ["SOPHIA_CORPUS"]
+    here = ROOT
+    while os.path.dirname(here) != here:
+        here = os.path.dirname(here)
+        if os.path.isdir(os.path.join(here, "shared", "corpus")):
+            return os.path.join(here, "shared", "corpus")
+    raise SystemExit("no shared/corpus found above the project: set SOPHIA_CORPUS")
+
+
+CORPUS = find_corpus()
 READINGS = [("sonnet002", "en"), ("sonnet003", "en"), ("reading_de", "de"), ("reading_es", "es")]
 ESPEAK_PARAGRAPHS = [
     "The committee met on Tuesday to review the budget for the coming year. Most of the discussion "

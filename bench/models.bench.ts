@@ -1,5 +1,5 @@
 /**
- * Benchmark: the bundled models side by side on the real speech corpus (/work/shared/corpus, or
+ * Benchmark: the bundled models side by side on the real speech corpus (../shared/corpus, or
  * $SOPHIA_CORPUS): word error rate against the text that was read, and real-time factor
  * (processing seconds per media second), for tiny.en and base, in one run.
  *
@@ -19,8 +19,8 @@ import { resolveSettings } from "../core/app/config.js";
 import { FasterWhisperEngine } from "../core/app/engines/faster_whisper/engine.js";
 import { transcriptWords } from "../core/app/transcript.js";
 import { wer, whisperConfig } from "../test/support/harness.js";
+import { CORPUS } from "../test/support/corpus.js";
 
-const CORPUS = process.env.SOPHIA_CORPUS ?? "/work/shared/corpus";
 const MODELS = ["tiny.en", "base"] as const;
 
 interface Row {

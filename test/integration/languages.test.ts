@@ -12,8 +12,8 @@ import { after, before, describe, test } from "node:test";
 import type { ModelInfo } from "../../core/app/interfaces.js";
 import { TranscriptSchema } from "../../core/app/transcript.js";
 import { SENTENCE, bundledModelDir, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, transcode, type TestWorkspace } from "../support/harness.js";
+import { CORPUS } from "../support/corpus.js";
 
-const CORPUS = process.env.SOPHIA_CORPUS ?? "/work/shared/corpus";
 const FRENCH = "Bonjour à tous. Nous allons commencer par une courte présentation du projet, puis nous parlerons du budget de l'année prochaine.";
 /** Seconds of each corpus reading transcribed: enough for a dozen sentences' worth of words, short enough for the suite. */
 const EXCERPT_SEC = 12;

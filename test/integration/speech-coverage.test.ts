@@ -1,5 +1,5 @@
 /**
- * asr never loses speech quietly (spec §4.1), on a human reading: /work/shared/corpus/sonnet002.mp3
+ * asr never loses speech quietly (spec §4.1), on a human reading: ../shared/corpus/sonnet002.mp3
  * (or $SOPHIA_CORPUS), the real CLI and tiny.en. Decoding with the previous text as prompt
  * (faster-whisper's default), Whisper stops before the closing words ("feel'st it cold"): the
  * coverage check must find that speech and transcribe it again.
@@ -11,8 +11,8 @@ import { after, before, describe, test } from "node:test";
 import { parseSrt } from "../../core/app/subtitles/index.js";
 import type { SpeechCoverage } from "../../core/app/transcript.js";
 import { cli, dropTask, makeWorkspace, readEvents, specExampleTask, type TestWorkspace } from "../support/harness.js";
+import { CORPUS } from "../support/corpus.js";
 
-const CORPUS = process.env.SOPHIA_CORPUS ?? "/work/shared/corpus";
 const MAX_CUE_SEC = 7;
 
 describe("speech coverage on a human reading", () => {

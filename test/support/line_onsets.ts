@@ -8,8 +8,7 @@ import path from "node:path";
 import type { Cue } from "../../core/app/subtitles/index.js";
 import { PROJECT } from "./harness.js";
 
-/** The human readings with their texts (../shared/corpus, see its README); $SOPHIA_CORPUS elsewhere. */
-export const CORPUS = process.env.SOPHIA_CORPUS ?? "/work/shared/corpus";
+export { CORPUS } from "./corpus.js";
 
 export interface SpokenLine {
   text: string;
