@@ -111,7 +111,7 @@ class Campaign {
     while (injected < this.options.faults) {
       this.feedQueue();
       if (await this.injectFault()) injected++;
-      await sleep(400 + this.random() * 1000);
+      await sleep(700 + this.random() * 1300);
     }
     console.error(`soak: ${injected} faults in ${((Date.now() - started) / 1000).toFixed(0)} s; letting the runners finish`);
     if (this.stopped) this.resume(this.stopped);
@@ -255,7 +255,7 @@ class Campaign {
 
   private async injectFault(): Promise<boolean> {
     const kinds: [string, number][] = [
-      ["kill_runner", 1],
+      ["kill_runner", 0.6],
       ["kill_worker", 1],
       ["stop_runner", this.stopped ? 0 : 0.8],
       ["cancel", 3],

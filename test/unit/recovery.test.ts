@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { recoverOrphans } from "../../core/app/task/recovery.js";
-import { TaskStore } from "../../core/app/task/store.js";
+import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
 import { fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
 
 describe("recovery (in-process)", () => {
@@ -37,7 +37,43 @@ describe("recovery (in-process)", () => {
     assert.ok(existsSync(`${file}.lease`));
     assert.ok(existsSync(fx.workspace.tmpDir("canceled_and_stopping")));
   });
+
+  test("a claim lock and a temporary task file left by a writer killed mid-write are removed", async () => {
+    const file = queueTask(fx.workspace, "written_when_killed", { status: "done", attempts: 1 });
+    mkdirSync(`${file}.lock`);
+    age(`${file}.lock`, 6_000); // past the claim lock's stale time
+    writeFileSync(`${file}.3141592653`, "{ half a task file");
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    assert.deepEqual(readdirSync(fx.workspace.tasksDir), [path.basename(file)]);
+  });
+
+  test("a queued task's lease stale for long is removed; one just stale is left for the next claim to take over", async () => {
+    const abandoned = queueTask(fx.workspace, "abandoned_lease");
+    const justStale = queueTask(fx.workspace, "just_stale_lease");
+    mkdirSync(`${abandoned}.lease`);
+    age(`${abandoned}.lease`, 4 * LEASE_STALE_MS);
+    mkdirSync(`${justStale}.lease`);
+    age(`${justStale}.lease`, LEASE_STALE_MS + 1_000);
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    assert.ok(!existsSync(`${abandoned}.lease`));
+    assert.ok(existsSync(`${justStale}.lease`));
+  });
+
+  test("an orphan's half-written output (its writer was killed before the rename) goes when the orphan is recovered", async () => {
+    queueTask(fx.workspace, "killed_writing", { status: "running", attempts: 1, runner: { host: hostname(), pid: deadPid(), started_at: "2026-02-06T10:31:00Z" } });
+    const partial = path.join(fx.workspace.outputsDir, "killed_writing.raw.srt.2718281828");
+    mkdirSync(path.dirname(partial), { recursive: true });
+    writeFileSync(partial, "1\n00:00:00,000 --> 00:00");
+    age(partial, 5_000);
+    assert.deepEqual(await recoverOrphans(new TaskStore(fx.workspace), fx.events), [{ taskId: "killed_writing", action: "requeued" }]);
+    assert.ok(!existsSync(partial));
+  });
 });
+
+function age(file: string, ms: number): void {
+  const then = new Date(Date.now() - ms);
+  utimesSync(file, then, then);
+}
 
 /** A pid that belonged to a process which has exited. */
 function deadPid(): number {

@@ -8,11 +8,13 @@
  */
 import { hostname } from "node:os";
 import { rm } from "node:fs/promises";
+import { removeAbandonedTemps } from "../atomic_write.js";
 import { SophiaError, isSophiaError } from "../errors.js";
 import type { EventWriter } from "./events.js";
 import type { Task } from "./schema.js";
-import type { StoredTask, TaskStore } from "./store.js";
 import { isSameRun } from "./lifecycle.js";
+import { LEASE_STALE_MS, type StoredTask, type TaskStore } from "./store.js";
+import { resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
 export const MAX_ATTEMPTS = 3;
 
@@ -23,10 +25,11 @@ export interface Recovered {
 
 export async function recoverOrphans(store: TaskStore, events: EventWriter): Promise<Recovered[]> {
   const recovered: Recovered[] = [];
+  const leftovers = await store.filesWithLeftovers();
   for (const entry of await store.list()) {
     if (!entry.ok) continue;
     if (entry.stored.task.status !== "running") {
-      await sweepAfterDeadRunner(store, entry.stored);
+      if (leftovers.has(entry.file)) await sweepAfterDeadRunner(store, entry.stored);
       continue;
     }
     const orphan = await orphanState(store, entry.stored);
@@ -54,25 +57,43 @@ function ownerDead(task: Task): boolean {
 }
 
 const TERMINAL: readonly string[] = ["done", "failed", "canceled"];
+/** A runner that wants a queued task takes its stale lease over at once; one stale this long is nobody's (a task with a duplicate id is never claimed). */
+const ABANDONED_QUEUED_LEASE_MS = 2 * LEASE_STALE_MS;
+/** A temporary file of a write this old is not a write in progress: writes take milliseconds. */
+const PARTIAL_WRITE_AGE_MS = 2_000;
 
 /**
- * A runner that died holding a task the user then canceled leaves its run lease and its `_tmp`
- * folder behind, and no one else would ever remove them: a finished task is never claimed again.
- * Removed once the lease is stale or its owner is known dead. Only finished tasks are swept, under
- * the claim lock, so no runner can be taking that lease at the same moment (a queued task's stale
- * lease is taken over by its next claim instead).
+ * What dead runners leave on tasks that will not be recovered: a runner killed while it held a task
+ * the user then canceled leaves its lease, its `_tmp` folder and perhaps a half-written output; one
+ * killed between taking the lease and claiming leaves a lease on a queued task; one killed during a
+ * task-file write leaves the claim lock and a temporary file. Removed once their holder is known
+ * gone (the store decides under the claim lock, so no runner is taking that lease meanwhile).
  */
 async function sweepAfterDeadRunner(store: TaskStore, stored: StoredTask): Promise<void> {
-  if (!TERMINAL.includes(stored.task.status) || (await store.leaseStaleAt(stored.file)) === null) return;
   const swept = await store
-    .removeLeaseIf(stored.file, (task, leaseFresh) => TERMINAL.includes(task.status) && (!leaseFresh || ownerDead(task)))
+    .sweep(stored.file, (task, leaseFresh, staleAt) => {
+      if (TERMINAL.includes(task.status)) return !leaseFresh || ownerDead(task);
+      return task.status === "queued" && Date.now() > staleAt + ABANDONED_QUEUED_LEASE_MS;
+    })
     .catch((error: unknown) => {
       if (isSophiaError(error, "task_busy") || isSophiaError(error, "task_not_found")) return null;
       throw error;
     });
-  if (swept?.status === "canceled" && swept.config_snapshot.debug?.keep_tmp !== true) {
-    await rm(store.workspace.tmpDir(swept.task_id), { recursive: true, force: true });
+  if (swept?.leaseRemoved && swept.task.status === "canceled" && swept.task.config_snapshot.debug?.keep_tmp !== true) {
+    await rm(store.workspace.tmpDir(swept.task.task_id), { recursive: true, force: true });
+    await removePartialOutputs(store, swept.task);
   }
+}
+
+/** Temporary files of output writes that a dead runner never renamed into place. */
+async function removePartialOutputs(store: TaskStore, task: Task): Promise<void> {
+  let paths: TaskPaths;
+  try {
+    paths = resolveTaskPaths(task, store.workspace);
+  } catch {
+    return; // outputs that cannot be resolved were never written
+  }
+  for (const output of [paths.rawSrt, paths.refinedSrt]) await removeAbandonedTemps(output, PARTIAL_WRITE_AGE_MS);
 }
 
 async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, leaseFresh: boolean): Promise<Recovered> {
@@ -86,7 +107,10 @@ async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTas
     }
   };
   const now = new Date().toISOString();
-  const removeTmp = () => rm(store.workspace.tmpDir(seen.task.task_id), { recursive: true, force: true });
+  const removeTmp = async () => {
+    await rm(store.workspace.tmpDir(seen.task.task_id), { recursive: true, force: true });
+    await removePartialOutputs(store, seen.task);
+  };
   if (giveUp) {
     const message = `the runner died during each of ${attempts} attempts (last on ${seen.task.runner?.host ?? "unknown host"}, pid ${seen.task.runner?.pid ?? "?"}); not retried automatically: \`sophia-cli retry ${seen.task.task_id}\` queues it again`;
     await store.transition(seen.file, "abandon", (current) => {

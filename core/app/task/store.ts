@@ -14,7 +14,7 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
-import { writeFileAtomically } from "../atomic_write.js";
+import { removeAbandonedTemps, writeFileAtomically } from "../atomic_write.js";
 import { writeFailure } from "../fs_errors.js";
 import { ReadRefused, readBoundedFile } from "../bounded_read.js";
 import { SophiaError, asError, describeIssues } from "../errors.js";
@@ -170,16 +170,33 @@ export class TaskStore {
   }
 
   /**
-   * Removes the task's run lease when `dead` says its holder is gone, deciding under the claim lock
-   * on the task as it is on disk; returns that task when the lease was removed.
+   * Clears what dead processes left beside a task file that no runner is running: a claim lock past
+   * its stale time (taken over by taking it), the temporary files of task-file writes killed before
+   * their rename (no writer can be active while we hold the claim lock), and the run lease when
+   * `leaseDead` says its holder is gone. Returns the task as it is on disk, and whether the lease went.
    */
-  async removeLeaseIf(file: string, dead: (task: Task, leaseFresh: boolean) => boolean): Promise<Task | null> {
+  async sweep(file: string, leaseDead: (task: Task, leaseFresh: boolean, leaseStaleAt: number) => boolean): Promise<{ task: Task; leaseRemoved: boolean }> {
     return this.withClaimLock(file, async () => {
       const { task } = await this.read(file);
-      if (!dead(task, await this.leaseHeld(file))) return null;
-      await rm(leasePath(file), { recursive: true, force: true });
-      return task;
+      await removeAbandonedTemps(file, 0);
+      const staleAt = await this.leaseStaleAt(file);
+      const leaseRemoved = staleAt !== null && leaseDead(task, await this.leaseHeld(file), staleAt);
+      if (leaseRemoved) await rm(leasePath(file), { recursive: true, force: true });
+      return { task, leaseRemoved };
     });
+  }
+
+  /** The task files that have something beside them: a lease, a claim lock, a temporary file. */
+  async filesWithLeftovers(): Promise<Set<string>> {
+    const names = await readdir(this.workspace.tasksDir).catch(() => [] as string[]);
+    const taskFiles = new Set(names.filter((name) => name.endsWith(TASK_FILE_SUFFIX)));
+    const withLeftovers = new Set<string>();
+    for (const name of names) {
+      const cut = name.indexOf(`${TASK_FILE_SUFFIX}.`);
+      const owner = cut < 0 ? null : name.slice(0, cut + TASK_FILE_SUFFIX.length);
+      if (owner && taskFiles.has(owner)) withLeftovers.add(path.join(this.workspace.tasksDir, owner));
+    }
+    return withLeftovers;
   }
 
   /** When the task's run lease goes stale unless its holder refreshes it (epoch ms); null when there is none. */
