@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseSrt } from "../core/app/subtitles/index.js";
-import { EventSchema } from "../core/app/task/schema.js";
+import { EventSchema, type SophiaEvent } from "../core/app/task/schema.js";
 import { CLI } from "../test/support/harness.js";
 import { mountTmpfs, type Mounted } from "../test/support/mounts.js";
 import { syntheticSrt } from "../test/support/synthetic_srt.js";
@@ -392,10 +392,14 @@ class Campaign {
 
     let tornLines = 0;
     const completions = new Map<string, number>();
+    const happenings: Record<string, number> = {};
     for (const line of this.eventLines()) {
       try {
-        const event = EventSchema.parse(JSON.parse(line));
+        const event = EventSchema.parse(JSON.parse(line)) as SophiaEvent;
         if (event.type === "task.completed") completions.set(event.task_id, (completions.get(event.task_id) ?? 0) + 1);
+        const what =
+          event.type === "stage.aborted" ? `aborted: ${event.payload.reason}` : event.type === "task.requeued" ? `requeued: ${event.payload.reason}` : event.type === "task.conflict" ? "conflicts reported" : null;
+        if (what) happenings[what] = (happenings[what] ?? 0) + 1;
       } catch {
         tornLines++;
       }
@@ -448,6 +452,7 @@ class Campaign {
       task_files: tasks.length,
       duplicate_ids: this.duplicates.length,
       statuses: byStatus,
+      happenings,
       completions_per_task: completionsPerTask,
       outputs_lost: outputsLost,
       outputs_incomplete: outputsIncomplete,
@@ -466,6 +471,7 @@ class Campaign {
         `soak (seed ${report.seed}, ${report.seconds} s): ${report.faults_injected} faults injected`,
         ...Object.entries(report.faults).map(([kind, n]) => `  ${String(n).padStart(4)}  ${kind}`),
         `tasks: ${report.tasks} (+${report.duplicate_ids} duplicate-id files); statuses: ${JSON.stringify(report.statuses)}`,
+        `runners: ${JSON.stringify(report.happenings)}`,
         `completions per task: ${Object.entries(report.completions_per_task).map(([times, n]) => `${n} tasks × ${times}`).join(", ")}`,
         `outputs lost: ${report.outputs_lost}; incomplete: ${report.outputs_incomplete}; torn event lines: ${report.torn_lines} of ${report.event_lines}`,
         `strays: ${report.strays.length}; violations: ${report.violations.length}`,
@@ -489,6 +495,8 @@ interface Report {
   task_files: number;
   duplicate_ids: number;
   statuses: Record<string, number>;
+  /** What the runners did about the faults, from the event stream. */
+  happenings: Record<string, number>;
   completions_per_task: Record<string, number>;
   outputs_lost: number;
   outputs_incomplete: number;
