@@ -93,7 +93,7 @@ async function removePartialOutputs(store: TaskStore, task: Task): Promise<void>
   } catch {
     return; // outputs that cannot be resolved were never written
   }
-  for (const output of [paths.rawSrt, paths.refinedSrt]) await removeAbandonedTemps(output, PARTIAL_WRITE_AGE_MS);
+  for (const output of [paths.rawSrt, ...paths.refined.map((refined) => refined.path)]) await removeAbandonedTemps(output, PARTIAL_WRITE_AGE_MS);
 }
 
 async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, leaseFresh: boolean): Promise<Recovered> {
