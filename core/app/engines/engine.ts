@@ -84,8 +84,9 @@ export interface AsrEngine {
   /**
    * Finds the model a request would use and checks it can do what the options ask (an English-only
    * model asked for another language fails), without loading it: what submit and preflight run.
+   * `signal` stops the lookup (a runner told to stop during preflight); it then rejects with the reason.
    */
-  check(config: EngineConfig): Promise<ModelInfo>;
+  check(config: EngineConfig, signal?: AbortSignal): Promise<ModelInfo>;
   /** Resolves with the whole transcript; rejects with a SophiaError (or the abort reason when aborted). */
   transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript>;
   /**

@@ -17,11 +17,11 @@ export const TRANSCRIPT_FILE = "transcript.json";
 
 export const asrStage: Stage = {
   name: "asr",
-  async preflight({ task, paths, engines }: PreflightContext): Promise<void> {
+  async preflight({ task, paths, engines, signal }: PreflightContext): Promise<void> {
     const config = resolveEngineConfig(task.config_snapshot.engine);
     await assertReadableFile(paths.media, task.input.media);
     // The model is here and can do what the task asks: a task must not fail on it after hours in the queue.
-    await engines.get(config.type).check(config);
+    await engines.get(config.type).check(config, signal);
   },
 
   async run({ task, paths, signal, progress, engines }: StageContext): Promise<StageResult> {

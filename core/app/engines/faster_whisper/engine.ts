@@ -42,9 +42,9 @@ export class FasterWhisperEngine implements AsrEngine {
     return listModels(this.lookup());
   }
 
-  async check(config: EngineConfig): Promise<ModelInfo> {
-    const model = await findModel(config.model, config.allow_download, this.lookup());
-    if (!isMultilingual(model)) assertModelSpeaks(config, model, await this.models());
+  async check(config: EngineConfig, signal?: AbortSignal): Promise<ModelInfo> {
+    const model = await findModel(config.model, config.allow_download, this.lookup(), signal);
+    if (!isMultilingual(model)) assertModelSpeaks(config, model, await listModels(this.lookup(), signal));
     return model;
   }
 

@@ -33,13 +33,13 @@ export interface ModelLookup {
   env?: Record<string, string>;
 }
 
-export async function listModels(lookup: ModelLookup): Promise<ModelInfo[]> {
-  return ListAnswerSchema.parse(await ask(lookup, ["list"])).models;
+export async function listModels(lookup: ModelLookup, signal?: AbortSignal): Promise<ModelInfo[]> {
+  return ListAnswerSchema.parse(await ask(lookup, ["list"], signal)).models;
 }
 
 /** The model a name or directory resolves to; rejects with model_unavailable, saying how to provide it. */
-export async function findModel(name: string, allowDownload: boolean, lookup: ModelLookup): Promise<ModelInfo> {
-  const answer = FindAnswerSchema.parse(await ask(lookup, ["find", name, ...(allowDownload ? ["--allow-download"] : [])]));
+export async function findModel(name: string, allowDownload: boolean, lookup: ModelLookup, signal?: AbortSignal): Promise<ModelInfo> {
+  const answer = FindAnswerSchema.parse(await ask(lookup, ["find", name, ...(allowDownload ? ["--allow-download"] : [])], signal));
   if ("error" in answer) throw new SophiaError("model_unavailable", answer.error.message, { details: { model: name } });
   return answer;
 }
@@ -67,13 +67,15 @@ export function assertModelSpeaks(config: Pick<FasterWhisperConfig, "language" |
   });
 }
 
-async function ask(lookup: ModelLookup, args: string[]): Promise<unknown> {
+/** `signal` kills the lookup (it may be downloading a model): preflight stops when the runner is told to. */
+async function ask(lookup: ModelLookup, args: string[], signal?: AbortSignal): Promise<unknown> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...lookup.env };
   if (lookup.modelsDir) env.SOPHIA_MODELS_DIR = lookup.modelsDir;
   try {
-    const { stdout } = await promisify(execFile)(lookup.python, [MODELS_SCRIPT, ...args], { env, maxBuffer: 4 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(lookup.python, [MODELS_SCRIPT, ...args], { env, maxBuffer: 4 * 1024 * 1024, signal });
     return JSON.parse(stdout);
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new SophiaError(
       "engine_unavailable",
