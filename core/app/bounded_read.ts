@@ -5,7 +5,7 @@
  * `/dev/zero` would otherwise be read until memory runs out, and opening a FIFO would wait for a
  * writer forever in a libuv thread that no signal can free (the process then cannot even exit).
  */
-import { constants, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { asError } from "./errors.js";
 
@@ -33,32 +33,79 @@ export async function readBoundedFile(absolute: string, maxBytes: number, signal
     // regular file it changes nothing.
     handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ReadRefused(code === "ENOENT" || code === "ENOTDIR" ? "missing" : "unreadable", code === "ENOENT" ? "does not exist" : asError(error).message, { cause: error });
+    throw openRefused(error);
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new ReadRefused("not_regular", `is ${kindOf(info)}, not a regular file`);
-    if (info.size > maxBytes) throw new ReadRefused("too_large", `is ${formatBytes(info.size)}, over the limit of ${formatBytes(maxBytes)}`);
-    return await readAtMost(handle, maxBytes, signal);
+    checkReadable(info, maxBytes);
+    return await readAtMost(handle, maxBytes, info.size, signal);
   } finally {
     await handle.close();
   }
 }
 
+/**
+ * The same read without the thread pool, for many small files at once (a task folder): on a loaded
+ * machine each of the async read's five hand-offs to a libuv thread waits for a time slice.
+ */
+export function readBoundedFileSync(absolute: string, maxBytes: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw openRefused(error);
+  }
+  try {
+    const info = fstatSync(fd);
+    checkReadable(info, maxBytes);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(nextChunkBytes(total, info.size, maxBytes));
+      const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw new ReadRefused("too_large", `grew past the limit of ${formatBytes(maxBytes)} while being read`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openRefused(error: unknown): ReadRefused {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new ReadRefused(code === "ENOENT" || code === "ENOTDIR" ? "missing" : "unreadable", code === "ENOENT" ? "does not exist" : asError(error).message, { cause: error });
+}
+
+function checkReadable(info: Stats, maxBytes: number): void {
+  if (!info.isFile()) throw new ReadRefused("not_regular", `is ${kindOf(info)}, not a regular file`);
+  if (info.size > maxBytes) throw new ReadRefused("too_large", `is ${formatBytes(info.size)}, over the limit of ${formatBytes(maxBytes)}`);
+}
+
 /** Reads to the end, refusing once more than `maxBytes` arrive (the file may grow while it is read). */
-async function readAtMost(handle: FileHandle, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
+async function readAtMost(handle: FileHandle, maxBytes: number, expectedBytes: number, signal?: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
     signal?.throwIfAborted();
-    const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+    const chunk = Buffer.allocUnsafe(nextChunkBytes(total, expectedBytes, maxBytes));
     const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
     if (bytesRead === 0) return Buffer.concat(chunks, total);
     chunks.push(chunk.subarray(0, bytesRead));
     total += bytesRead;
     if (total > maxBytes) throw new ReadRefused("too_large", `grew past the limit of ${formatBytes(maxBytes)} while being read`);
   }
+}
+
+/**
+ * Sized to the file first, then growing from a small probe: a fresh MiB per file (zero-filled, as
+ * it was) made reading 10,000 task files of 1 KB take minutes. Only the bytes read are ever kept,
+ * so the buffer need not be zeroed.
+ */
+function nextChunkBytes(total: number, expectedBytes: number, maxBytes: number): number {
+  const wanted = total === 0 ? expectedBytes + 1 : Math.max(4096, total);
+  return Math.min(wanted, CHUNK_BYTES, maxBytes + 1 - total);
 }
 
 function kindOf(info: Stats): string {

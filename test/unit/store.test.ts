@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { type BigIntStats, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -12,6 +12,7 @@ import { isSophiaError } from "../../core/app/errors.js";
 import { TRANSITIONS, canTransition, type TransitionName } from "../../core/app/task/lifecycle.js";
 import { TASK_STATUSES } from "../../core/app/task/schema.js";
 import { TaskStore, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
+import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
 import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 
@@ -154,5 +155,83 @@ describe("workspace paths", () => {
       raw_srt: "workspace/outputs/subtitles/raw/meeting_audio.subtitle_pipeline_001.raw.srt",
       refined_srt: "workspace/outputs/subtitles/refined/meeting_audio.subtitle_pipeline_001.refined.srt",
     });
+  });
+});
+
+describe("task file cache (store.list)", () => {
+  let root: string;
+  let workspace: Workspace;
+  // A fake clock ahead of the files' ctime, so that the racy rule does not keep them out of the cache.
+  let fakeNow: number;
+  let store: TaskStore;
+  const sameSizeStatus = (file: string, from: string, to: string) => writeFileSync(file, readFileSync(file, "utf8").replace(`"status": "${from}"`, `"status": "${to}"`));
+  const statusIn = async (listing: TaskStore) => (await listing.list()).map((entry) => (entry.ok ? entry.stored.task.status : entry.error.code));
+  const nextClockTick = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), "sophia-cache-"));
+    workspace = new Workspace(path.join(root, "workspace"));
+    mkdirSync(workspace.tasksDir, { recursive: true });
+    fakeNow = Date.now() + 10_000;
+    store = new TaskStore(workspace, () => fakeNow);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test("an unchanged file is served from the cache; a same-size change in place is seen", async () => {
+    const { file } = await store.create(specExampleTask());
+    const first = await store.list();
+    const again = await store.list();
+    assert.ok(first[0]?.ok && again[0]?.ok && again[0].stored === first[0].stored, "unchanged file read again");
+    await nextClockTick(); // ctime must move; the racy rule covers writes within one tick (next test)
+    sameSizeStatus(file, "queued", "failed");
+    assert.deepEqual(await statusIn(store), ["failed"]);
+  });
+
+  test("a file changed within one clock tick of being listed is never cached (racy rule): a same-size write in that tick would keep its stamp", () => {
+    const stampedAt = Date.parse("2026-02-06T10:30:00Z");
+    const fakeStats = (msBefore: number) => {
+      const ns = BigInt(stampedAt - msBefore) * 1_000_000n;
+      return { mtimeNs: ns, ctimeNs: ns } as BigIntStats;
+    };
+    assert.equal(isRacy(fakeStats(0), stampedAt), true);
+    assert.equal(isRacy(fakeStats(1_000), stampedAt), true, "1 s: one tick of a coarse filesystem clock");
+    assert.equal(isRacy(fakeStats(-60_000), stampedAt), true, "from the future (a share with a skewed clock)");
+    assert.equal(isRacy(fakeStats(10_000), stampedAt), false);
+  });
+
+  test("a replaced file is read again even with the same size and mtime", async () => {
+    const { file } = await store.create(specExampleTask());
+    assert.deepEqual(await statusIn(store), ["queued"]);
+    const { mtime } = statSync(file);
+    const replacement = `${file}.new`;
+    writeFileSync(replacement, readFileSync(file, "utf8").replace('"status": "queued"', '"status": "failed"'));
+    utimesSync(replacement, mtime, mtime);
+    renameSync(replacement, file);
+    assert.deepEqual(await statusIn(store), ["failed"]);
+  });
+
+  test("the claim re-reads under the lock: a status changed by another process since the listing wins", async () => {
+    const { file } = await store.create(specExampleTask());
+    assert.deepEqual(await statusIn(store), ["queued"]);
+    await new TaskStore(workspace).transition(file, "cancel");
+    await assert.rejects(store.transition(file, "claim"), (error) => isSophiaError(error, "transition_refused") && /it is canceled/.test(error.message));
+    assert.deepEqual(await statusIn(store), ["canceled"]);
+  });
+
+  test("a finished task is trusted between full checks, and read again once one is due or the watcher names it", async () => {
+    const other = new TaskStore(workspace);
+    const { file } = await store.create(specExampleTask({ status: "failed", attempts: 1 }));
+    assert.deepEqual(await statusIn(store), ["failed"]);
+    await other.transition(file, "retry");
+    fakeNow += 1_000;
+    assert.deepEqual(await statusIn(store), ["failed"], "a finished task is not stamped on every pass");
+    fakeNow += FULL_CHECK_MS;
+    assert.deepEqual(await statusIn(store), ["queued"]);
+    await other.transition(file, "cancel");
+    assert.deepEqual(await statusIn(store), ["canceled"], "a queued task is stamped on every pass");
+    await other.transition(file, "retry");
+    assert.deepEqual(await statusIn(store), ["canceled"]);
+    store.forget(file);
+    assert.deepEqual(await statusIn(store), ["queued"]);
   });
 });

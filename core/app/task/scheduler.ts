@@ -79,7 +79,11 @@ export class Scheduler {
       depth: 0,
       ignored: (file) => file !== tasksDir && !isTaskFileName(path.basename(file)),
     });
-    watcher.on("add", () => this.schedulePass()).on("change", () => this.schedulePass());
+    const changed = (file: string) => {
+      this.options.store.forget(file);
+      this.schedulePass();
+    };
+    watcher.on("add", changed).on("change", changed);
     const rescan = setInterval(() => this.schedulePass(), this.options.rescanSec * 1000);
     try {
       // Files that arrive before the watcher's first scan completes raise no event (ignoreInitial):

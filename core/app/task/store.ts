@@ -11,19 +11,22 @@
  * Every write goes through writeFileAtomically and starts from the file as it is on disk under the
  * claim lock, so concurrent writers (runners, `cancel`, `retry`) never lose each other's changes.
  */
+import { statSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { removeAbandonedTemps, writeFileAtomically } from "../atomic_write.js";
 import { writeFailure } from "../fs_errors.js";
-import { ReadRefused, readBoundedFile } from "../bounded_read.js";
-import { SophiaError, asError, describeIssues } from "../errors.js";
+import { ReadRefused, readBoundedFile, readBoundedFileSync } from "../bounded_read.js";
+import { SophiaError, asError, describeIssues, isSophiaError } from "../errors.js";
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
 import { TaskSchema, type Task } from "./schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
+import { TaskFileCache, stampOf } from "./task_file_cache.js";
 import type { Workspace } from "./workspace.js";
 
 const TASK_FILE_SUFFIX = ".task.json";
+const FINISHED: readonly string[] = ["done", "failed", "canceled"];
 /**
  * A task file is about 1 KB; 1 MiB leaves the app room for fields of its own while a runner that
  * reads every task file on every pass stays fast and small whatever lands in the folder.
@@ -59,22 +62,52 @@ export type TaskEntry =
   | { ok: false; file: string; idFromName: string; error: SophiaError };
 
 export class TaskStore {
-  constructor(readonly workspace: Workspace) {}
+  // Off only for bench/queue.bench.ts, which measures what the cache saves.
+  private readonly cache = new TaskFileCache<TaskEntry>(process.env.SOPHIA_TASK_CACHE !== "off");
 
-  /** Every task file, valid or not, in name order (oldest timestamp first). */
+  /** `now` only for tests of the cache's clock rules. */
+  constructor(
+    readonly workspace: Workspace,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Every task file, valid or not, in name order (oldest timestamp first). Files unchanged since the
+   * last call come from the cache (task_file_cache.ts); a claim never does: it re-reads under the lock.
+   */
   async list(): Promise<TaskEntry[]> {
-    const names = await this.taskFileNames();
-    return Promise.all(
-      names.map(async (name): Promise<TaskEntry> => {
-        const file = path.join(this.workspace.tasksDir, name);
-        try {
-          return { ok: true, file, stored: await this.read(file) };
-        } catch (error) {
-          const sophiaError = error instanceof SophiaError ? error : new SophiaError("task_invalid", asError(error).message, { cause: error });
-          return { ok: false, file, idFromName: taskIdFromFileName(name), error: sophiaError };
-        }
-      }),
-    );
+    const taskNames = await this.taskFileNames();
+    const fullCheck = this.cache.beginPass(this.now());
+    this.cache.keepOnly(new Set(taskNames));
+    // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
+    // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
+    return taskNames.map((name): TaskEntry => {
+      const known = fullCheck ? undefined : this.cache.finished(name);
+      if (known) return known;
+      const file = path.join(this.workspace.tasksDir, name);
+      const stampedAt = this.now();
+      const info = statSync(file, { bigint: true, throwIfNoEntry: false });
+      const cached = info ? this.cache.get(name, stampOf(info)) : undefined;
+      if (cached) return cached;
+      let entry: TaskEntry;
+      try {
+        entry = { ok: true, file, stored: parseTask(file, readBoundedFileSync(file, TASK_FILE_MAX_BYTES)) };
+      } catch (error) {
+        const refusal = readRefusal(file, error);
+        const sophiaError = refusal instanceof SophiaError ? refusal : new SophiaError("task_invalid", asError(refusal).message, { cause: refusal });
+        entry = { ok: false, file, idFromName: taskIdFromFileName(name), error: sophiaError };
+      }
+      // Stamped before the read: a change after the stamp shows as a new stamp on the next pass.
+      if (info && !(!entry.ok && isSophiaError(entry.error, "task_not_found"))) {
+        this.cache.set(name, info, stampedAt, entry, entry.ok && FINISHED.includes(entry.stored.task.status));
+      }
+      return entry;
+    });
+  }
+
+  /** The watcher saw the file change: the next `list` reads it whatever its stamp says. */
+  forget(file: string): void {
+    this.cache.forget(path.basename(file));
   }
 
   async find(taskId: string): Promise<StoredTask> {
@@ -89,19 +122,7 @@ export class TaskStore {
   }
 
   async read(file: string): Promise<StoredTask> {
-    const text = await readTaskText(file);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      // V8 quotes the text around the fault, newlines included: one line for the user.
-      const reason = asError(error).message.replace(/\s+/g, " ");
-      throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not valid JSON: ${reason}`, { cause: error, details: { file } });
-    }
-    if (nestsDeeperThan(raw, TASK_FILE_MAX_DEPTH)) {
-      throw new SophiaError("task_invalid", `task file ${path.basename(file)} nests objects or arrays deeper than ${TASK_FILE_MAX_DEPTH} levels`, { details: { file } });
-    }
-    return { file, raw: raw as Record<string, unknown>, task: validateTask(raw, file) };
+    return parseTask(file, await readTaskBytes(file, readBoundedFile));
   }
 
   /** Writes a new task file; refuses a task_id that is already in use. */
@@ -112,6 +133,7 @@ export class TaskStore {
       throw new SophiaError("task_conflict", `task id "${task.task_id}" is already used by ${existing}; choose another --id`, { details: { task_id: task.task_id } });
     }
     const file = path.join(this.workspace.tasksDir, taskFileName(task));
+    this.forget(file);
     await writeFileAtomically(file, serialize(raw));
     return { file, raw, task };
   }
@@ -123,6 +145,7 @@ export class TaskStore {
   async discardUnclaimed(file: string): Promise<void> {
     await this.withClaimLock(file, async () => {
       const current = await this.read(file);
+      this.forget(file);
       if (current.task.status === "queued" && current.task.attempts === 0) await rm(file, { force: true });
     });
   }
@@ -148,6 +171,7 @@ export class TaskStore {
       // Only after `change` has confirmed the dead owner still owns the task: nobody else can
       // hold the lease then, because a fresh lease is never taken over and claims wait for our lock.
       if (options.breakLease) await rm(leasePath(file), { recursive: true, force: true });
+      this.forget(file);
       await writeFileAtomically(file, serialize(raw));
       return { file, raw, task };
     });
@@ -288,15 +312,38 @@ function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   return false;
 }
 
-async function readTaskText(file: string): Promise<string> {
-  let bytes: Buffer;
+/** The task in a task file's bytes: UTF-8, JSON, not too deep, and the schema. */
+function parseTask(file: string, bytes: Buffer): StoredTask {
+  const text = decodeTaskText(file, bytes);
+  let raw: unknown;
   try {
-    bytes = await readBoundedFile(file, TASK_FILE_MAX_BYTES);
+    raw = JSON.parse(text);
   } catch (error) {
-    if (!(error instanceof ReadRefused)) throw error;
-    if (error.problem === "missing") throw new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
-    throw new SophiaError("task_invalid", `task file ${path.basename(file)} ${error.message}`, { cause: error, details: { file } });
+    // V8 quotes the text around the fault, newlines included: one line for the user.
+    const reason = asError(error).message.replace(/\s+/g, " ");
+    throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not valid JSON: ${reason}`, { cause: error, details: { file } });
   }
+  if (nestsDeeperThan(raw, TASK_FILE_MAX_DEPTH)) {
+    throw new SophiaError("task_invalid", `task file ${path.basename(file)} nests objects or arrays deeper than ${TASK_FILE_MAX_DEPTH} levels`, { details: { file } });
+  }
+  return { file, raw: raw as Record<string, unknown>, task: validateTask(raw, file) };
+}
+
+async function readTaskBytes(file: string, readBounded: (file: string, maxBytes: number) => Buffer | Promise<Buffer>): Promise<Buffer> {
+  try {
+    return await readBounded(file, TASK_FILE_MAX_BYTES);
+  } catch (error) {
+    throw readRefusal(file, error);
+  }
+}
+
+function readRefusal(file: string, error: unknown): unknown {
+  if (!(error instanceof ReadRefused)) return error;
+  if (error.problem === "missing") return new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
+  return new SophiaError("task_invalid", `task file ${path.basename(file)} ${error.message}`, { cause: error, details: { file } });
+}
+
+function decodeTaskText(file: string, bytes: Buffer): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
@@ -315,3 +362,4 @@ function leaseTarget(file: string): string {
 function leasePath(file: string): string {
   return `${file}.lease`;
 }
+

@@ -1,0 +1,82 @@
+/**
+ * What the store already knows about each task file, so that a scheduler pass reads (and validates)
+ * only the files that changed since the last one.
+ *
+ * An entry is keyed by the file's stamp: device, inode, size, mtime and ctime in nanoseconds. An
+ * atomic replace gives a new inode; a write in place moves ctime, which no one can set back (utimes
+ * sets mtime only). Two writes in place with the same size inside one tick of the filesystem's clock
+ * would leave the stamp unchanged, so a file whose ctime is within RACY_MS of the moment it was
+ * stamped is not cached at all (git's "racy clean" rule): it is read again on the next pass.
+ *
+ * A finished task (done, failed, canceled) is not even stamped on every pass: only when FULL_CHECK_MS
+ * has passed since the last full check, or when the watcher names the file (`forget`). A finished
+ * task is never claimed, so a stale finished status can only delay seeing a `retry` from another
+ * process; what is queued or running is stamped on every pass, and every claim re-reads the file
+ * under the claim lock whatever the cache holds.
+ */
+import type { BigIntStats } from "node:fs";
+
+/** Covers the coarsest common timestamp (FAT's 2 s) and a little clock skew on a share. */
+const RACY_MS = 2_500;
+export const FULL_CHECK_MS = 5_000;
+
+export type Stamp = string;
+
+export function stampOf(info: BigIntStats): Stamp {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/** True when a same-size write in place could still leave the stamp as it is. */
+export function isRacy(info: BigIntStats, stampedAtMs: number): boolean {
+  const ctimeMs = Number(info.ctimeNs / 1_000_000n);
+  const mtimeMs = Number(info.mtimeNs / 1_000_000n);
+  return Math.abs(stampedAtMs - ctimeMs) < RACY_MS || Math.abs(stampedAtMs - mtimeMs) < RACY_MS || ctimeMs > stampedAtMs || mtimeMs > stampedAtMs;
+}
+
+interface Cached<T> {
+  stamp: Stamp;
+  value: T;
+  finished: boolean;
+}
+
+export class TaskFileCache<T> {
+  private readonly entries = new Map<string, Cached<T>>();
+  private lastFullCheck = -Infinity;
+
+  constructor(private readonly enabled: boolean) {}
+
+  /** Starts a pass: returns whether this one must stamp finished tasks too. */
+  beginPass(now: number): boolean {
+    if (now - this.lastFullCheck < FULL_CHECK_MS) return false;
+    this.lastFullCheck = now;
+    return true;
+  }
+
+  /** A finished task's value, trusted without a stamp between full checks. */
+  finished(name: string): T | undefined {
+    const cached = this.entries.get(name);
+    return cached?.finished ? cached.value : undefined;
+  }
+
+  get(name: string, stamp: Stamp): T | undefined {
+    const cached = this.entries.get(name);
+    return cached && cached.stamp === stamp ? cached.value : undefined;
+  }
+
+  set(name: string, info: BigIntStats, stampedAtMs: number, value: T, finished: boolean): void {
+    if (!this.enabled || isRacy(info, stampedAtMs)) {
+      this.entries.delete(name);
+      return;
+    }
+    this.entries.set(name, { stamp: stampOf(info), value, finished });
+  }
+
+  forget(name: string): void {
+    this.entries.delete(name);
+  }
+
+  /** Drops the entries of files no longer in the folder. */
+  keepOnly(names: ReadonlySet<string>): void {
+    for (const name of this.entries.keys()) if (!names.has(name)) this.entries.delete(name);
+  }
+}
