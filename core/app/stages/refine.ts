@@ -24,6 +24,9 @@ import type { Artifact, PreflightContext, Stage, StageContext, StageResult } fro
  * which on the main thread would hold up the cancel watchdog and progress; abort ends the thread.
  */
 const PLAN_JOB = offThreadJob<PlanJobInput, RefinePlan>(new URL("../refine/refine.js", import.meta.url), "planRefineJob");
+/** Up to a few minutes of speech: refined on the main thread (see `inline` in run). */
+const INLINE_MAX_WORDS = 500;
+const INLINE_MAX_SCRIPT_CHARS = 5_000;
 const FINISH_JOB = offThreadJob<FinishJobInput, RefineResult>(new URL("../refine/refine.js", import.meta.url), "finishRefineJob");
 
 export const refineStage: Stage = {
@@ -52,11 +55,14 @@ export const refineStage: Stage = {
     signal.throwIfAborted();
 
     const durationSec = transcript?.duration_sec ?? null;
-    const plan = await runOffThread(PLAN_JOB, { segments, rules, script, durationSec }, { signal, onProgress: progress });
+    // A short transcript is refined in milliseconds, far less than a thread takes to start and load
+    // the refine modules (seconds on a loaded machine): a queue of small tasks would wait on threads.
+    const inline = segments.reduce((words, segment) => words + segment.words.length, 0) <= INLINE_MAX_WORDS && (script?.length ?? 0) <= INLINE_MAX_SCRIPT_CHARS;
+    const plan = await runOffThread(PLAN_JOB, { segments, rules, script, durationSec }, { signal, onProgress: progress, inline });
     // Without asr there is no heard media to align on: the script's gaps are interpolated, as a raw SRT's words are.
     const gapTimes = transcript ? await alignGaps(plan, { task, media: paths.media, language: transcript.language, signal, engines, progress }) : null;
     signal.throwIfAborted();
-    const result = await runOffThread(FINISH_JOB, { plan, gapTimes, rules }, { signal, onProgress: progress });
+    const result = await runOffThread(FINISH_JOB, { plan, gapTimes, rules }, { signal, onProgress: progress, inline });
     signal.throwIfAborted();
     const artifacts: Artifact[] = [];
     const options = { karaoke: task.output?.ass?.karaoke === true, language: rules.language };

@@ -34,11 +34,17 @@ export interface OffThreadOptions {
   /** Aborting terminates the thread and rejects with `signal.reason`. */
   signal?: AbortSignal;
   onProgress?: JobProgress;
+  /**
+   * Run the job on this thread instead, for an input so small that a thread's start (and the job's
+   * modules loaded again there) would cost far more than the job; the abort is then checked after it.
+   */
+  inline?: boolean;
 }
 
 export function runOffThread<I, O>(job: OffThreadJob<I, O>, input: I, options: OffThreadOptions = {}): Promise<O> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
+  if (options.inline) return runInline(job, input, options);
   const thread = startModuleThread(new URL("./job_thread.js", import.meta.url), { module: job.module.href, name: job.name, input });
   return new Promise<O>((resolve, reject) => {
     let settled = false;
@@ -59,6 +65,16 @@ export function runOffThread<I, O>(job: OffThreadJob<I, O>, input: I, options: O
     thread.on("error", (error) => finish(() => reject(error)));
     thread.on("exit", (code) => finish(() => reject(new SophiaError("internal", `the ${job.name} thread exited (code ${code}) before it finished`))));
   });
+}
+
+async function runInline<I, O>(job: OffThreadJob<I, O>, input: I, { signal, onProgress }: OffThreadOptions): Promise<O> {
+  const module = (await import(job.module.href)) as Record<string, unknown>;
+  const run = module[job.name];
+  if (typeof run !== "function") throw new Error(`${job.module.href} exports no function "${job.name}"`);
+  // A clone, as the thread would get: the job may not change the caller's data.
+  const result = (await run(structuredClone(input), (fraction: number, msg: string) => onProgress?.(fraction, msg))) as O;
+  signal?.throwIfAborted();
+  return result;
 }
 
 function errorFromThread(error: Extract<JobMessage, { type: "error" }>["error"]): Error {
