@@ -23,8 +23,8 @@ const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const CLI = path.join(PROJECT, "bin", "sophia-cli");
 const HISTORY = Number(process.env.QUEUE_HISTORY ?? 10_000);
 const TASKS = Number(process.env.QUEUE_TASKS ?? 1_000);
-const BASELINE_TASKS = Number(process.env.QUEUE_BASELINE_TASKS ?? 30);
-const PICKUPS = Number(process.env.QUEUE_PICKUPS ?? 15);
+const BASELINE_TASKS = Number(process.env.QUEUE_BASELINE_TASKS ?? 10);
+const PICKUPS = Number(process.env.QUEUE_PICKUPS ?? 10);
 const GOALS = { listSec: 0.3, drainPerSec: 50, pickupP50Ms: 100 };
 
 const SRT = ["1", "00:00:01,000 --> 00:00:03,000", "thank you for coming today", "", "2", "00:00:03,500 --> 00:00:06,000", "we will start with a short review of the last quarter", ""].join("\n");
