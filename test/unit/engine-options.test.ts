@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
+import { assertModelSpeaks, isMultilingual } from "../../core/app/engines/faster_whisper/models.js";
 import { FasterWhisperConfigSchema, resolveFasterWhisperConfig, WHISPER_LANGUAGES, workerOptions } from "../../core/app/engines/faster_whisper/options.js";
+import type { ModelInfo } from "../../core/app/engines/engine.js";
 import { resolveEngineConfig } from "../../core/app/engines/registry.js";
 
 const ENGINE = { type: "faster_whisper" };
@@ -93,5 +95,33 @@ describe("engine options", () => {
       () => resolveEngineConfig({ type: "whisperx", vad_filtre: true }),
       (error) => isSophiaError(error, "engine_unknown") && /whisperx/.test(error.message),
     );
+  });
+
+  describe("English-only models", () => {
+    const tinyEn: ModelInfo = { name: "tiny.en", source: "bundled", path: "/m/tiny.en", size_bytes: 78e6, multilingual: false };
+    const base: ModelInfo = { name: "base", source: "bundled", path: "/m/base", size_bytes: 148e6, multilingual: true };
+    const refusal = (config: Record<string, unknown>, available: ModelInfo[]) => {
+      try {
+        assertModelSpeaks(resolveFasterWhisperConfig({ ...ENGINE, model: "tiny.en", ...config }), tinyEn, available);
+      } catch (error) {
+        assert.ok(isSophiaError(error, "model_english_only"), String(error));
+        return error.message;
+      }
+      return null;
+    };
+
+    test("take English and undetected speech, and refuse another language or translation, naming the multilingual models here", () => {
+      assert.equal(refusal({ language: "en" }, [tinyEn, base]), null);
+      assert.equal(refusal({}, [tinyEn, base]), null);
+      assert.match(refusal({ language: "de" }, [tinyEn, base]) ?? "", /"tiny\.en" is English-only and cannot transcribe language "de"; use a multilingual model instead: "base" \(bundled\)/);
+      assert.match(refusal({ task: "translate" }, [tinyEn, base]) ?? "", /cannot translate/);
+      assert.match(refusal({ language: "de" }, [tinyEn]) ?? "", /no multilingual model is installed here: put .* in workspace\/models/);
+    });
+
+    test("a model not yet downloaded is judged by its name", () => {
+      const pending = (name: string): ModelInfo => ({ name, source: "download", path: null, size_bytes: null, multilingual: null });
+      assert.equal(isMultilingual(pending("small.en")), false);
+      assert.equal(isMultilingual(pending("large-v3")), true);
+    });
   });
 });
