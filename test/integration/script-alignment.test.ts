@@ -1,7 +1,7 @@
 /**
  * Script alignment end to end through the CLI with the real engine (spec §5.5): a human reading with
  * its printed text as the script, and scripts that are not a clean copy of espeak-ng speech with
- * known sentence onsets (partial, cut, reordered). Each workspace's
+ * known sentence onsets (partial, cut, reordered, a passage said three times). Each workspace's
  * tasks run in one `run`, so the model loads once.
  */
 import assert from "node:assert/strict";
@@ -90,18 +90,21 @@ describe("scripts that are not a clean copy of the speech", () => {
   const NEVER_SAID = "Our legal team has also reviewed every supplier contract signed this year.";
   let ws: TestWorkspace;
   let onsets: number[];
+  let repeatOnsets: number[];
 
   before(async () => {
     ws = makeWorkspace();
     ({ onsets } = spokenSentences(ws, "review.wav", S));
+    ({ onsets: repeatOnsets } = spokenSentences(ws, "chorus.wav", [S[0], S[1], S[0], S[1], S[0], S[1]] as string[]));
     const scripts: Record<string, string> = {
       partial: `${S[1]} ${S[2]}`,
       cut: `${S[0]} ${S[1]} ${NEVER_SAID} ${S[2]} ${S[3]}`,
       reordered: `${S[0]} ${S[2]} ${S[1]} ${S[3]}`,
+      chorus: `${S[0]} ${S[1]}`,
     };
     for (const [taskId, script] of Object.entries(scripts)) {
       writeFileSync(path.join(ws.inbox, `${taskId}.txt`), `${script}\n`);
-      dropTask(ws, scriptTask(taskId, "review.wav", `${taskId}.txt`));
+      dropTask(ws, scriptTask(taskId, taskId === "chorus" ? "chorus.wav" : "review.wav", `${taskId}.txt`));
     }
     const result = await cli(ws, ["run"], {}, 300_000);
     assert.equal(result.code, 0, result.stderr);
@@ -145,4 +148,15 @@ describe("scripts that are not a clean copy of the speech", () => {
     assert.ok(errors.every((e) => e.error < MAX_START_ERROR_SEC), JSON.stringify(errors));
   });
 
+  test("a passage said three times and written once: each pass subtitled with the script's words at its own time", () => {
+    const { cues, alignment, durationSec } = outcome(ws, "chorus");
+    const once = `${S[0]} ${S[1]}`;
+    assert.equal(refinedText(cues), [once, once, once].join(" "));
+    assert.equal(alignment.repeated_passages, 2);
+    assertInsideAndShort("chorus", cues, durationSec);
+    const said = [S[0], S[1], S[0], S[1], S[0], S[1]] as string[];
+    const errors = cueStartErrors(cues, lines(said, repeatOnsets));
+    assert.equal(errors.length, said.length, `every pass of each sentence begins a cue: ${JSON.stringify(cues)}`);
+    assert.ok(errors.every((e) => e.error < MAX_START_ERROR_SEC), JSON.stringify(errors));
+  });
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
 import { alignScript, planScript, timeScript } from "../../core/app/refine/alignment.js";
+import { cleanTranscript } from "../../core/app/refine/clean.js";
 import { finishRefine, planRefine, refineSegments, resolveRules } from "../../core/app/refine/index.js";
 import type { TimedWord } from "../../core/app/transcript.js";
 import { cueText, spoken } from "../support/timed_words.js";
@@ -138,5 +139,18 @@ describe("timing script words nobody heard", () => {
     assert.equal(cueText(result.cues), script);
     assert.equal(result.alignment?.aligned_words, times.length);
     assert.ok(result.cues.every((cue) => cue.end <= durationSec && cue.end - cue.start <= 7), JSON.stringify(result.cues));
+  });
+});
+
+describe("heard times", () => {
+  test("a segment's first word stretched back into the silence before it starts where its length says it does", () => {
+    const said = heardSaying(A, B);
+    // Whisper opened the second segment 0.9 s early, in the pause before "several".
+    const second = said.slice(10).map((word, k) => (k === 0 ? { ...word, start: word.start - 0.9 } : word));
+    const { words } = cleanTranscript([{ words: said.slice(0, 10) }, { words: second }], resolveRules());
+    const several = words[10] as TimedWord;
+    assert.ok(Math.abs(several.start - (said[10] as TimedWord).start) < 0.3, JSON.stringify(several));
+    assert.equal(several.end, (said[10] as TimedWord).end);
+    assert.equal((words[0] as TimedWord).start, (said[0] as TimedWord).start, "a first word of ordinary length keeps its time");
   });
 });

@@ -16,7 +16,7 @@
 import { SophiaError } from "../errors.js";
 import type { TimedWord } from "../transcript.js";
 import { matchTokens } from "./text.js";
-import { alignTokens, localAlign } from "./token_alignment.js";
+import { alignTokens, jumpAlign, localAlign, type Chain } from "./token_alignment.js";
 
 export interface AlignmentReport {
   script_words: number;
@@ -99,9 +99,10 @@ interface Token {
 /** One pass of the script over the speech: pairs [heard token, script token], increasing in both. */
 interface Passage {
   pairs: [number, number][];
-  /** Script tokens this passage subtitles (matched or not): from its first to its last pair, for the global one all but the unspoken. */
+  /** The script tokens this pass subtitles, matched or not: [scriptLo, scriptHi) but those in `skip`. */
   scriptLo: number;
   scriptHi: number;
+  skip: Uint8Array | null;
 }
 
 function scriptWords(script: string): string[] {
@@ -122,30 +123,11 @@ export function planScript(heard: readonly TimedWord[], script: string, options:
   const a = heardTokens.map((t) => t.text);
   const b = scriptTokens.map((t) => t.text);
 
-  const globalPairs = alignTokens(a, b);
-  const charsPerSec = speakingRate(globalPairs, heardTokens, scriptTokens);
-  const { unspoken, extraRuns } = classifyGaps(globalPairs, heardTokens, scriptTokens, charsPerSec, options.durationSec);
-  const { passes, keptHeard } = placeExtraSpeech(a, b, extraRuns);
-
-  // Script tokens a later pass claims: matched ones by the global pass too are heard twice (repeated);
-  // the others were placed in the global pass only for want of a better place (moved).
-  const globallyMatched = new Uint8Array(b.length);
-  for (const [, j] of globalPairs) globallyMatched[j] = 1;
-  let repeated = 0;
-  let reordered = 0;
-  for (const pass of passes) {
-    let again = 0;
-    for (let j = pass.scriptLo; j < pass.scriptHi; j++) {
-      if (globallyMatched[j]) again++;
-      else unspoken[j] = 1;
-    }
-    if (again * 2 >= pass.scriptHi - pass.scriptLo) repeated++;
-    else reordered++;
-  }
+  const found = findPassages(a, b, heardTokens, scriptTokens, options.durationSec);
+  const { passages, keptHeard, charsPerSec, repeated, reordered } = found;
 
   const matched = new Uint8Array(b.length);
-  for (const pass of passes) for (const [, j] of pass.pairs) matched[j] = 1;
-  for (const [, j] of globalPairs) matched[j] = 1;
+  for (const pass of passages) for (const [, j] of pass.pairs) matched[j] = 1;
   const matchRatio = b.length === 0 ? 0 : matched.reduce((sum, x) => sum + x, 0) / b.length;
   if (matchRatio < options.minMatch) {
     throw new SophiaError(
@@ -155,10 +137,8 @@ export function planScript(heard: readonly TimedWord[], script: string, options:
     );
   }
 
-  const global: Passage = { pairs: globalPairs, scriptLo: 0, scriptHi: b.length };
   const items = [
-    ...passageItems(global, texts, heardTokens, scriptTokens, unspoken),
-    ...passes.flatMap((pass) => passageItems(pass, texts, heardTokens, scriptTokens, null)),
+    ...passages.flatMap((pass) => passageItems(pass, texts, heardTokens, scriptTokens)),
     ...heardItems(heard, heardTokens, keptHeard),
   ].sort((x, y) => x.key - y.key || x.order - y.order);
 
@@ -248,15 +228,14 @@ function speakingRate(pairs: readonly [number, number][], heard: readonly Token[
 }
 
 /**
- * Between each two consecutive matches of the global alignment: a heard run the script lacks is
+ * Between each two consecutive matches (`bounds` adds the ends: [-1, -1] and [heard, script] for the whole media): a heard run the script lacks is
  * speech not in the script (when it is a passage, not a stray word the engine added); a script run
  * with too little time for it, or facing a different heard passage, was not spoken. Anything else
  * is script words the engine missed or misheard.
  */
-function classifyGaps(pairs: readonly [number, number][], heard: readonly Token[], script: readonly Token[], charsPerSec: number, durationSec: number | null) {
+function classifyGaps(bounds: readonly [number, number][], heard: readonly Token[], script: readonly Token[], charsPerSec: number, durationSec: number | null) {
   const unspoken = new Uint8Array(script.length);
   const extraRuns: [number, number][] = [];
-  const bounds: [number, number][] = [[-1, -1], ...pairs, [heard.length, script.length]];
   for (let k = 1; k < bounds.length; k++) {
     const [pa, pb] = bounds[k - 1] as [number, number];
     const [qa, qb] = bounds[k] as [number, number];
@@ -271,6 +250,97 @@ function classifyGaps(pairs: readonly [number, number][], heard: readonly Token[
     if (replaced || end - start < SPOKEN_TIME_SHARE * needed) unspoken.fill(1, pb + 1, qb);
   }
   return { unspoken, extraRuns };
+}
+
+/**
+ * The passes of the script over the speech. Up to JUMP_CELLS, one search that may leave the script's
+ * order (jumpAlign): its chains, those continuing forward joined, each a pass; a chain of fewer than
+ * PASSAGE_MIN_MATCHES matches among others is chance and dissolved. Beyond, the global alignment is
+ * one pass, and the speech it leaves out is searched for in the script passage by passage.
+ */
+function findPassages(a: readonly string[], b: readonly string[], heard: readonly Token[], script: readonly Token[], durationSec: number | null) {
+  const found = jumpAlign(a, b, 0, a.length);
+  if (!found) return globalPassages(a, b, heard, script, durationSec);
+  let chains = joinForward(found);
+  if (chains.length > 1) chains = joinForward(chains.filter((chain) => chain.pairs.length >= PASSAGE_MIN_MATCHES));
+  if (chains.length === 0) chains = [{ pairs: [], bStart: 0, bEnd: b.length }];
+  const charsPerSec = speakingRate(chains.flatMap((chain) => chain.pairs), heard, script);
+  const keptHeard = new Uint8Array(a.length);
+  const passages: Passage[] = chains.map(({ pairs, bStart, bEnd }, k) => {
+    const first = pairs[0];
+    const next = chains[k + 1]?.pairs[0];
+    // The heard tokens between two passes belong to the gap after the first of them.
+    const left: [number, number] = k === 0 || !first ? [-1, -1] : [first[0] - 1, bStart - 1];
+    const right: [number, number] = !next ? [a.length, b.length] : [next[0], bEnd];
+    const { unspoken, extraRuns } = classifyGaps([left, ...pairs, right], heard, script, charsPerSec, durationSec);
+    for (const [lo, hi] of extraRuns) keptHeard.fill(1, lo, hi);
+    return { pairs, scriptLo: k === 0 ? 0 : bStart, scriptHi: next ? bEnd : b.length, skip: unspoken };
+  });
+  // A pass most of whose matches an earlier pass has matched too is the passage heard again.
+  const isRepeat = passages.map(() => false);
+  let reordered = 0;
+  let furthest = -1;
+  const seen = new Uint8Array(b.length);
+  passages.forEach((pass, k) => {
+    const again = pass.pairs.filter(([, j]) => seen[j]).length;
+    const first = pass.pairs[0];
+    if (first && furthest >= 0 && again * 2 >= pass.pairs.length) isRepeat[k] = true;
+    else if (first && first[1] <= furthest) reordered++;
+    for (const [, j] of pass.pairs) seen[j] = 1;
+    furthest = Math.max(furthest, pass.pairs.at(-1)?.[1] ?? -1);
+  });
+  // A script word one pass heard is not guessed into another as well (a section said elsewhere than
+  // written), unless one of the two is a repetition, where every pass says the same words.
+  const matchedIn = new Int32Array(b.length).fill(-1);
+  passages.forEach((pass, k) => {
+    if (!isRepeat[k]) for (const [, j] of pass.pairs) matchedIn[j] = k;
+  });
+  passages.forEach((pass, k) => {
+    if (isRepeat[k]) return;
+    const own = new Set(pass.pairs.map(([, j]) => j));
+    for (let j = pass.scriptLo; j < pass.scriptHi; j++) if (!own.has(j) && matchedIn[j] !== -1 && matchedIn[j] !== k) (pass.skip as Uint8Array)[j] = 1;
+  });
+  const repeated = isRepeat.filter(Boolean).length;
+  return { passages, keptHeard, charsPerSec, repeated, reordered };
+}
+
+/** Consecutive chains where the second continues forward in the script: one pass, the gap between them a gap like any. */
+function joinForward(chains: readonly Chain[]): Chain[] {
+  const joined: Chain[] = [];
+  for (const chain of chains) {
+    const previous = joined.at(-1);
+    const end = previous?.pairs.at(-1);
+    const start = chain.pairs[0];
+    if (previous && end && start && start[1] > end[1]) joined[joined.length - 1] = { pairs: [...previous.pairs, ...chain.pairs], bStart: previous.bStart, bEnd: chain.bEnd };
+    else joined.push({ ...chain, pairs: [...chain.pairs] });
+  }
+  return joined;
+}
+
+/** Beyond JUMP_CELLS: the global alignment as one pass, and the heard passages it leaves out searched for in the script. */
+function globalPassages(a: readonly string[], b: readonly string[], heard: readonly Token[], script: readonly Token[], durationSec: number | null) {
+  const globalPairs = alignTokens(a, b);
+  const charsPerSec = speakingRate(globalPairs, heard, script);
+  const bounds: [number, number][] = [[-1, -1], ...globalPairs, [a.length, b.length]];
+  const { unspoken, extraRuns } = classifyGaps(bounds, heard, script, charsPerSec, durationSec);
+  const { passes, keptHeard } = placeExtraSpeech(a, b, extraRuns);
+  // Script tokens a later pass claims: matched ones by the global pass too are heard twice (repeated);
+  // the others were placed in the global pass only for want of a better place (moved).
+  const globallyMatched = new Uint8Array(b.length);
+  for (const [, j] of globalPairs) globallyMatched[j] = 1;
+  let repeated = 0;
+  let reordered = 0;
+  for (const pass of passes) {
+    let again = 0;
+    for (let j = pass.scriptLo; j < pass.scriptHi; j++) {
+      if (globallyMatched[j]) again++;
+      else unspoken[j] = 1;
+    }
+    if (again * 2 >= pass.scriptHi - pass.scriptLo) repeated++;
+    else reordered++;
+  }
+  const passages: Passage[] = [{ pairs: globalPairs, scriptLo: 0, scriptHi: b.length, skip: unspoken }, ...passes];
+  return { passages, keptHeard, charsPerSec, repeated, reordered };
 }
 
 /**
@@ -291,7 +361,7 @@ function placeExtraSpeech(a: readonly string[], b: readonly string[], extraRuns:
       keptHeard.fill(1, lo, hi);
       continue;
     }
-    passes.push({ pairs: found.pairs, scriptLo: first[1], scriptHi: last[1] + 1 });
+    passes.push({ pairs: found.pairs, scriptLo: first[1], scriptHi: last[1] + 1, skip: null });
     queue.push([lo, first[0]], [last[0] + 1, hi]);
   }
   return { passes, keptHeard };
@@ -317,19 +387,21 @@ interface Item {
  * matched (NaN where none was). `unspoken` marks the tokens the global pass leaves out; a word
  * without tokens (a lone dash) goes with the word before it.
  */
-function passageItems(pass: Passage, texts: readonly string[], heard: readonly Token[], script: readonly Token[], unspoken: Uint8Array | null): Item[] {
+function passageItems(pass: Passage, texts: readonly string[], heard: readonly Token[], script: readonly Token[]): Item[] {
+  if (pass.scriptHi <= pass.scriptLo) return [];
   const heardOf = new Map(pass.pairs.map(([i, j]) => [j, i]));
   const tokensOf = new Map<number, number[]>();
   for (let j = pass.scriptLo; j < pass.scriptHi; j++) {
-    if (unspoken?.[j]) continue;
+    if (pass.skip?.[j]) continue;
     const word = (script[j] as Token).word;
     const list = tokensOf.get(word);
     if (list) list.push(j);
     else tokensOf.set(word, [j]);
   }
-  const isGlobal = unspoken !== null;
-  const from = isGlobal ? 0 : (script[pass.scriptLo] as Token).word;
-  const to = isGlobal ? texts.length - 1 : (script[pass.scriptHi - 1] as Token).word;
+  // A pass that begins or ends the script also takes the token-less words (a lone dash) at its ends.
+  const isGlobal = pass.scriptLo === 0;
+  const from = pass.scriptLo === 0 ? 0 : (script[pass.scriptLo] as Token).word;
+  const to = pass.scriptHi === script.length ? texts.length - 1 : (script[pass.scriptHi - 1] as Token).word;
   const items: Item[] = [];
   let key = -1;
   let previous: Item | null = null;

@@ -60,12 +60,17 @@ const WORD_PROBABILITY_DOUBT = 0.5;
 const MAX_LOOP_PHRASE = 10;
 const SOUND_TAG_MAX_WORDS = 6;
 
+/** A segment's first word may last this many times what its length takes before its start is moved (withOpeningTightened). */
+const OPENING_STRETCH = 1.5;
+const OPENING_FALLBACK_PACE = 15;
+
 export function cleanTranscript(segments: readonly TimedSegment[], rules: Pick<RefineRules, "remove_filler" | "collapse_loops" | "language">): { words: TimedWord[]; report: CleaningReport } {
   const report: CleaningReport = { filler_words_removed: 0, loop_words_removed: 0 };
   const fillers = FILLER_KEYS[rules.language ?? "en"] ?? new Set<string>();
   let words: TimedWord[] = [];
+  const charsPerSec = medianPace(segments);
   for (const segment of segments) {
-    const segmentWords = segment.words.flatMap(tidyWord);
+    const segmentWords = withOpeningTightened(segment.words.flatMap(tidyWord), charsPerSec);
     if (rules.remove_filler && isDoubtedFiller(segment, segmentWords, fillers)) report.filler_words_removed += segmentWords.length;
     else words.push(...segmentWords);
   }
@@ -95,6 +100,30 @@ export function capitalizeSentences(words: readonly TimedWord[], language: strin
     if (/\p{L}|\p{N}/u.test(text)) sentenceStart = endsSentence(text);
     return text === word.text ? word : { ...word, text };
   });
+}
+
+/** Median characters per second of the words heard (a word with the space after it). */
+function medianPace(segments: readonly TimedSegment[]): number {
+  const paces = segments
+    .flatMap((segment) => segment.words)
+    .filter((word) => word.end > word.start)
+    .map((word) => (word.text.length + 1) / (word.end - word.start))
+    .sort((a, b) => a - b);
+  return paces.length > 0 ? (paces[paces.length >> 1] as number) : OPENING_FALLBACK_PACE;
+}
+
+/**
+ * Whisper starts a segment's first word at the segment's start, often in the silence before the
+ * word (its alignment path begins there): a first word lasting more than OPENING_STRETCH times what
+ * its length takes at the speaker's median pace starts that long before its end instead, so a cue
+ * does not appear up to a second before anyone speaks.
+ */
+function withOpeningTightened(words: TimedWord[], charsPerSec: number): TimedWord[] {
+  const first = words[0];
+  if (!first) return words;
+  const natural = (first.text.length + 1) / charsPerSec;
+  if (first.end - first.start <= OPENING_STRETCH * natural) return words;
+  return [{ ...first, start: first.end - OPENING_STRETCH * natural }, ...words.slice(1)];
 }
 
 function tidyWord(word: TimedWord): TimedWord[] {

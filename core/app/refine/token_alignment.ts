@@ -1,6 +1,8 @@
 /**
  * Aligning two token sequences (what was heard, the script): which tokens are the same word said.
  *
+ * Up to about 15 minutes of speech, one search that may jump anywhere in the script at a cost
+ * (jumpAlign): a passage said twice, or sections in another order, come out as passes of their own.
  * Globally, like `diff` does it, patience style: runs of a few tokens that occur exactly once in
  * both, in the same order, anchor the alignment of a block too large to align directly; smaller
  * blocks are aligned by dynamic programming with affine gap costs (Gotoh), so that a passage the
@@ -214,4 +216,115 @@ function affineAlign(a: readonly string[], b: readonly string[], aLo: number, aH
     state = came;
   }
   return { pairs: matches.reverse(), score: best.score };
+}
+
+/** Blocks up to this many cells are searched with jumps (jumpAlign); about 15 minutes of speech with its script. */
+export const JUMP_CELLS = 4_000_000;
+/** Leaving the script's order (a passage again, or another part of the script) costs this much: about four matched tokens. */
+const JUMP = -12;
+
+/**
+ * Alignment of a[aLo, aHi) with all of b where the speech may leave the script's order: besides the
+ * affine-gap steps, a step may jump from anywhere in b to anywhere in b, at a cost. A passage read
+ * twice is two passes over the same stretch of b; sections read in another order are jumps back
+ * and forth. Returns the chains of pairs between jumps, in the order of a (each increasing in both),
+ * each with the stretch of b it went over (bStart to bEnd, exclusive: a chain may start or end on
+ * tokens it did not match), or null when the block is larger than JUMP_CELLS.
+ */
+export interface Chain {
+  pairs: [number, number][];
+  bStart: number;
+  bEnd: number;
+}
+
+export function jumpAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number): Chain[] | null {
+  const n = aHi - aLo;
+  const m = b.length;
+  if ((n + 1) * (m + 1) > JUMP_CELLS) return null;
+  const width = m + 1;
+  const from = new Uint8Array((n + 1) * width);
+  const rowBest = new Float64Array(n + 1);
+  const rowBestAt = new Int32Array(n + 1);
+  const rowBestState = new Uint8Array(n + 1);
+  const none = -Infinity;
+  let diag = new Float64Array(width).fill(none);
+  let aOnly = new Float64Array(width).fill(none);
+  let bOnly = new Float64Array(width).fill(none);
+  let nextDiag = new Float64Array(width);
+  let nextAOnly = new Float64Array(width);
+  let nextBOnly = new Float64Array(width);
+  diag[0] = 0;
+  for (let j = 1; j <= m; j++) {
+    bOnly[j] = GAP_OPEN + (j - 1) * GAP_EXTEND;
+    from[j] = (j > 1 ? B_ONLY : DIAG) << 4;
+  }
+  rowBest[0] = 0;
+
+  for (let i = 1; i <= n; i++) {
+    const row = i * width;
+    const token = a[aLo + i - 1];
+    const jumpIn = (rowBest[i - 1] as number) + JUMP;
+    let best = none;
+    let bestAt = 0;
+    let bestState = DIAG;
+    for (let j = 0; j <= m; j++) {
+      let d = none;
+      let dFrom = DIAG;
+      if (j > 0) {
+        d = diag[j - 1] as number;
+        if ((aOnly[j - 1] as number) > d) [d, dFrom] = [aOnly[j - 1] as number, A_ONLY];
+        if ((bOnly[j - 1] as number) > d) [d, dFrom] = [bOnly[j - 1] as number, B_ONLY];
+        if (jumpIn > d) [d, dFrom] = [jumpIn, START];
+        d += token === b[j - 1] ? MATCH : MISMATCH;
+      }
+      let x = (diag[j] as number) + GAP_OPEN;
+      let xFrom = DIAG;
+      if ((aOnly[j] as number) + GAP_EXTEND > x) [x, xFrom] = [(aOnly[j] as number) + GAP_EXTEND, A_ONLY];
+      if ((bOnly[j] as number) + GAP_OPEN > x) [x, xFrom] = [(bOnly[j] as number) + GAP_OPEN, B_ONLY];
+      let y = none;
+      let yFrom = DIAG;
+      if (j > 0) {
+        y = (nextDiag[j - 1] as number) + GAP_OPEN;
+        if ((nextBOnly[j - 1] as number) + GAP_EXTEND > y) [y, yFrom] = [(nextBOnly[j - 1] as number) + GAP_EXTEND, B_ONLY];
+        if ((nextAOnly[j - 1] as number) + GAP_OPEN > y) [y, yFrom] = [(nextAOnly[j - 1] as number) + GAP_OPEN, A_ONLY];
+      }
+      nextDiag[j] = d;
+      nextAOnly[j] = x;
+      nextBOnly[j] = y;
+      from[row + j] = dFrom | (xFrom << 2) | (yFrom << 4);
+      if (d > best) [best, bestAt, bestState] = [d, j, DIAG];
+      if (x > best) [best, bestAt, bestState] = [x, j, A_ONLY];
+      if (y > best) [best, bestAt, bestState] = [y, j, B_ONLY];
+    }
+    rowBest[i] = best;
+    rowBestAt[i] = bestAt;
+    rowBestState[i] = bestState;
+    [diag, nextDiag] = [nextDiag, diag];
+    [aOnly, nextAOnly] = [nextAOnly, aOnly];
+    [bOnly, nextBOnly] = [nextBOnly, bOnly];
+  }
+
+  const ends = [diag[m] as number, aOnly[m] as number, bOnly[m] as number];
+  let state = ends.indexOf(Math.max(...ends));
+  const chains: Chain[] = [];
+  let chain: Chain = { pairs: [], bStart: 0, bEnd: m };
+  for (let i = n, j = m; i > 0 || j > 0; ) {
+    const came = ((from[i * width + j] as number) >> (2 * state)) & 3;
+    if (state === DIAG) {
+      if (a[aLo + i - 1] === b[j - 1]) chain.pairs.push([aLo + i - 1, j - 1]);
+      i--;
+      j--;
+      if (came === START) {
+        chains.push({ ...chain, bStart: j });
+        [j, state] = [rowBestAt[i] as number, rowBestState[i] as number];
+        chain = { pairs: [], bStart: 0, bEnd: j };
+        continue;
+      }
+    } else if (state === A_ONLY) i--;
+    else j--;
+    state = came;
+  }
+  chains.push(chain);
+  for (const c of chains) c.pairs.reverse();
+  return chains.reverse().filter((c) => c.pairs.length > 0);
 }
