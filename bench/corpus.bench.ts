@@ -14,7 +14,8 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseSrt, type AlignmentReport, type Cue } from "../core/app/refine/index.js";
+import type { AlignmentReport } from "../core/app/refine/index.js";
+import { parseSrt, type Cue } from "../core/app/subtitles/index.js";
 import { cli, dropTask, makeWorkspace, readEvents, specExampleTask, VENV_PYTHON } from "../test/support/harness.js";
 import { CORPUS, corpusOnsets, cueStartErrors } from "../test/support/line_onsets.js";
 
