@@ -156,6 +156,12 @@ describe("txt and tsv", () => {
     assert.deepEqual(parseTxt(text), CUES.map((cue) => cue.lines.join(" ")));
   });
 
+  test("txt and tsv join a cue's lines without a space in a language written without spaces", () => {
+    const cue: Cue = { start: 1, end: 2, lines: ["你好世界，", "早上好"] };
+    assert.equal(formatSubtitles("txt", [cue]), "你好世界，早上好\n");
+    assert.match(formatSubtitles("tsv", [cue]), /\n1000\t2000\t你好世界，早上好\n$/);
+  });
+
   test("tsv: Whisper's start/end/text header and whole milliseconds; a tab in the text becomes a space", () => {
     const text = formatSubtitles("tsv", [...CUES, { start: 7, end: 8, lines: ["tab\there"] }]);
     assert.deepEqual(text.split("\n").slice(0, 2), ["start\tend\ttext", "1500\t3250\tHello there, general Kenobi."]);

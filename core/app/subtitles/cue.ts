@@ -32,10 +32,16 @@ export function formatClock(seconds: number, separator: "," | ".", hourDigits: 1
   return `${pad(h, hourDigits)}:${pad(m, 2)}:${pad(s, 2)}${separator}${pad(fraction, fractionDigits)}`;
 }
 
-/** A cue's text on one line, for formats that hold one line per cue (TXT, TSV). */
+/**
+ * A cue's text on one line, for formats that hold one line per cue (TXT, TSV): its lines joined by
+ * a space, except between two characters of a script written without spaces (Chinese, Japanese,
+ * Thai), where a space would be one the speaker never made.
+ */
 export function oneLine(cue: Cue): string {
-  return cue.lines.join(" ");
+  return cue.lines.reduce((text, line) => (text === "" ? line : `${text}${UNSPACED.test(text.at(-1) ?? "") && UNSPACED.test(line[0] ?? "") ? "" : " "}${line}`), "");
 }
+
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\u3000-\u303F\uFF00-\uFFEF]/u;
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, "0");
