@@ -9,7 +9,7 @@ import type { ResolvedSettings } from "./config.js";
 import { EngineRegistry } from "./engines/registry.js";
 import { SophiaError, asError } from "./errors.js";
 import type { RunResult, Runner, RunnerEvents, RunnerOptions } from "./interfaces.js";
-import { STAGES } from "./stages/index.js";
+import { createStages } from "./stages/index.js";
 import { EventWriter } from "./task/events.js";
 import { assertTransition } from "./task/lifecycle.js";
 import { recoverOrphans } from "./task/recovery.js";
@@ -60,7 +60,7 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
     maxWorkers: settings.concurrency,
     allowModelDownload: settings.allowModelDownload,
   });
-  const runner = new TaskRunner({ store, events, engines, stages: STAGES, keepTmp: settings.keepTmp });
+  const runner = new TaskRunner({ store, events, stages: createStages(engines), keepTmp: settings.keepTmp });
   const results: RunResult[] = [];
   const report = (outcome: RunOutcome) => {
     const result = kept.resultOf(outcome);

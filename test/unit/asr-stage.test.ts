@@ -10,7 +10,7 @@ import path from "node:path";
 import { test } from "node:test";
 import type { AsrEngine } from "../../core/app/engines/engine.js";
 import type { EngineRegistry } from "../../core/app/engines/registry.js";
-import { asrStage } from "../../core/app/stages/asr.js";
+import { createAsrStage } from "../../core/app/stages/asr.js";
 import type { Task } from "../../core/app/task/schema.js";
 import type { SpeechCoverage, Transcript } from "../../core/app/transcript.js";
 
@@ -52,7 +52,7 @@ test("speech left without words finishes the stage, and the summary and the last
     const paths = { media, script: null, rawSrt: path.join(dir, "raw.srt"), refinedSrt: path.join(dir, "refined.srt"), refined: [], tmpDir: dir, display: (absolute: string) => absolute };
     const messages: string[] = [];
 
-    const result = await asrStage.run({ task, paths, signal: new AbortController().signal, progress: (_fraction, msg) => messages.push(msg), engines });
+    const result = await createAsrStage(engines).run({ task, paths, signal: new AbortController().signal, progress: (_fraction, msg) => messages.push(msg) });
 
     assert.deepEqual(result.summary.coverage, COVERAGE);
     assert.match(messages.at(-1) ?? "", /2\.5 s of speech without words at 0:01:02–0:01:04/);

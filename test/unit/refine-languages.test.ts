@@ -4,7 +4,7 @@
  * into words, measured in characters and joined without spaces.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
@@ -15,8 +15,9 @@ import type { Cue } from "../../core/app/subtitles/index.js";
 import { writingOf } from "../../core/app/refine/languages.js";
 import { breakLines, measureWords } from "../../core/app/refine/line_breaking.js";
 import { separator, textWidth } from "../../core/app/refine/text.js";
-import { TRANSCRIPT_FILE } from "../../core/app/stages/asr.js";
-import { refineStage } from "../../core/app/stages/refine.js";
+import { createRefineStage } from "../../core/app/stages/refine.js";
+import { writeTranscript } from "../../core/app/stages/transcript_handoff.js";
+import { TranscriptSchema } from "../../core/app/transcript.js";
 import type { Task } from "../../core/app/task/schema.js";
 import type { TimedWord } from "../../core/app/transcript.js";
 import { PROJECT } from "../support/harness.js";
@@ -267,10 +268,11 @@ describe("the refine stage", () => {
   async function refineTranscript(reading: "de" | "es", config: { refine?: Record<string, unknown>; engine?: Record<string, unknown> } = {}) {
     const dir = mkdtempSync(path.join(tmpdir(), "sophia-refine-language-"));
     try {
-      copyFileSync(path.join(FIXTURES, `reading_${reading}.transcript.json`), path.join(dir, TRANSCRIPT_FILE));
+      await writeTranscript(dir, TranscriptSchema.parse(JSON.parse(readFileSync(path.join(FIXTURES, `reading_${reading}.transcript.json`), "utf8"))));
       const task = { pipeline: ["asr", "refine"], input: { media: `reading_${reading}.mp3` }, config_snapshot: { engine: { type: "faster_whisper", model: "base", ...config.engine }, refine: config.refine } } as unknown as Task;
       const paths = { media: "", script: null, rawSrt: path.join(dir, "raw.srt"), refinedSrt: path.join(dir, "refined.srt"), refined: [{ format: "srt" as const, path: path.join(dir, "refined.srt") }], tmpDir: dir, display: (absolute: string) => absolute };
-      const result = await refineStage.run({ task, paths, signal: new AbortController().signal, progress: () => undefined, engines: undefined as never });
+      // No script, so no forced alignment: the stage needs no engine.
+      const result = await createRefineStage(undefined as never).run({ task, paths, signal: new AbortController().signal, progress: () => undefined });
       return { summary: result.summary as { rules: { language: string; max_chars_per_line: number; max_cps: number }; violations: Record<string, number> }, srt: readFileSync(paths.refinedSrt, "utf8") };
     } finally {
       rmSync(dir, { recursive: true, force: true });

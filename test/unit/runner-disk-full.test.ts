@@ -47,7 +47,7 @@ describe("runner on a full disk (in-process, fakes)", () => {
 
   test("a run whose end cannot be written keeps its lease, is not taken for an orphan, and is recorded as failed once it can be", async () => {
     const store = new FakeFullDiskStore(fx.workspace);
-    const runner = new TaskRunner({ store, events: fx.events, engines: fx.engines, stages: [fakeStageThatFillsTheDisk(store)], keepTmp: false });
+    const runner = new TaskRunner({ store, events: fx.events, stages: [fakeStageThatFillsTheDisk(store)], keepTmp: false });
     const file = queueTask(fx.workspace, "filled");
 
     const outcome = await runner.run(await store.read(file));
@@ -74,7 +74,7 @@ describe("runner on a full disk (in-process, fakes)", () => {
 
   test("a runner that exits with a run it could not record leaves the lease to go stale, not removed", async () => {
     const store = new FakeFullDiskStore(fx.workspace);
-    const runner = new TaskRunner({ store, events: fx.events, engines: fx.engines, stages: [fakeStageThatFillsTheDisk(store)], keepTmp: false });
+    const runner = new TaskRunner({ store, events: fx.events, stages: [fakeStageThatFillsTheDisk(store)], keepTmp: false });
     const file = queueTask(fx.workspace, "left_behind");
     assert.equal((await runner.run(await store.read(file))).kind, "unwritable");
     await runner.abandonStranded();

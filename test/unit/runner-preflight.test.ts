@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import type { PreflightContext, Stage } from "../../core/app/stages/stage.js";
 import { EventWriter } from "../../core/app/task/events.js";
 import { TaskRunner } from "../../core/app/task/runner.js";
@@ -46,7 +45,6 @@ describe("runner preflight", () => {
     const runner = new TaskRunner({
       store,
       events: new EventWriter(store.workspace.eventsDir),
-      engines: {} as EngineRegistry, // the fake stage needs no engine
       stages: [fakeStageStuckInPreflight(inPreflight)],
       keepTmp: false,
     });

@@ -21,8 +21,18 @@ describe("runner (in-process, fake stages)", () => {
   afterEach(() => fx.dispose());
 
   const runnerFor = (store: TaskStore, stage: Stage, watchdogMs = 20) =>
-    new TaskRunner({ store, events: fx.events, engines: fx.engines, stages: [stage], keepTmp: false, watchdogMs });
+    new TaskRunner({ store, events: fx.events, stages: [stage], keepTmp: false, watchdogMs });
   const abortedEvent = (taskId: string) => eventsOf(fx.workspace, taskId).find((event) => event.type === "stage.aborted")?.payload;
+
+  test("a stage whose skipReason names one is skipped with that reason, by any name", async () => {
+    const store = new TaskStore(fx.workspace);
+    const stage = Object.assign(new FakeStage("asr", { finishAtOnce: true }), { skipReason: () => "the task turns it off" });
+    const file = queueTask(fx.workspace, "skipping");
+    assert.deepEqual(await runnerFor(store, stage).run(await store.read(file)), { kind: "done", taskId: "skipping" });
+    assert.equal(stage.runs.length, 0);
+    const skipped = eventsOf(fx.workspace, "skipping").find((event) => event.type === "stage.skipped")?.payload;
+    assert.deepEqual(skipped, { stage: "asr", reason: "the task turns it off" });
+  });
 
   test("cancel stops a running task, removes the output it created, and leaves no lease", async () => {
     const store = new TaskStore(fx.workspace);
@@ -77,7 +87,7 @@ describe("runner (in-process, fake stages)", () => {
     const asr = new FakeStage("asr", { finishAtOnce: true });
     const refine = new FakeStage("refine");
     const file = queueTask(fx.workspace, "first_writer", { pipeline: ["asr", "refine"], output: { raw_srt: "workspace/outputs/shared.raw.srt" } });
-    const runner = new TaskRunner({ store, events: fx.events, engines: fx.engines, stages: [asr, refine], keepTmp: false, watchdogMs: 20 });
+    const runner = new TaskRunner({ store, events: fx.events, stages: [asr, refine], keepTmp: false, watchdogMs: 20 });
     const outcome = runner.run(await store.read(file));
     const run = await refine.nextRun();
     await writeFileAtomically(run.context.paths.rawSrt, "subtitles of another task, written since\n");

@@ -35,7 +35,7 @@ describe("scheduler (in-process, fake stages)", () => {
 
   const schedulerFor = (store: TaskStore, extra: Partial<ConstructorParameters<typeof Scheduler>[0]> = {}) =>
     new Scheduler({
-      runner: new TaskRunner({ store, events: fx.events, engines: fx.engines, stages: [new FakeStage("asr", { finishAtOnce: true })], keepTmp: false, watchdogMs: 20 }),
+      runner: new TaskRunner({ store, events: fx.events, stages: [new FakeStage("asr", { finishAtOnce: true })], keepTmp: false, watchdogMs: 20 }),
       store,
       events: fx.events,
       concurrency: 1,

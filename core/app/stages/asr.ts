@@ -6,71 +6,72 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import type { LoadedModel } from "../engines/engine.js";
-import { resolveEngineConfig } from "../engines/registry.js";
+import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
 import { formatSrt } from "../subtitles/index.js";
 import type { Transcript } from "../transcript.js";
 import { AsrSteps, clock } from "./asr_progress.js";
+import { writeTranscript } from "./transcript_handoff.js";
 import type { PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
-export const TRANSCRIPT_FILE = "transcript.json";
+export function createAsrStage(engines: EngineRegistry): Stage {
+  return {
+    name: "asr",
+    async preflight({ task, paths, signal }: PreflightContext): Promise<void> {
+      const config = resolveEngineConfig(task.config_snapshot.engine);
+      await assertReadableFile(paths.media, task.input.media);
+      // The model is here and can do what the task asks: a task must not fail on it after hours in the queue.
+      await engines.get(config.type).check(config, signal);
+    },
 
-export const asrStage: Stage = {
-  name: "asr",
-  async preflight({ task, paths, engines, signal }: PreflightContext): Promise<void> {
-    const config = resolveEngineConfig(task.config_snapshot.engine);
-    await assertReadableFile(paths.media, task.input.media);
-    // The model is here and can do what the task asks: a task must not fail on it after hours in the queue.
-    await engines.get(config.type).check(config, signal);
-  },
+    async run({ task, paths, signal, progress }: StageContext): Promise<StageResult> {
+      const config = resolveEngineConfig(task.config_snapshot.engine);
+      const engine = engines.get(config.type);
 
-  async run({ task, paths, signal, progress, engines }: StageContext): Promise<StageResult> {
-    const config = resolveEngineConfig(task.config_snapshot.engine);
-    const engine = engines.get(config.type);
-
-    const steps = new AsrSteps(progress, config.task === "translate" ? "translating" : "transcribing", path.basename(paths.media), config.model);
-    steps.starting(config.type);
-    const loaded: LoadedModel[] = [];
-    const transcript = await engine.transcribe(
-      { media: paths.media, config },
-      {
-        signal,
-        onAccepted: () => steps.loading(),
-        onModel: (info) => {
-          loaded.push(info);
-          steps.modelReady(info);
+      const steps = new AsrSteps(progress, config.task === "translate" ? "translating" : "transcribing", path.basename(paths.media), config.model);
+      steps.starting(config.type);
+      const loaded: LoadedModel[] = [];
+      const transcript = await engine.transcribe(
+        { media: paths.media, config },
+        {
+          signal,
+          onAccepted: () => steps.loading(),
+          onModel: (info) => {
+            loaded.push(info);
+            steps.modelReady(info);
+          },
+          onAudio: (audio) => steps.audioRead(audio.duration_sec, audio.language),
+          onProgress: ({ position_sec, duration_sec, text }) => steps.position(position_sec, duration_sec, text),
         },
-        onAudio: (audio) => steps.audioRead(audio.duration_sec, audio.language),
-        onProgress: ({ position_sec, duration_sec, text }) => steps.position(position_sec, duration_sec, text),
-      },
-    ).finally(() => steps.stop());
-    signal.throwIfAborted();
+      ).finally(() => steps.stop());
+      signal.throwIfAborted();
 
-    await writeFileAtomically(path.join(paths.tmpDir, TRANSCRIPT_FILE), JSON.stringify(transcript));
-    await writeFileAtomically(paths.rawSrt, rawSrt(transcript));
-    progress(1, `${transcript.segments.length} segments${uncoveredNote(transcript)}`);
-    return {
-      artifacts: [{ path: paths.rawSrt, kind: "raw_srt" }],
-      summary: {
-        model: transcript.model,
-        // Whether this runner had the model loaded from an earlier task: how a watch runner's reuse shows.
-        model_path: loaded[0]?.path ?? null,
-        model_cached: loaded[0]?.cached ?? false,
-        model_load_sec: loaded[0]?.load_sec ?? null,
-        task: config.task,
-        language: transcript.language,
-        spoken_language: transcript.spoken_language,
-        language_probability: transcript.language_probability,
-        media_duration_sec: transcript.duration_sec,
-        segments: transcript.segments.length,
-        words: transcript.segments.reduce((sum, segment) => sum + segment.words.length, 0),
-        // Speech that still has no words does not fail the task (a cough, music, a language the model
-        // cannot write): the summary says where it is, so the app can point the user to it.
-        coverage: transcript.coverage ?? null,
-      },
-    };
-  },
-};
+      await writeTranscript(paths.tmpDir, transcript);
+      await writeFileAtomically(paths.rawSrt, rawSrt(transcript));
+      progress(1, `${transcript.segments.length} segments${uncoveredNote(transcript)}`);
+      return {
+        artifacts: [{ path: paths.rawSrt, kind: "raw_srt" }],
+        summary: {
+          model: transcript.model,
+          // Whether this runner had the model loaded from an earlier task: how a watch runner's reuse shows.
+          model_path: loaded[0]?.path ?? null,
+          model_cached: loaded[0]?.cached ?? false,
+          model_load_sec: loaded[0]?.load_sec ?? null,
+          task: config.task,
+          language: transcript.language,
+          spoken_language: transcript.spoken_language,
+          language_probability: transcript.language_probability,
+          media_duration_sec: transcript.duration_sec,
+          segments: transcript.segments.length,
+          words: transcript.segments.reduce((sum, segment) => sum + segment.words.length, 0),
+          // Speech that still has no words does not fail the task (a cough, music, a language the model
+          // cannot write): the summary says where it is, so the app can point the user to it.
+          coverage: transcript.coverage ?? null,
+        },
+      };
+    },
+  };
+}
 
 function uncoveredNote({ coverage }: Transcript): string {
   if (!coverage || coverage.uncovered.length === 0) return "";

@@ -5,8 +5,7 @@
  * core/app/refine/, the formats in core/app/subtitles/; between refine's two pure halves the engine
  * times the script words nobody heard on the audio (forced alignment), when there is media.
  */
-import { lstat, readFile } from "node:fs/promises";
-import path from "node:path";
+import { lstat } from "node:fs/promises";
 import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError } from "../errors.js";
 import { readUtf8File } from "../utf8_file.js";
@@ -15,8 +14,7 @@ import { languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, 
 import { formatSubtitles, parseSrt, type Cue } from "../subtitles/index.js";
 import type { Task } from "../task/schema.js";
 import { offThreadJob, runOffThread } from "../threads/off_thread.js";
-import { TranscriptSchema, type Transcript } from "../transcript.js";
-import { TRANSCRIPT_FILE } from "./asr.js";
+import { readTranscript } from "./transcript_handoff.js";
 import type { Artifact, PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
 /**
@@ -29,63 +27,66 @@ const INLINE_MAX_WORDS = 500;
 const INLINE_MAX_SCRIPT_CHARS = 5_000;
 const FINISH_JOB = offThreadJob<FinishJobInput, RefineResult>(new URL("../refine/refine.js", import.meta.url), "finishRefineJob");
 
-export const refineStage: Stage = {
-  name: "refine",
-  after: ["asr"],
-  async preflight({ task, paths, signal }: PreflightContext): Promise<void> {
-    resolveRules(task.config_snapshot.refine);
-    if (paths.script) await readScript(paths.script, task.input.script ?? "", signal);
-    if (!task.pipeline.includes("asr")) {
-      if (!(await exists(paths.rawSrt))) {
-        throw new SophiaError("stage_input_missing", `refine without asr reads the raw SRT at ${paths.display(paths.rawSrt)}, which does not exist: run a task with asr first, or set output.raw_srt`, {});
+export function createRefineStage(engines: EngineRegistry): Stage {
+  return {
+    name: "refine",
+    after: ["asr"],
+    skipReason: (task) => (task.config_snapshot.refine?.enabled === false ? "config_snapshot.refine.enabled is false" : null),
+    async preflight({ task, paths, signal }: PreflightContext): Promise<void> {
+      resolveRules(task.config_snapshot.refine);
+      if (paths.script) await readScript(paths.script, task.input.script ?? "", signal);
+      if (!task.pipeline.includes("asr")) {
+        if (!(await exists(paths.rawSrt))) {
+          throw new SophiaError("stage_input_missing", `refine without asr reads the raw SRT at ${paths.display(paths.rawSrt)}, which does not exist: run a task with asr first, or set output.raw_srt`, {});
+        }
+        await readRawSrt(paths.rawSrt, paths.display(paths.rawSrt), signal);
       }
-      await readRawSrt(paths.rawSrt, paths.display(paths.rawSrt), signal);
-    }
-  },
+    },
 
-  async run({ task, paths, signal, progress, engines }: StageContext): Promise<StageResult> {
-    const script = paths.script ? await readScript(paths.script, task.input.script ?? "", signal) : undefined;
-    progress(0, "reading the transcript");
-    const transcript = task.pipeline.includes("asr") ? await transcriptOf(paths.tmpDir) : null;
-    const rawCues = transcript ? null : await rawSrtCues(paths.rawSrt, paths.display(paths.rawSrt), signal);
-    // The transcript's language is that of its words (English when the engine translated).
-    const language = transcript ? transcript.language : languageOfScript(cueText(rawCues ?? []));
-    const rules = resolveRules(task.config_snapshot.refine, "config_snapshot.refine", language);
-    const segments = transcript?.segments ?? segmentsFromCues(rawCues ?? [], rules.language);
-    signal.throwIfAborted();
+    async run({ task, paths, signal, progress }: StageContext): Promise<StageResult> {
+      const script = paths.script ? await readScript(paths.script, task.input.script ?? "", signal) : undefined;
+      progress(0, "reading the transcript");
+      const transcript = task.pipeline.includes("asr") ? await readTranscript(paths.tmpDir) : null;
+      const rawCues = transcript ? null : await rawSrtCues(paths.rawSrt, paths.display(paths.rawSrt), signal);
+      // The transcript's language is that of its words (English when the engine translated).
+      const language = transcript ? transcript.language : languageOfScript(cueText(rawCues ?? []));
+      const rules = resolveRules(task.config_snapshot.refine, "config_snapshot.refine", language);
+      const segments = transcript?.segments ?? segmentsFromCues(rawCues ?? [], rules.language);
+      signal.throwIfAborted();
 
-    const durationSec = transcript?.duration_sec ?? null;
-    // A short transcript is refined in milliseconds, far less than a thread takes to start and load
-    // the refine modules (seconds on a loaded machine): a queue of small tasks would wait on threads.
-    const inline = segments.reduce((words, segment) => words + segment.words.length, 0) <= INLINE_MAX_WORDS && (script?.length ?? 0) <= INLINE_MAX_SCRIPT_CHARS;
-    const plan = await runOffThread(PLAN_JOB, { segments, rules, script, durationSec }, { signal, onProgress: progress, inline });
-    // Without asr there is no heard media to align on: the script's gaps are interpolated, as a raw SRT's words are.
-    const gapTimes = transcript ? await alignGaps(plan, { task, media: paths.media, language: transcript.language, signal, engines, progress }) : null;
-    signal.throwIfAborted();
-    const result = await runOffThread(FINISH_JOB, { plan, gapTimes, rules }, { signal, onProgress: progress, inline });
-    signal.throwIfAborted();
-    const artifacts: Artifact[] = [];
-    const options = { karaoke: task.output?.ass?.karaoke === true, language: rules.language };
-    for (const { format, path: file } of paths.refined) {
-      // Not stopped between formats: they take milliseconds, and a cancel removes every one written.
-      await writeFileAtomically(file, formatSubtitles(format, result.cues, options));
-      artifacts.push({ path: file, kind: `refined_${format}` });
-    }
-    progress(1, `${result.cues.length} cues`);
-    return {
-      artifacts,
-      summary: {
-        cues: result.cues.length,
-        words: result.words,
-        // The limits the language chose (or the task set), so a reader of the summary knows what the violations are counted against.
-        rules: { language: rules.language, max_chars_per_line: rules.max_chars_per_line, max_cps: rules.max_cps },
-        violations: result.violations,
-        alignment: result.alignment,
-        cleaning: result.cleaning,
-      },
-    };
-  },
-};
+      const durationSec = transcript?.duration_sec ?? null;
+      // A short transcript is refined in milliseconds, far less than a thread takes to start and load
+      // the refine modules (seconds on a loaded machine): a queue of small tasks would wait on threads.
+      const inline = segments.reduce((words, segment) => words + segment.words.length, 0) <= INLINE_MAX_WORDS && (script?.length ?? 0) <= INLINE_MAX_SCRIPT_CHARS;
+      const plan = await runOffThread(PLAN_JOB, { segments, rules, script, durationSec }, { signal, onProgress: progress, inline });
+      // Without asr there is no heard media to align on: the script's gaps are interpolated, as a raw SRT's words are.
+      const gapTimes = transcript ? await alignGaps(plan, { task, media: paths.media, language: transcript.language, signal, engines, progress }) : null;
+      signal.throwIfAborted();
+      const result = await runOffThread(FINISH_JOB, { plan, gapTimes, rules }, { signal, onProgress: progress, inline });
+      signal.throwIfAborted();
+      const artifacts: Artifact[] = [];
+      const options = { karaoke: task.output?.ass?.karaoke === true, language: rules.language };
+      for (const { format, path: file } of paths.refined) {
+        // Not stopped between formats: they take milliseconds, and a cancel removes every one written.
+        await writeFileAtomically(file, formatSubtitles(format, result.cues, options));
+        artifacts.push({ path: file, kind: `refined_${format}` });
+      }
+      progress(1, `${result.cues.length} cues`);
+      return {
+        artifacts,
+        summary: {
+          cues: result.cues.length,
+          words: result.words,
+          // The limits the language chose (or the task set), so a reader of the summary knows what the violations are counted against.
+          rules: { language: rules.language, max_chars_per_line: rules.max_chars_per_line, max_cps: rules.max_cps },
+          violations: result.violations,
+          alignment: result.alignment,
+          cleaning: result.cleaning,
+        },
+      };
+    },
+  };
+}
 
 /** The engine's forced alignment of each script gap's words on the audio between its neighbours. */
 async function alignGaps(
@@ -101,11 +102,6 @@ async function alignGaps(
   const aligned = await context.engines.get(config.type).align({ media: context.media, config, language: context.language, spans }, { signal: context.signal });
   const byGap = new Map(gaps.map((gap, k) => [gap, aligned[k] ?? null]));
   return plan.script.gaps.map((gap) => byGap.get(gap) ?? null);
-}
-
-/** The word-level transcript asr left in this task's _tmp folder. */
-async function transcriptOf(tmpDir: string): Promise<Transcript> {
-  return TranscriptSchema.parse(JSON.parse(await readFile(path.join(tmpDir, TRANSCRIPT_FILE), "utf8")));
 }
 
 /** Without asr in the pipeline: the raw SRT's cues (their words are timed in proportion to length). */

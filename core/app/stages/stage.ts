@@ -1,8 +1,8 @@
 /**
  * The contract between the runner and a pipeline stage. A stage gets what it needs and returns
  * what it made; it never touches the task file, its locks or the event stream (the runner does).
+ * What a stage uses beyond the task (an engine registry) it is built with: createAsrStage(engines).
  */
-import type { EngineRegistry } from "../engines/registry.js";
 import type { Task } from "../task/schema.js";
 import type { TaskPaths } from "../task/task_paths.js";
 
@@ -13,7 +13,6 @@ export interface StageContext {
   signal: AbortSignal;
   /** `fraction` in 0..1 of this stage; the runner throttles what reaches the event stream. */
   progress(fraction: number, msg: string): void;
-  engines: EngineRegistry;
 }
 
 export interface Artifact {
@@ -30,7 +29,7 @@ export interface StageResult {
 }
 
 /** `signal` aborts on cancel or shutdown: a preflight that reads a file stops promptly. */
-export type PreflightContext = Pick<StageContext, "task" | "paths" | "engines" | "signal">;
+export type PreflightContext = Pick<StageContext, "task" | "paths" | "signal">;
 
 export interface Stage {
   readonly name: string;
@@ -41,5 +40,7 @@ export interface Stage {
    * stage before the first starts: a bad script must not fail a task after hours of transcription.
    */
   preflight(context: PreflightContext): Promise<void>;
+  /** Why this task does not need the stage (its options turn it off), or null to run it: reported as `stage.skipped`. */
+  skipReason?(task: Task): string | null;
   run(context: StageContext): Promise<StageResult>;
 }

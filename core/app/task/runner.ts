@@ -17,7 +17,6 @@
  */
 import { hostname } from "node:os";
 import { rm, stat } from "node:fs/promises";
-import type { EngineRegistry } from "../engines/registry.js";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import type { Stage, StageResult } from "../stages/stage.js";
 import type { EventWriter } from "./events.js";
@@ -59,7 +58,6 @@ export type RunOutcome =
 export interface RunnerOptions {
   store: TaskStore;
   events: EventWriter;
-  engines: EngineRegistry;
   stages: readonly Stage[];
   /** Keep `outputs/_tmp/<task_id>/` of every task (debugging); a task can also ask with config_snapshot.debug.keep_tmp. */
   keepTmp: boolean;
@@ -242,7 +240,7 @@ export class TaskRunner {
     run.paths = resolveTaskPaths(task, this.options.store.workspace);
     for (const { stage, skip } of stages) {
       run.stage = stage.name;
-      if (!skip) await stage.preflight({ task, paths: run.paths, engines: this.options.engines, signal });
+      if (!skip) await stage.preflight({ task, paths: run.paths, signal });
     }
     signal.throwIfAborted();
     run.stage = null;
@@ -274,13 +272,13 @@ export class TaskRunner {
       if (misplaced) {
         throw new SophiaError("task_invalid", `pipeline lists "${name}" before "${misplaced}", but ${name} reads what ${misplaced} writes: put "${misplaced}" first`, { details: { pipeline } });
       }
-      const skip = name === "refine" && task.config_snapshot.refine?.enabled === false ? "config_snapshot.refine.enabled is false" : null;
+      const skip = stage.skipReason?.(task) ?? null;
       return { stage, skip };
     });
   }
 
   private async runStage(stage: Stage, run: Attempt, paths: TaskPaths, signal: AbortSignal): Promise<void> {
-    const { events, engines } = this.options;
+    const { events } = this.options;
     const { task } = run.claim.stored;
     signal.throwIfAborted();
     const started = performance.now();
@@ -291,7 +289,7 @@ export class TaskRunner {
     const existedBefore = await existingFiles([paths.rawSrt, ...paths.refined.map((output) => output.path)]);
     let result: StageResult;
     try {
-      result = await stage.run({ task, paths, signal, progress: (fraction, msg) => progress.report(fraction, msg), engines: engines satisfies EngineRegistry });
+      result = await stage.run({ task, paths, signal, progress: (fraction, msg) => progress.report(fraction, msg) });
     } catch (thrown) {
       // A stage that stopped part-way may have written an output before it stopped.
       run.created.push(...(await createdFiles([...existedBefore.keys()], existedBefore)));
