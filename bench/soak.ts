@@ -171,7 +171,12 @@ class Campaign {
 
   private feedQueue(): void {
     const open = this.readTasks().filter(({ status, conflicted }) => !conflicted && (status === "queued" || status === "running")).length;
-    for (let i = open; i < 4; i++) this.dropTask(this.random() < 0.7 ? "refine" : "asr");
+    try {
+      for (let i = open; i < 4; i++) this.dropTask(this.random() < 0.7 ? "refine" : "asr");
+    } catch (error) {
+      // The disk is full just now: the app would try again later, and so does the campaign.
+      if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+    }
   }
 
   /** As the app does: the whole file written under a temporary name, then renamed into place. */
@@ -349,7 +354,12 @@ class Campaign {
     const original = this.pick([...this.tasks.values()]);
     if (!original || this.duplicates.includes(original.id)) return false;
     const text = readFileSync(original.file, "utf8").replace(/"status": "[a-z]+"/, '"status": "queued"');
-    writeAtomically(path.join(this.tasksDir, `20260207_${original.id}.task.json`), text);
+    try {
+      writeAtomically(path.join(this.tasksDir, `20260207_${original.id}.task.json`), text);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+      return false;
+    }
     this.duplicates.push(original.id);
     return this.count("duplicate task_id");
   }
