@@ -56,6 +56,10 @@ export class Scheduler {
   private readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
   private pass: Promise<void> | null = null;
   private passAgain = false;
+  private snapshot: StoredTask[] = [];
+  private readonly startedSinceScan = new Set<string>();
+  /** Something may have changed that the snapshot does not show: a file event, a timer. */
+  private rescanNeeded = true;
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -81,15 +85,15 @@ export class Scheduler {
     });
     const changed = (file: string) => {
       this.options.store.forget(file);
-      this.schedulePass();
+      this.scheduleScan();
     };
     watcher.on("add", changed).on("change", changed);
-    const rescan = setInterval(() => this.schedulePass(), this.options.rescanSec * 1000);
+    const rescan = setInterval(() => this.scheduleScan(), this.options.rescanSec * 1000);
     try {
       // Files that arrive before the watcher's first scan completes raise no event (ignoreInitial):
       // the first pass comes after it, so it sees them.
       await Promise.race([new Promise<void>((resolve) => watcher.once("ready", () => resolve())), this.stopped]);
-      this.schedulePass();
+      this.scheduleScan();
       if (!this.stopping) this.options.onWatching?.();
       await this.stopped;
     } finally {
@@ -105,6 +109,11 @@ export class Scheduler {
     await this.pass;
     await Promise.all(this.running.values());
     this.resolveStopped();
+  }
+
+  private scheduleScan(): void {
+    this.rescanNeeded = true;
+    this.schedulePass();
   }
 
   private schedulePass(): void {
@@ -126,16 +135,31 @@ export class Scheduler {
     if (this.stopping) return;
     // Runs whose end this runner could not write (disk full) are recorded as soon as it can.
     for (const outcome of await this.options.runner.settleStranded()) this.record(outcome);
+    for (const stored of await this.candidates(tried)) {
+      if (this.stopping || this.running.size >= this.options.concurrency) break;
+      if (this.running.has(stored.file) || tried?.has(stored.file) || (await this.waitingForLease(stored.file))) continue;
+      tried?.add(stored.file);
+      this.startedSinceScan.add(stored.file);
+      this.start(stored);
+    }
+  }
+
+  /**
+   * The queue as the last scan saw it, while it still holds a task to start: a scan lists the whole
+   * folder (history included), so a drain of many small tasks scans once per batch, not per task.
+   * A task taken or canceled since is refused by its claim, which re-reads it under the lock.
+   */
+  private async candidates(tried?: Set<string>): Promise<StoredTask[]> {
+    const startable = (stored: StoredTask) => !this.running.has(stored.file) && !tried?.has(stored.file) && !this.startedSinceScan.has(stored.file);
+    if (!this.rescanNeeded && this.snapshot.some(startable)) return this.snapshot.filter(startable);
+    this.rescanNeeded = false;
+    this.startedSinceScan.clear();
     for (const recovered of await recoverOrphans(this.options.store, this.options.events)) this.options.onRecovered?.(recovered);
     const { queued, invalid, conflicts } = await loadQueue(this.options.store);
     await this.reportInvalid(invalid);
     await this.reportConflicts(conflicts);
-    for (const stored of queued) {
-      if (this.stopping || this.running.size >= this.options.concurrency) break;
-      if (this.running.has(stored.file) || tried?.has(stored.file) || (await this.waitingForLease(stored.file))) continue;
-      tried?.add(stored.file);
-      this.start(stored);
-    }
+    this.snapshot = queued;
+    return queued;
   }
 
   private async waitingForLease(file: string): Promise<boolean> {
@@ -151,7 +175,7 @@ export class Scheduler {
     const staleAt = (await this.options.store.leaseStaleAt(file)) ?? Date.now();
     const retryAt = Math.max(staleAt, Date.now()) + LEASE_RETRY_MARGIN_MS;
     this.leaseWaits.set(file, retryAt);
-    if (this.watching) setTimeout(() => this.schedulePass(), retryAt - Date.now()).unref();
+    if (this.watching) setTimeout(() => this.scheduleScan(), retryAt - Date.now()).unref();
     return first;
   }
 
@@ -192,7 +216,7 @@ export class Scheduler {
       if (this.reported.get(entry.file) === entry.error.message) continue;
       if (this.watching && (await modifiedWithin(entry.file, SETTLE_MS))) {
         // An app that writes its task file in place may be mid-write: look again once it has settled.
-        setTimeout(() => this.schedulePass(), SETTLE_MS).unref();
+        setTimeout(() => this.scheduleScan(), SETTLE_MS).unref();
         continue;
       }
       this.reported.set(entry.file, entry.error.message);
