@@ -44,6 +44,9 @@ describe("asr progress", () => {
     assert.ok(moved.length >= 4 && moved.every((fraction, i) => i === 0 || fraction > (moved[i - 1] as number)), JSON.stringify(moved));
     mock.timers.tick(60_000); // a window that takes far longer than the pace says: the estimate waits at its end
     assert.equal((reports.at(-1) as [number, string])[0], 59 / 96);
+    steps.position(50, 96, "a window that ended early"); // behind the estimate: the line does not go back
+    mock.timers.tick(100);
+    assert.match((reports.at(-1) as [number, string])[1], /^0:00:59 \/ 0:01:36/);
     steps.stop();
     const count = reports.length;
     mock.timers.tick(10_000);

@@ -23,6 +23,8 @@ export class AsrSteps {
   private settled: { position: number; duration: number; text: string; at: number; pace: number } | null = null;
   private burst: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
+  /** An estimate may run ahead of the next real position: the line never shows the media going back. */
+  private shown = 0;
 
   constructor(
     private readonly progress: StageContext["progress"],
@@ -80,9 +82,10 @@ export class AsrSteps {
     this.report(Math.min(estimate, settled.position + WINDOW_SEC, settled.duration));
   }
 
-  private report(positionSec: number): void {
+  private report(reached: number): void {
     const settled = this.settled;
     if (!settled) return;
+    const positionSec = (this.shown = Math.max(this.shown, reached));
     // 1 is the stage's own word, once its files are written.
     const fraction = settled.duration > 0 ? Math.min(0.999, positionSec / settled.duration) : 0;
     const left = settled.pace > 0 ? Math.max(0, (settled.duration - positionSec) / settled.pace) : null;
