@@ -18,7 +18,7 @@ export function parseSrt(text: string, source = "SRT input"): Cue[] {
 }
 
 export function formatSrt(cues: readonly Cue[]): string {
-  return cues.map((cue, i) => `${i + 1}\n${timestamp(cue.start)} --> ${timestamp(cue.end)}\n${cue.lines.map((line) => line.replaceAll("-->", "->")).join("\n")}\n`).join("\n");
+  return cues.map((cue, i) => `${i + 1}\n${timestamp(cue.start)} --> ${timestamp(cue.end)}\n${cue.lines.map(withoutCueArrow).join("\n")}\n`).join("\n");
 }
 
 export function timestamp(seconds: number): string {
@@ -31,4 +31,13 @@ export function splitLines(text: string): string[] {
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "");
+}
+
+/**
+ * A cue's text may not hold `-->`, which would read as a timing line; Whisper writes `->` instead.
+ * One pass of replaceAll is not enough: "--->" would become "-->" again, so every run of dashes
+ * before a `>` shrinks to one.
+ */
+export function withoutCueArrow(line: string): string {
+  return line.replace(/-{2,}>/g, "->");
 }
