@@ -8,6 +8,7 @@
 //   "slow"      a progress line every 100 ms, forever
 //   "stubborn"  like slow, and ignores SIGTERM (only SIGKILL ends it)
 // FAKE_WORKER_STARTUP=fail: die before `ready` with an import error on stderr.
+// FAKE_WORKER_STARTUP=killed: SIGKILL itself before `ready`, as the OOM killer or a user would.
 import { createInterface } from "node:readline";
 import { setInterval } from "node:timers";
 
@@ -27,6 +28,7 @@ if (process.env.FAKE_WORKER_STARTUP === "fail") {
   process.stderr.write("Traceback (most recent call last):\nModuleNotFoundError: No module named 'faster_whisper'\n");
   process.exit(1);
 }
+if (process.env.FAKE_WORKER_STARTUP === "killed") process.kill(process.pid, "SIGKILL");
 
 send({ type: "ready", pid: process.pid, faster_whisper: "fake", ctranslate2: "fake" });
 

@@ -215,6 +215,13 @@ describe("worker process", () => {
     assert.match(error.message, /No module named 'faster_whisper'/);
     assert.match(error.message, /\.\/scripts\/setup/);
   });
+
+  test("a worker killed during start-up is engine_unavailable that names the signal, not the setup", async () => {
+    const error = await rejection(WhisperWorker.start({ ...FAKE_OPTIONS, env: { FAKE_WORKER_STARTUP: "killed" } }));
+    assert.ok(isSophiaError(error, "engine_unavailable"), String(error));
+    assert.match(error.message, /killed by SIGKILL/);
+    assert.doesNotMatch(error.message, /scripts\/setup/);
+  });
 });
 
 describe("engine pool", () => {

@@ -212,10 +212,21 @@ export class WhisperWorker {
         : this.exit?.error
           ? `${this.exit.error.message}`
           : `it exited (${describeExit(this.exit)}) before saying ready`;
-    throw new SophiaError("engine_unavailable", `cannot start the faster_whisper worker (${options.python}): ${how}; ${SETUP_HINT}${this.stderrSuffix()}`, {
+    throw new SophiaError("engine_unavailable", `cannot start the faster_whisper worker (${options.python}): ${how}; ${this.startHint(outcome)}${this.stderrSuffix()}`, {
       cause: this.exit?.error,
       details: { python: options.python, script: options.script ?? WORKER_SCRIPT, stderr_tail: this.stderrTail },
     });
+  }
+
+  /**
+   * What the user can do about a failed start. Only a worker that could not run or exited on its own
+   * points at the setup: a killed one (out of memory, a stop from outside) or a slow one has a
+   * sound venv, and re-running the setup would not help.
+   */
+  private startHint(outcome: "exited" | "timeout"): string {
+    if (outcome === "timeout") return "the machine may be too busy to load Python and faster-whisper in time; try again, or raise readyTimeoutMs";
+    if (this.exit?.signal && !this.exit.error) return `it was killed by ${this.exit.signal} (out of memory, or stopped from outside); try again`;
+    return SETUP_HINT;
   }
 
   private onLine(line: string): void {
