@@ -96,7 +96,7 @@ describe("timing script words nobody heard", () => {
   const durationSec = (heard.at(-1) as TimedWord).end + 4.5;
 
   test("missed words at the end of the media are a gap between the last heard word and the end of the media", () => {
-    const plan = planScript(heard, script, { minMatch: 0.3, durationSec });
+    const plan = planScript(heard, script, { minMatch: 0.3, durationSec, language: null });
     assert.equal(plan.gaps.length, 1);
     const gap = plan.gaps[0] as (typeof plan.gaps)[number];
     assert.deepEqual([gap.first, gap.start, gap.end], [9, (heard[8] as TimedWord).end, durationSec]);
@@ -106,7 +106,7 @@ describe("timing script words nobody heard", () => {
   });
 
   test("the engine's times for a gap are used, kept inside the gap and in order", () => {
-    const plan = planScript(heard, script, { minMatch: 0.3, durationSec });
+    const plan = planScript(heard, script, { minMatch: 0.3, durationSec, language: null });
     const gap = plan.gaps[0] as (typeof plan.gaps)[number];
     const count = gap.last - gap.first + 1;
     const times = Array.from({ length: count }, (_, k) => ({ start: gap.start + 0.3 * k, end: gap.start + 0.3 * k + 0.25 }));
@@ -152,5 +152,28 @@ describe("heard times", () => {
     assert.ok(Math.abs(several.start - (said[10] as TimedWord).start) < 0.3, JSON.stringify(several));
     assert.equal(several.end, (said[10] as TimedWord).end);
     assert.equal((words[0] as TimedWord).start, (said[0] as TimedWord).start, "a first word of ordinary length keeps its time");
+  });
+});
+
+describe("scripts written without spaces", () => {
+  // Whisper and ICU's dictionary cut Chinese into different words: only the characters agree.
+  const heardWords = ["我们", "今天", "讨论", "人", "工智能", "的", "未来", "发展"];
+  const heard: TimedWord[] = heardWords.map((text, k) => ({ text, start: k * 0.6, end: k * 0.6 + 0.5 }));
+  const script = "我们今天讨论人工智能的未来发展。";
+
+  test("a Chinese script is matched character by character, whatever the word cuts", () => {
+    const { words, report } = alignScript(heard, script, 0.5, 5, "zh");
+    assert.equal(report.match_ratio, 1);
+    assert.equal(report.interpolated_words, 0);
+    assert.equal(words.map((word) => word.text).join(""), script, "every character of the script, in order");
+    assert.ok(words.length > 1, "the script is cut into words, not kept as one");
+    assert.equal(words[0]?.start, 0);
+    assertInOrder(words);
+  });
+
+  test("the refined cues carry the script's text and no spaces between Chinese words", () => {
+    const rules = resolveRules({}, "refine", "zh");
+    const result = refineSegments([{ words: heard }], rules, { script, durationSec: 5 });
+    assert.equal(result.cues.map((cue) => cue.lines.join("")).join(""), script);
   });
 });

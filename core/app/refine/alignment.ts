@@ -15,6 +15,7 @@
  */
 import { SophiaError } from "../errors.js";
 import type { TimedWord } from "../transcript.js";
+import { wordSplitter } from "./cue_words.js";
 import { matchTokens } from "./text.js";
 import { alignTokens, jumpAlign, localAlign, type Chain } from "./token_alignment.js";
 
@@ -70,6 +71,8 @@ export interface PlanOptions {
   minMatch: number;
   /** Length of the media in seconds; null when unknown (a raw SRT refined on its own). */
   durationSec: number | null;
+  /** The script's language: one written without spaces is cut into words by dictionary, not at spaces. */
+  language: string | null;
 }
 
 /** A passage of the script or of the speech shorter than this many tokens is never taken for a passage of its own. */
@@ -105,18 +108,15 @@ interface Passage {
   skip: Uint8Array | null;
 }
 
-function scriptWords(script: string): string[] {
-  return script.split(/\s+/u).filter((word) => word !== "");
-}
 
 /** Steps 1 and 3 without the engine: every gap interpolated. What a refine without media does. */
-export function alignScript(heard: readonly TimedWord[], script: string, minMatch: number, durationSec: number | null = null): { words: TimedWord[]; report: AlignmentReport } {
-  const plan = planScript(heard, script, { minMatch, durationSec });
+export function alignScript(heard: readonly TimedWord[], script: string, minMatch: number, durationSec: number | null = null, language: string | null = null): { words: TimedWord[]; report: AlignmentReport } {
+  const plan = planScript(heard, script, { minMatch, durationSec, language });
   return timeScript(plan, plan.gaps.map(() => null));
 }
 
 export function planScript(heard: readonly TimedWord[], script: string, options: PlanOptions): ScriptPlan {
-  const texts = scriptWords(script);
+  const texts = wordSplitter(options.language)(script);
   if (texts.length === 0) throw new SophiaError("script_mismatch", "input.script has no words: give the text of what is said, or no script");
   const heardTokens = tokenize(heard.map((word) => word.text), (i) => heard[i] as TimedWord);
   const scriptTokens = tokenize(texts, () => ({ start: NaN, end: NaN }));

@@ -14,8 +14,13 @@ import type { Cue } from "../subtitles/index.js";
 
 /** `language` is the subtitles' language (null: unknown, split at spaces). */
 export function segmentsFromCues(cues: readonly Cue[], language: string | null = null): TimedSegment[] {
-  const split = writingOf(language).unspaced ? dictionarySplitter(language) : splitAtSpaces;
+  const split = wordSplitter(language);
   return cues.map((cue) => ({ words: timeWords(split(cue.lines.join(" ")), cue) }));
+}
+
+/** How a text of `language` is cut into words: at spaces, or, written without spaces, by ICU's dictionaries. */
+export function wordSplitter(language: string | null): (text: string) => string[] {
+  return writingOf(language).unspaced ? dictionarySplitter(language) : splitAtSpaces;
 }
 
 function splitAtSpaces(text: string): string[] {

@@ -54,7 +54,7 @@ export function planRefine(segments: readonly TimedSegment[], rules: RefineRules
   const cleaned = cleanTranscript(segments, rules);
   if (options.script === undefined) return { heard: cleaned.words, cleaning: cleaned.report, script: null };
   options.onProgress?.(0.1, `matching ${cleaned.words.length} heard words with the script`);
-  const script = planScript(cleaned.words, options.script, { minMatch: rules.min_script_match, durationSec: options.durationSec ?? null });
+  const script = planScript(cleaned.words, options.script, { minMatch: rules.min_script_match, durationSec: options.durationSec ?? null, language: rules.language });
   return { heard: cleaned.words, cleaning: cleaned.report, script };
 }
 

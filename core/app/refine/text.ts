@@ -91,10 +91,25 @@ export function matchTokens(text: string): string[] {
     if (spelled) tokens.push(...spelled);
     else {
       const plain = core.replace(/[^\p{L}\p{N}']+/gu, "");
-      if (plain !== "") tokens.push(plain);
+      if (plain !== "") tokens.push(...byCharacterWhereUnspaced(plain));
     }
   }
   return tokens;
+}
+
+/**
+ * A script written without spaces is compared character by character: the engine and the script's
+ * dictionary cut "人工智能" into words differently ("人" | "工智能" against "人工" | "智能"), and only
+ * the characters are the same on both sides. A spaced run inside stays one token ("iPhone").
+ */
+function byCharacterWhereUnspaced(token: string): string[] {
+  if (!UNSPACED_SCRIPT.test(token)) return [token];
+  return Array.from(GRAPHEMES.segment(token), (cluster) => cluster.segment).reduce<string[]>((parts, character) => {
+    const last = parts.at(-1);
+    if (last !== undefined && isSpacedWordCharacter(character) && isSpacedWordCharacter([...last].at(-1) ?? "")) parts[parts.length - 1] = last + character;
+    else parts.push(character);
+    return parts;
+  }, []);
 }
 
 /** The word with its first letter in upper case ("¿qué" → "¿Qué", "'tis" → "'Tis"). */
