@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import { TRANSITIONS, canTransition, type TransitionName } from "../../core/app/task/lifecycle.js";
+import { TRANSITIONS, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/lifecycle.js";
 import { TASK_STATUSES } from "../../core/app/task/schema.js";
 import { TaskStore, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
 import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
@@ -32,6 +32,12 @@ describe("lifecycle table", () => {
       "running→failed",
       "running→queued",
     ]);
+  });
+
+  test("a task is announced once `attempts` is written: by submit from birth, or by the first claim of a file the app wrote", () => {
+    assert.equal(isAnnounced({}), false, "a file the desktop app wrote itself");
+    assert.equal(isAnnounced({ attempts: 0 }), true, "submitted, or queued again by retry");
+    assert.equal(isAnnounced({ attempts: 2 }), true);
   });
 });
 

@@ -50,7 +50,7 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
       ...(request.karaoke ? { ass: { karaoke: true } } : {}),
     },
     error: null,
-    // Present from birth: marks a task whose `task.created` event is already in the stream.
+    // Present from birth: the task is announced (isAnnounced), its `task.created` is written below.
     attempts: 0,
   };
   // The runner would refuse these paths, options, models and outputs another task owns at preflight; refusing them now leaves no task behind.

@@ -73,3 +73,12 @@ export function isSameRun(current: Pick<Task, "attempts" | "runner">, attempt: n
     current.runner?.started_at === runner?.started_at
   );
 }
+
+/**
+ * Whether the task's `task.created` event is in the stream. `submit` announces a task as it writes
+ * it, with `attempts` present from birth; a file the desktop app wrote itself has no `attempts`
+ * until a runner claims it, and the runner announces it then.
+ */
+export function isAnnounced(task: Pick<Task, "attempts">): boolean {
+  return task.attempts !== undefined;
+}

@@ -20,7 +20,7 @@ import { rm, stat } from "node:fs/promises";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import type { Stage, StageResult } from "../stages/stage.js";
 import type { EventWriter } from "./events.js";
-import { isSameRun, type TransitionName } from "./lifecycle.js";
+import { isAnnounced, isSameRun, type TransitionName } from "./lifecycle.js";
 import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./schema.js";
 import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
@@ -76,7 +76,7 @@ interface Claim {
   stored: StoredTask;
   attempt: number;
   runner: RunnerInfo;
-  /** A file the desktop app wrote itself has no `attempts` yet, and no `task.created` in the stream. */
+  /** A file the desktop app wrote itself: no `task.created` in the stream yet. */
   unannounced: boolean;
 }
 
@@ -201,7 +201,7 @@ export class TaskRunner {
     let unannounced = false;
     try {
       const stored = await this.options.store.transition(file, "claim", (task) => {
-        unannounced = task.attempts === undefined;
+        unannounced = !isAnnounced(task);
         attempt = (task.attempts ?? 0) + 1;
         return { attempts: attempt, started_at: now, finished_at: null, runner, error: null };
       });
