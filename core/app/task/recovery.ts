@@ -32,9 +32,9 @@ export async function recoverOrphans(store: TaskStore, events: EventWriter): Pro
       if (leftovers.has(entry.file)) await sweepAfterDeadRunner(store, entry.stored);
       continue;
     }
-    const orphan = await orphanState(store, entry.stored);
-    if (!orphan) continue;
-    const result = await recoverOne(store, events, entry.stored, orphan.leaseFresh).catch((error: unknown) => {
+    const runner = await runnerState(store, entry.stored);
+    if (runner === "alive") continue;
+    const result = await recoverOne(store, events, entry.stored, runner).catch((error: unknown) => {
       // Another runner recovered or claimed it first.
       if (isSophiaError(error, "transition_refused") || isSophiaError(error, "task_busy")) return null;
       throw error;
@@ -44,11 +44,18 @@ export async function recoverOrphans(store: TaskStore, events: EventWriter): Pro
   return recovered;
 }
 
-type Orphan = { leaseFresh: boolean } | null;
+/** How a running task's runner is gone, when it is: the task is then an orphan. */
+type DeadRunner =
+  /** Its process no longer exists on this host, and its lease is still fresh (nobody else can hold it). */
+  | "process_gone"
+  /** Nobody has refreshed its lease for LEASE_STALE_MS: dead or frozen, on any host. */
+  | "lease_stale";
 
-async function orphanState(store: TaskStore, stored: StoredTask): Promise<Orphan> {
-  const leaseFresh = await store.leaseHeld(stored.file);
-  return ownerDead(stored.task) || !leaseFresh ? { leaseFresh } : null;
+type RunnerState = "alive" | DeadRunner;
+
+async function runnerState(store: TaskStore, stored: StoredTask): Promise<RunnerState> {
+  if (!(await store.leaseHeld(stored.file))) return "lease_stale";
+  return ownerDead(stored.task) ? "process_gone" : "alive";
 }
 
 function ownerDead(task: Task): boolean {
@@ -96,11 +103,11 @@ async function removePartialOutputs(store: TaskStore, task: Task): Promise<void>
   for (const output of [paths.rawSrt, ...paths.refined.map((refined) => refined.path)]) await removeAbandonedTemps(output, PARTIAL_WRITE_AGE_MS);
 }
 
-async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, leaseFresh: boolean): Promise<Recovered> {
+async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, dead: DeadRunner): Promise<Recovered> {
   const attempts = seen.task.attempts ?? 0;
   const giveUp = attempts >= MAX_ATTEMPTS;
   // A dead owner's fresh lease would block the next claim for LEASE_STALE_MS; a stale one is taken over anyway.
-  const options = { breakLease: leaseFresh };
+  const options = { breakLease: dead === "process_gone" };
   const sameRun = (current: Task) => {
     if (!isSameRun(current, seen.task.attempts, seen.task.runner)) {
       throw new SophiaError("transition_refused", `task ${current.task_id} changed while being recovered`, {});
