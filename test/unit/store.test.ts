@@ -113,6 +113,35 @@ describe("task store", () => {
     assert.equal(await store.leaseHeld(created.file), false);
   });
 
+  test("recover removes the fresh lease of a runner whose process is gone, leaves a stale one, and writes nothing when the run changed", async () => {
+    const claimed = async (taskId: string) => {
+      const created = await store.create(specExampleTask({ task_id: taskId }));
+      await store.transition(created.file, "claim", () => ({ attempts: 1 }));
+      mkdirSync(`${created.file}.lease`); // what the dead runner left
+      return created.file;
+    };
+    const killed = await claimed("killed");
+    const queued = await store.recover(killed, "recover", "process_gone", () => ({ runner: null }));
+    assert.equal(queued.task.status, "queued");
+    assert.ok(!existsSync(`${killed}.lease`), "a fresh lease would block the next claim for 10 s");
+
+    const silent = await claimed("silent");
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(`${silent}.lease`, longAgo, longAgo);
+    assert.equal((await store.recover(silent, "abandon", "lease_stale", () => ({ error: null }))).task.status, "failed");
+    assert.ok(existsSync(`${silent}.lease`), "a stale lease is left for the next claim to take over");
+
+    const takenOver = await claimed("taken_over");
+    const before = readFileSync(takenOver, "utf8");
+    const changed = new Error("another runner claimed it meanwhile");
+    await assert.rejects(store.recover(takenOver, "recover", "process_gone", () => { throw changed; }), changed);
+    assert.equal(readFileSync(takenOver, "utf8"), before);
+    assert.ok(existsSync(`${takenOver}.lease`), "the lease of a run that is not the dead one's stays");
+    const finished = await claimed("finished_meanwhile");
+    await store.transition(finished, "complete");
+    await assert.rejects(store.recover(finished, "recover", "process_gone", () => ({})), (error) => isSophiaError(error, "transition_refused"));
+  });
+
   test("two files claiming one task id are reported, not guessed between", async () => {
     await store.create(specExampleTask());
     writeFileSync(path.join(store.workspace.tasksDir, "20270101_subtitle_pipeline_001.task.json"), JSON.stringify(specExampleTask()));

@@ -13,7 +13,7 @@ import { SophiaError, isSophiaError } from "../errors.js";
 import type { EventWriter } from "./events.js";
 import type { Task } from "./schema.js";
 import { isSameRun } from "./lifecycle.js";
-import { LEASE_STALE_MS, type StoredTask, type TaskStore } from "./store.js";
+import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskStore } from "./store.js";
 import { resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
 export const MAX_ATTEMPTS = 3;
@@ -44,13 +44,7 @@ export async function recoverOrphans(store: TaskStore, events: EventWriter): Pro
   return recovered;
 }
 
-/** How a running task's runner is gone, when it is: the task is then an orphan. */
-type DeadRunner =
-  /** Its process no longer exists on this host, and its lease is still fresh (nobody else can hold it). */
-  | "process_gone"
-  /** Nobody has refreshed its lease for LEASE_STALE_MS: dead or frozen, on any host. */
-  | "lease_stale";
-
+/** A running task is an orphan when its runner is gone (DeadRunner says how). */
 type RunnerState = "alive" | DeadRunner;
 
 async function runnerState(store: TaskStore, stored: StoredTask): Promise<RunnerState> {
@@ -106,8 +100,6 @@ async function removePartialOutputs(store: TaskStore, task: Task): Promise<void>
 async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, dead: DeadRunner): Promise<Recovered> {
   const attempts = seen.task.attempts ?? 0;
   const giveUp = attempts >= MAX_ATTEMPTS;
-  // A dead owner's fresh lease would block the next claim for LEASE_STALE_MS; a stale one is taken over anyway.
-  const options = { breakLease: dead === "process_gone" };
   const sameRun = (current: Task) => {
     if (!isSameRun(current, seen.task.attempts, seen.task.runner)) {
       throw new SophiaError("transition_refused", `task ${current.task_id} changed while being recovered`, {});
@@ -120,18 +112,18 @@ async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTas
   };
   if (giveUp) {
     const message = `the runner died during each of ${attempts} attempts (last on ${seen.task.runner?.host ?? "unknown host"}, pid ${seen.task.runner?.pid ?? "?"}); not retried automatically: \`sophia-cli retry ${seen.task.task_id}\` queues it again`;
-    await store.transition(seen.file, "abandon", (current) => {
+    await store.recover(seen.file, "abandon", dead, (current) => {
       sameRun(current);
       return { error: { code: "interrupted", message, stage: null, stack: "", at: now }, finished_at: now, runner: null };
-    }, options);
+    });
     await removeTmp();
     await events.emit(seen.task, "task.failed", { error: message, stack: "" });
     return { taskId: seen.task.task_id, action: "failed" };
   }
-  await store.transition(seen.file, "recover", (current) => {
+  await store.recover(seen.file, "recover", dead, (current) => {
     sameRun(current);
     return { started_at: null, runner: null };
-  }, options);
+  });
   await removeTmp();
   await events.emit(seen.task, "task.requeued", { reason: "recovered", attempts });
   return { taskId: seen.task.task_id, action: "requeued" };

@@ -57,6 +57,13 @@ export interface StoredTask {
   task: Task;
 }
 
+/** How a running task's runner is gone, when it is: the task is then recovered (`recover`). */
+export type DeadRunner =
+  /** Its process no longer exists on this host, and its lease is still fresh. */
+  | "process_gone"
+  /** Nobody has refreshed its lease for LEASE_STALE_MS: dead or frozen, on any host. */
+  | "lease_stale";
+
 export type TaskEntry =
   | { ok: true; file: string; stored: StoredTask }
   | { ok: false; file: string; idFromName: string; error: SophiaError };
@@ -160,20 +167,27 @@ export class TaskStore {
     file: string,
     name: TransitionName,
     change: (task: Task) => Record<string, unknown> = () => ({}),
-    options: { breakLease?: boolean; guard?: (task: Task) => void } = {},
+    options: { guard?: (task: Task) => void } = {},
   ): Promise<StoredTask> {
+    return this.withClaimLock(file, async () => this.write(await this.changed(file, name, change, options.guard)));
+  }
+
+  /**
+   * Takes a running task from a runner that is gone: back to the queue (`recover`), or to `failed`
+   * (`abandon`) once it has died too often. `change` confirms, under the claim lock, that the task
+   * still shows the dead runner's run (it throws if not), and returns the fields to set.
+   *
+   * A runner whose process is gone leaves a lease that stays fresh for up to LEASE_STALE_MS and
+   * would block the next claim that long, so it is removed; only once `change` has confirmed the
+   * run, because nobody else can hold the lease then (a fresh lease is never taken over, and
+   * claims wait for our lock). A stale lease is left: the next claim takes it over, and another
+   * runner may have done so already.
+   */
+  async recover(file: string, name: "recover" | "abandon", dead: DeadRunner, change: (task: Task) => Record<string, unknown>): Promise<StoredTask> {
     return this.withClaimLock(file, async () => {
-      const current = await this.read(file);
-      options.guard?.(current.task);
-      assertTransition(name, current.task.task_id, current.task.status);
-      const raw = { ...current.raw, ...change(current.task), status: TRANSITIONS[name].to };
-      const task = validateTask(raw, file);
-      // Only after `change` has confirmed the dead owner still owns the task: nobody else can
-      // hold the lease then, because a fresh lease is never taken over and claims wait for our lock.
-      if (options.breakLease) await rm(leasePath(file), { recursive: true, force: true });
-      this.forget(file);
-      await writeFileAtomically(file, serialize(raw));
-      return { file, raw, task };
+      const recovered = await this.changed(file, name, change);
+      if (dead === "process_gone") await rm(leasePath(file), { recursive: true, force: true });
+      return this.write(recovered);
     });
   }
 
@@ -227,6 +241,22 @@ export class TaskStore {
   async leaseStaleAt(file: string): Promise<number | null> {
     const info = await stat(leasePath(file)).catch(() => null);
     return info ? info.mtimeMs + LEASE_STALE_MS : null;
+  }
+
+  /** The task as `name` and `change` would leave it, from the file as it is on disk now; nothing written. Under the claim lock. */
+  private async changed(file: string, name: TransitionName, change: (task: Task) => Record<string, unknown>, guard?: (task: Task) => void): Promise<StoredTask> {
+    const current = await this.read(file);
+    guard?.(current.task);
+    assertTransition(name, current.task.task_id, current.task.status);
+    const raw = { ...current.raw, ...change(current.task), status: TRANSITIONS[name].to };
+    return { file, raw, task: validateTask(raw, file) };
+  }
+
+  /** Under the claim lock. */
+  private async write(stored: StoredTask): Promise<StoredTask> {
+    this.forget(stored.file);
+    await writeFileAtomically(stored.file, serialize(stored.raw));
+    return stored;
   }
 
   private async withClaimLock<T>(file: string, body: () => Promise<T>): Promise<T> {
