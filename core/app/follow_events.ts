@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SophiaError } from "./errors.js";
 import type { FollowOptions } from "./interfaces.js";
-import { EventLog } from "./task/event_log.js";
+import { EventReader } from "./task/event_reader.js";
 import type { SophiaEvent } from "./task/schema.js";
 
 /** How often the stream's files are checked for new lines while following. */
@@ -13,8 +13,8 @@ const POLL_MS = 200;
 
 export async function* followEvents(eventsDir: string, options: FollowOptions = {}): AsyncGenerator<SophiaEvent, void, undefined> {
   const { signal, follow = true } = options;
-  const log = new EventLog(eventsDir, { taskId: options.task, since: options.since === undefined ? undefined : isoInstant(options.since) });
-  let lines = await log.readNew();
+  const reader = new EventReader(eventsDir, { taskId: options.task, since: options.since === undefined ? undefined : isoInstant(options.since) });
+  let lines = await reader.readNew();
   if (options.last !== undefined) lines = lines.slice(Math.max(0, lines.length - options.last));
   for (;;) {
     for (const line of lines) {
@@ -24,13 +24,13 @@ export async function* followEvents(eventsDir: string, options: FollowOptions = 
     }
     if (!follow) {
       // Nothing will complete a line now: a torn last line is reported rather than dropped.
-      for (const line of log.unfinishedLines()) if (!line.event) options.onUnreadable?.({ file: line.file, line: line.line, error: line.error });
+      for (const line of reader.unfinishedLines()) if (!line.event) options.onUnreadable?.({ file: line.file, line: line.line, error: line.error });
       return;
     }
     if (signal?.aborted) return;
     await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
     if (signal?.aborted) return;
-    lines = await log.readNew();
+    lines = await reader.readNew();
   }
 }
 

@@ -9,7 +9,7 @@ import { followEvents } from "./follow_events.js";
 import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo, TaskListEntry, WorkspaceStatus } from "./interfaces.js";
 import { startRunner } from "./start_runner.js";
 import { cancelTask, retryTask, submitTask } from "./task/control.js";
-import { EventWriter } from "./task/events.js";
+import { EventWriter } from "./task/event_writer.js";
 import { TASK_STATUSES, type TaskStatus } from "./task/schema.js";
 import { TaskStore, type StoredTask } from "./task/store.js";
 import { Workspace } from "./task/workspace.js";

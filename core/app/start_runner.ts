@@ -10,7 +10,7 @@ import { EngineRegistry } from "./engines/registry.js";
 import { SophiaError, asError } from "./errors.js";
 import type { RunResult, Runner, RunnerEvents, RunnerOptions } from "./interfaces.js";
 import { createStages } from "./stages/index.js";
-import { EventWriter } from "./task/events.js";
+import { EventWriter } from "./task/event_writer.js";
 import { assertTransition } from "./task/lifecycle.js";
 import { recoverOrphans } from "./task/recovery.js";
 import { TaskRunner, type RunOutcome } from "./task/runner.js";

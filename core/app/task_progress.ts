@@ -3,7 +3,7 @@
  * stream holds the progress (the runner never rewrites the task file for a progress tick).
  */
 import type { TaskProgress } from "./interfaces.js";
-import { EventLog } from "./task/event_log.js";
+import { EventReader } from "./task/event_reader.js";
 import type { Task } from "./task/schema.js";
 
 /** The progress of each task's current attempt, by task id; null before its first stage starts. */
@@ -12,7 +12,7 @@ export async function progressOf(eventsDir: string, running: readonly Task[]): P
   if (running.length === 0) return progress;
   // The current attempt began at started_at: older events belong to earlier attempts.
   const since = running.map((task) => new Date(task.started_at ?? task.created_at).toISOString()).sort()[0];
-  for (const { event } of await new EventLog(eventsDir, { since }).readNew()) {
+  for (const { event } of await new EventReader(eventsDir, { since }).readNew()) {
     if (!event || !progress.has(event.task_id)) continue;
     const at = event.ts;
     if (event.type === "task.started") progress.set(event.task_id, null);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import { EngineRegistry } from "../../core/app/engines/registry.js";
 import type { Stage, StageContext, StageResult } from "../../core/app/stages/stage.js";
-import { EventWriter } from "../../core/app/task/events.js";
+import { EventWriter } from "../../core/app/task/event_writer.js";
 import type { Lease } from "../../core/app/task/lease_keeper.js";
 import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
 import { TaskStore } from "../../core/app/task/store.js";

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError } from "../../core/app/errors.js";
 import { submitTask } from "../../core/app/task/control.js";
-import { EventWriter } from "../../core/app/task/events.js";
+import { EventWriter } from "../../core/app/task/event_writer.js";
 import { assertOutputsFree } from "../../core/app/task/output_owners.js";
 import type { Task } from "../../core/app/task/schema.js";
 import { TaskStore } from "../../core/app/task/store.js";

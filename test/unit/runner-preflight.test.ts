@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { PreflightContext, Stage } from "../../core/app/stages/stage.js";
-import { EventWriter } from "../../core/app/task/events.js";
+import { EventWriter } from "../../core/app/task/event_writer.js";
 import { TaskRunner } from "../../core/app/task/runner.js";
 import { TaskStore } from "../../core/app/task/store.js";
 import { Workspace } from "../../core/app/task/workspace.js";

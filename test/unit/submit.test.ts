@@ -11,7 +11,7 @@ import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError } from "../../core/app/errors.js";
 import { writeFailure } from "../../core/app/fs_errors.js";
 import { submitTask } from "../../core/app/task/control.js";
-import { EventWriter } from "../../core/app/task/events.js";
+import { EventWriter } from "../../core/app/task/event_writer.js";
 import { TaskStore } from "../../core/app/task/store.js";
 import { Workspace } from "../../core/app/task/workspace.js";
 

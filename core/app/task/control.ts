@@ -10,7 +10,7 @@ import { TOOL_NAME } from "../config.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
 import type { SubmitOptions } from "../interfaces.js";
-import type { EventWriter } from "./events.js";
+import type { EventWriter } from "./event_writer.js";
 import { assertOutputsFree } from "./output_owners.js";
 import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
 import { validateTask, type StoredTask, type TaskStore } from "./store.js";

@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { rm } from "node:fs/promises";
 import { removeAbandonedTemps } from "../atomic_write.js";
 import { SophiaError, isSophiaError } from "../errors.js";
-import type { EventWriter } from "./events.js";
+import type { EventWriter } from "./event_writer.js";
 import type { Task } from "./schema.js";
 import { isSameRun } from "./lifecycle.js";
 import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskStore } from "./store.js";

@@ -19,7 +19,7 @@ import { hostname } from "node:os";
 import { rm, stat } from "node:fs/promises";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import type { Stage, StageResult } from "../stages/stage.js";
-import type { EventWriter } from "./events.js";
+import type { EventWriter } from "./event_writer.js";
 import { isAnnounced, isSameRun, type TransitionName } from "./lifecycle.js";
 import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./schema.js";
 import type { Lease } from "./lease_keeper.js";

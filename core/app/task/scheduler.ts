@@ -14,7 +14,7 @@ import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import { asError } from "../errors.js";
-import type { EventWriter } from "./events.js";
+import type { EventWriter } from "./event_writer.js";
 import { loadQueue, type Conflict, type InvalidEntry } from "./loader.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
 import type { RunOutcome, TaskRunner } from "./runner.js";

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { SophiaEvent } from "./schema.js";
 import { asError, describeIssues } from "../errors.js";
-import { eventFileDay } from "./events.js";
+import { eventFileDay } from "./event_writer.js";
 
 
 export interface EventFilter {
@@ -35,7 +35,7 @@ const EventEnvelopeSchema = z.object({
 });
 
 /** Reads the stream from the start, oldest file first; calls `onLine` for each line that passes the filter. */
-export class EventLog {
+export class EventReader {
   private readonly offsets = new Map<string, { bytes: number; lines: number; partial: string }>();
 
   constructor(private readonly eventsDir: string, private readonly filter: EventFilter = {}) {}
