@@ -14,6 +14,11 @@ export const TimedWordSchema = z.object({
   end: z.number().nonnegative(),
   /** Engine confidence in 0..1, when the engine gives one. */
   probability: z.number().min(0).max(1).optional(),
+  /**
+   * A language written without spaces between words but with spaces between phrases (Thai, Lao,
+   * Khmer, Burmese) has a space before this word: the text keeps it when words are joined.
+   */
+  space_before: z.literal(true).optional(),
 });
 export type TimedWord = z.infer<typeof TimedWordSchema>;
 

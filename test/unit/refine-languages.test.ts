@@ -120,6 +120,22 @@ describe("measuring and joining", () => {
     assert.ok(words.every((word) => !/^[，。]/.test(word)), words.join("|"));
     assert.deepEqual(segmentsFromCues([{ start: 0, end: 1, lines: ["Guten Tag"] }], "de")[0]?.words.map((word) => word.text), ["Guten", "Tag"]);
   });
+
+  test("Thai keeps the spaces between its phrases, and breaks there, but puts none between words", () => {
+    // Two phrases as Whisper writes them: words inside a phrase with no space, a space before the second.
+    const first = ["วันนี้", "อากาศ", "ดี", "มาก"];
+    const second = ["เรา", "ไป", "เที่ยว", "ทะเล", "กัน"];
+    const words: TimedWord[] = [...first, ...second].map((text, k) => ({ text, start: k * 0.4, end: k * 0.4 + 0.35, ...(k === first.length ? { space_before: true as const } : {}) }));
+    const result = refineSegments([{ words }], resolveRules({}, "refine", "th"));
+    assert.equal(result.cues.map((cue) => cue.lines.join(" ")).join(" "), `${first.join("")} ${second.join("")}`);
+    assert.deepEqual(classifyBreaks([...first, ...second], "th", words.map((word) => word.space_before === true))[first.length - 1], "clause");
+
+    const [segment] = segmentsFromCues([{ start: 0, end: 4, lines: [`${first.join("")} ${second.join("")}`] }], "th");
+    const fromSrt = segment?.words ?? [];
+    assert.equal(fromSrt.filter((word) => word.space_before).length, 2, "the cue's start and the space between the phrases");
+    assert.equal(fromSrt.map((word, k) => (k > 0 && word.space_before ? " " : "") + word.text).join(""), `${first.join("")} ${second.join("")}`);
+    assert.ok(segmentsFromCues([{ start: 0, end: 1, lines: ["我们 今天"] }], "zh")[0]?.words.every((word) => !word.space_before), "Chinese keeps no spaces");
+  });
 });
 
 describe("German", () => {

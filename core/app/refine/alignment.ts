@@ -15,7 +15,7 @@
  */
 import { SophiaError } from "../errors.js";
 import type { TimedWord } from "../transcript.js";
-import { wordSplitter } from "./cue_words.js";
+import { wordSplitter, type WrittenWord } from "./cue_words.js";
 import { matchTokens } from "./text.js";
 import { alignTokens, jumpAlign, localAlign, type Chain } from "./token_alignment.js";
 
@@ -116,7 +116,8 @@ export function alignScript(heard: readonly TimedWord[], script: string, minMatc
 }
 
 export function planScript(heard: readonly TimedWord[], script: string, options: PlanOptions): ScriptPlan {
-  const texts = wordSplitter(options.language)(script);
+  const written = wordSplitter(options.language)(script);
+  const texts = written.map((word) => word.text);
   if (texts.length === 0) throw new SophiaError("script_mismatch", "input.script has no words: give the text of what is said, or no script");
   const heardTokens = tokenize(heard.map((word) => word.text), (i) => heard[i] as TimedWord);
   const scriptTokens = tokenize(texts, () => ({ start: NaN, end: NaN }));
@@ -138,7 +139,7 @@ export function planScript(heard: readonly TimedWord[], script: string, options:
   }
 
   const items = [
-    ...passages.flatMap((pass) => passageItems(pass, texts, heardTokens, scriptTokens)),
+    ...passages.flatMap((pass) => passageItems(pass, written, heardTokens, scriptTokens)),
     ...heardItems(heard, heardTokens, keptHeard),
   ].sort((x, y) => x.key - y.key || x.order - y.order);
 
@@ -387,7 +388,7 @@ interface Item {
  * matched (NaN where none was). `unspoken` marks the tokens the global pass leaves out; a word
  * without tokens (a lone dash) goes with the word before it.
  */
-function passageItems(pass: Passage, texts: readonly string[], heard: readonly Token[], script: readonly Token[]): Item[] {
+function passageItems(pass: Passage, written: readonly WrittenWord[], heard: readonly Token[], script: readonly Token[]): Item[] {
   if (pass.scriptHi <= pass.scriptLo) return [];
   const heardOf = new Map(pass.pairs.map(([i, j]) => [j, i]));
   const tokensOf = new Map<number, number[]>();
@@ -401,19 +402,20 @@ function passageItems(pass: Passage, texts: readonly string[], heard: readonly T
   // A pass that begins or ends the script also takes the token-less words (a lone dash) at its ends.
   const isGlobal = pass.scriptLo === 0;
   const from = pass.scriptLo === 0 ? 0 : (script[pass.scriptLo] as Token).word;
-  const to = pass.scriptHi === script.length ? texts.length - 1 : (script[pass.scriptHi - 1] as Token).word;
+  const to = pass.scriptHi === script.length ? written.length - 1 : (script[pass.scriptHi - 1] as Token).word;
   const items: Item[] = [];
   let key = -1;
   let previous: Item | null = null;
   for (let w = from; w <= to; w++) {
-    const text = texts[w] as string;
+    const asWritten = written[w] as WrittenWord;
+    const text = asWritten.text;
     const tokens = tokensOf.get(w);
     if (!tokens) {
       const tokenless = matchTokens(text).length === 0;
       const before = previous as Item | null;
       if (tokenless && (before || (isGlobal && w === 0))) {
         const at: number = before ? before.word.end : NaN;
-        previous = { word: { text, start: at, end: at }, key: before ? before.key : key + 0.5, order: w, scriptWord: w, heard: false };
+        previous = { word: { ...asWritten, start: at, end: at }, key: before ? before.key : key + 0.5, order: w, scriptWord: w, heard: false };
         items.push(previous);
       } else previous = null;
       continue;
@@ -425,10 +427,10 @@ function passageItems(pass: Passage, texts: readonly string[], heard: readonly T
     const first = matched[0];
     if (first !== undefined) {
       key = first;
-      const word = { text, start: (heard[first] as Token).start, end: (heard[matched.at(-1) as number] as Token).end };
+      const word = { ...asWritten, start: (heard[first] as Token).start, end: (heard[matched.at(-1) as number] as Token).end };
       previous = { word, key, order: w, scriptWord: w, heard: false };
     } else {
-      previous = { word: { text, start: NaN, end: NaN }, key: key + 0.5, order: w, scriptWord: w, heard: false };
+      previous = { word: { ...asWritten, start: NaN, end: NaN }, key: key + 0.5, order: w, scriptWord: w, heard: false };
     }
     items.push(previous);
   }

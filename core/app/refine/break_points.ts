@@ -40,7 +40,7 @@ const TAG_CHUNK_WORDS = 40;
  * The class of the gap after each word but the last: `result[i]` is the gap between words i and i+1.
  * `language` is the engine's language code; null (unknown, e.g. words read from an SRT) is taken as English.
  */
-export function classifyBreaks(words: readonly string[], language: string | null = null): BreakClass[] {
+export function classifyBreaks(words: readonly string[], language: string | null = null, spaceBefore: readonly boolean[] = []): BreakClass[] {
   const base = baseLanguage(language) ?? "en";
   const classes: BreakClass[] = [];
   if (base === "en") {
@@ -51,11 +51,13 @@ export function classifyBreaks(words: readonly string[], language: string | null
     return classes;
   }
   const functionWords = functionWordsOf(base);
-  const insideWord = writingOf(base).unspaced ? gapsInsideWords(words, base) : null;
+  const insideWord = writingOf(base).unspaced ? gapsInsideWords(words, base, spaceBefore) : null;
   for (let i = 0; i + 1 < words.length; i++) {
     const word = words[i] as string;
     const next = words[i + 1] as string;
-    classes.push(punctuationClass(word, next) ?? (insideWord?.[i] ? "never" : classifyByFunctionWords(word, next, functionWords)));
+    // Thai and its neighbours put a space where other languages put a comma or a full stop.
+    const phraseEnd = spaceBefore[i + 1] === true && !isPunctuationOnly(next);
+    classes.push(punctuationClass(word, next) ?? (phraseEnd ? "clause" : insideWord?.[i] ? "never" : classifyByFunctionWords(word, next, functionWords)));
   }
   return classes;
 }
@@ -104,12 +106,12 @@ function isCapitalised(word: string): boolean {
  * For a language written without spaces: whether each gap falls inside a word by the Unicode
  * word-break rules with ICU's dictionaries, where Whisper's tokens split a word ("人" | "工智能").
  */
-function gapsInsideWords(words: readonly string[], language: string): boolean[] {
+function gapsInsideWords(words: readonly string[], language: string, spaceBefore: readonly boolean[]): boolean[] {
   const writing = writingOf(language);
   let joined = "";
   const ends: number[] = [];
   words.forEach((word, i) => {
-    joined += (i > 0 ? separator(words[i - 1] as string, word, writing) : "") + word;
+    joined += (i > 0 ? separator(words[i - 1] as string, word, writing, spaceBefore[i] === true) : "") + word;
     ends.push(joined.length);
   });
   const boundaries = new Set<number>();

@@ -12,49 +12,71 @@ import type { TimedSegment } from "./clean.js";
 import { writingOf } from "./languages.js";
 import type { Cue } from "../subtitles/index.js";
 
-/** `language` is the subtitles' language (null: unknown, split at spaces). */
+/** A word as written, before it is timed. */
+export type WrittenWord = Pick<TimedWord, "text" | "space_before">;
+
+/**
+ * `language` is the subtitles' language (null: unknown, split at spaces). A cue's start counts as a
+ * space before its first word: in Thai a new cue begins a new phrase.
+ */
 export function segmentsFromCues(cues: readonly Cue[], language: string | null = null): TimedSegment[] {
   const split = wordSplitter(language);
-  return cues.map((cue) => ({ words: timeWords(split(cue.lines.join(" ")), cue) }));
+  return cues.map((cue) => ({ words: timeWords(split(` ${cue.lines.join(" ")}`), cue) }));
 }
 
-/** How a text of `language` is cut into words: at spaces, or, written without spaces, by ICU's dictionaries. */
-export function wordSplitter(language: string | null): (text: string) => string[] {
-  return writingOf(language).unspaced ? dictionarySplitter(language) : splitAtSpaces;
+/**
+ * How a text of `language` is cut into words: at spaces, or, written without spaces, by ICU's
+ * dictionaries, marking the words a space came before where the language puts spaces between phrases.
+ */
+export function wordSplitter(language: string | null): (text: string) => WrittenWord[] {
+  const writing = writingOf(language);
+  return writing.unspaced ? dictionarySplitter(language, writing.phraseSpaced) : splitAtSpaces;
 }
 
-function splitAtSpaces(text: string): string[] {
-  return text.split(/\s+/u).filter((word) => word !== "");
+function splitAtSpaces(text: string): WrittenWord[] {
+  return text
+    .split(/\s+/u)
+    .filter((word) => word !== "")
+    .map((word) => ({ text: word }));
 }
 
 const OPENERS = /^[\p{Ps}\p{Pi}"'¿¡]+$/u;
 
-function dictionarySplitter(language: string | null): (text: string) => string[] {
+function dictionarySplitter(language: string | null, keepSpaces: boolean): (text: string) => WrittenWord[] {
   const segmenter = new Intl.Segmenter(language ?? undefined, { granularity: "word" });
   return (text) => {
-    const words: string[] = [];
+    const words: WrittenWord[] = [];
     let opening = "";
+    let spaced = false;
+    const push = (word: string) => {
+      words.push(spaced && keepSpaces ? { text: word, space_before: true } : { text: word });
+      spaced = false;
+    };
     for (const { segment, isWordLike } of segmenter.segment(text)) {
-      if (/^\s+$/u.test(segment)) continue;
+      if (/^\s+$/u.test(segment)) {
+        if (opening === "") spaced = true;
+        continue;
+      }
+      const last = words.at(-1);
       if (isWordLike) {
-        words.push(opening + segment);
+        push(opening + segment);
         opening = "";
-      } else if (opening !== "" || words.length === 0 || OPENERS.test(segment)) opening += segment;
-      else words[words.length - 1] += segment;
+      } else if (opening !== "" || !last || (spaced && keepSpaces) || OPENERS.test(segment)) opening += segment;
+      else last.text += segment;
     }
-    if (opening !== "") words.push(opening);
+    if (opening !== "") push(opening);
     return words;
   };
 }
 
-function timeWords(texts: readonly string[], cue: Cue): TimedWord[] {
-  const weights = texts.map((text) => [...text].length + 1);
+function timeWords(written: readonly WrittenWord[], cue: Cue): TimedWord[] {
+  const weights = written.map((word) => [...word.text].length + 1);
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   const duration = Math.max(0, cue.end - cue.start);
   let at = cue.start;
-  return texts.map((text, i) => {
+  return written.map((word, i) => {
     const start = at;
     at += (duration * (weights[i] as number)) / total;
-    return { text, start, end: at };
+    return { ...word, start, end: at };
   });
 }

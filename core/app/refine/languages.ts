@@ -18,6 +18,8 @@ export interface LanguageLimits {
 export interface Writing {
   /** Written without spaces between words (Chinese, Japanese, Thai…): words join with nothing between them. */
   unspaced: boolean;
+  /** Unspaced, but a space goes between phrases (Thai, Lao, Khmer, Burmese): kept where the text had one. */
+  phraseSpaced: boolean;
   /**
    * A half-width character (Latin letters, digits, ASCII punctuation, spaces, half-width kana) counts
    * as half a character, as Netflix counts them for Chinese, Japanese and Korean.
@@ -46,6 +48,7 @@ const LIMITS: Record<string, LanguageLimits> = {
 
 /** Whisper's languages written without spaces between words (the worker keeps their words as Whisper split them). */
 const UNSPACED = new Set(["zh", "yue", "ja", "th", "lo", "km", "my"]);
+const PHRASE_SPACED = new Set(["th", "lo", "km", "my"]);
 const HALF_WIDTH_COUNTED_HALF = new Set(["zh", "yue", "ja", "ko"]);
 
 /** "pt-BR" → "pt", "ZH_Hant" → "zh"; null stays null. */
@@ -61,7 +64,7 @@ export function languageLimits(language: string | null): LanguageLimits {
 
 export function writingOf(language: string | null): Writing {
   const base = baseLanguage(language) ?? "en";
-  return { unspaced: UNSPACED.has(base), halfWidthCountsHalf: HALF_WIDTH_COUNTED_HALF.has(base) };
+  return { unspaced: UNSPACED.has(base), phraseSpaced: PHRASE_SPACED.has(base), halfWidthCountsHalf: HALF_WIDTH_COUNTED_HALF.has(base) };
 }
 
 const SCRIPT_LANGUAGES: [RegExp, string][] = [

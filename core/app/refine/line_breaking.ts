@@ -33,8 +33,9 @@ export interface WordRun {
   separatorWidths: readonly number[];
 }
 
-export function measureWords(texts: readonly string[], writing: Writing): WordRun {
-  const separators = texts.slice(1).map((text, i) => separator(texts[i] as string, text, writing));
+/** `spaceBefore[i]`: the text had a space before word i where the language otherwise has none (TimedWord.space_before). */
+export function measureWords(texts: readonly string[], writing: Writing, spaceBefore: readonly boolean[] = []): WordRun {
+  const separators = texts.slice(1).map((text, i) => separator(texts[i] as string, text, writing, spaceBefore[i + 1] === true));
   return { texts, widths: texts.map((text) => textWidth(text, writing)), separators, separatorWidths: separators.map((text) => textWidth(text, writing)) };
 }
 

@@ -71,8 +71,9 @@ export function finishRefine(plan: RefinePlan, gapTimes: readonly GapTimes[] | n
 
   progress(0.3, `finding break points in ${words.length} words`);
   const texts = words.map((word) => word.text);
-  const run = measureWords(texts, rules.writing);
-  const gaps = classifyBreaks(texts, rules.language);
+  const spaceBefore = words.map((word) => word.space_before === true);
+  const run = measureWords(texts, rules.writing, spaceBefore);
+  const gaps = classifyBreaks(texts, rules.language, spaceBefore);
   progress(0.6, "cutting cues");
   const spans = segmentWords(words, run, gaps, rules);
   const times = layOutTimes(

@@ -33,10 +33,10 @@ const WORD_CHARACTER = /[\p{L}\p{N}]/u;
 /**
  * What goes between two words on a line: a space, except in a language written without spaces,
  * where words join directly and a space goes only between two words of a spaced script
- * ("iPhone 13" inside Chinese text).
+ * ("iPhone 13" inside Chinese text) or where the text had one (`spaceBefore`: between Thai phrases).
  */
-export function separator(before: string, after: string, writing: Writing): string {
-  if (!writing.unspaced) return " ";
+export function separator(before: string, after: string, writing: Writing, spaceBefore = false): string {
+  if (!writing.unspaced || spaceBefore) return " ";
   const last = [...before].at(-1) ?? "";
   const first = [...after][0] ?? "";
   return isSpacedWordCharacter(last) && isSpacedWordCharacter(first) ? " " : "";

@@ -29,6 +29,8 @@ export const SubtitleDocumentSchema = z.object({
           end: seconds,
           /** The engine's confidence in 0..1, when it gave one. */
           probability: z.number().min(0).max(1).optional(),
+          /** Thai, Lao, Khmer, Burmese: a space goes before this word when the words are joined (a phrase boundary). */
+          space_before: z.literal(true).optional(),
         }),
       ),
     }),
@@ -45,7 +47,13 @@ export function formatJson(cues: readonly Cue[], options: { language?: string | 
       start: ms(cue.start),
       end: ms(cue.end),
       lines: cue.lines,
-      words: (cue.words ?? []).map(({ text, start, end, probability }) => ({ text, start: ms(start), end: ms(end), ...(probability === undefined ? {} : { probability }) })),
+      words: (cue.words ?? []).map(({ text, start, end, probability, space_before }) => ({
+        text,
+        start: ms(start),
+        end: ms(end),
+        ...(probability === undefined ? {} : { probability }),
+        ...(space_before ? { space_before } : {}),
+      })),
     })),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

@@ -73,6 +73,8 @@ export const WordMessageSchema = z.object({
   start: seconds,
   end: seconds,
   probability: z.number().min(0).max(1),
+  /** Thai, Lao, Khmer, Burmese: Whisper wrote a space before this word (a phrase boundary). */
+  space_before: z.literal(true).optional(),
 });
 
 /** How far the first decoding pass has got; the segments come once coverage has checked them. */

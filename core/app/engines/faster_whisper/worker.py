@@ -27,6 +27,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 # Written without spaces between words: faster-whisper splits these by character, not by space.
 UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my", "yue"}
+# Of those, the ones that still put a space between phrases: the word after one says so.
+PHRASE_SPACED_LANGUAGES = {"th", "lo", "km", "my"}
 SAMPLING_RATE = 16000
 SPAN_MARGIN_SEC = 0.5
 # Whisper's encoder sees 30 s at a time; forced alignment of a longer span goes chunk by chunk, each
@@ -289,6 +291,7 @@ def written_words(words, duration, language):
     word before it. Languages written without spaces keep faster-whisper's own split.
     """
     glue = language not in UNSPACED_LANGUAGES
+    phrase_spaced = language in PHRASE_SPACED_LANGUAGES
     result = []
     for word in words:
         text = word.word.strip()
@@ -301,7 +304,10 @@ def written_words(words, duration, language):
             previous["end"] = max(previous["end"], clamp(word.end, duration))
             previous["probability"] = min(previous["probability"], probability)
             continue
-        result.append({"text": text, "start": clamp(word.start, duration), "end": clamp(word.end, duration), "probability": probability})
+        written = {"text": text, "start": clamp(word.start, duration), "end": clamp(word.end, duration), "probability": probability}
+        if phrase_spaced and word.word[:1].isspace():
+            written["space_before"] = True
+        result.append(written)
     return result
 
 
