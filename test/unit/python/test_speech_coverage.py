@@ -33,6 +33,13 @@ class RepairWords(unittest.TestCase):
         self.assertEqual(repaired[0]["end"], 45.1)
         self.assertEqual(counts["dropped_at_end"], 1)
 
+    def test_a_dropped_word_leaves_chinese_text_without_spaces_and_thai_with_its_phrase_space(self):
+        chinese, _ = repair_words([segment(word("我们", 1.0, 1.4), word("今天", 1.4, 1.8), word("好", 9.0, 9.0))], 9.0)
+        self.assertEqual(chinese[0]["text"], "我们今天")
+        phrase = {**word("เรา", 1.9, 2.2), "space_before": True}
+        thai, _ = repair_words([segment(word("วันนี้", 1.0, 1.4), word("ดี", 1.4, 1.8), phrase, word("ไป", 9.0, 9.0))], 9.0)
+        self.assertEqual(thai[0]["text"], "วันนี้ดี เรา")
+
     def test_times_outside_the_media_are_clamped_and_a_word_wholly_past_the_end_is_dropped(self):
         repaired, counts = repair_words([segment(word("early", -0.3, 0.4), word("late", 9.8, 10.6)), segment(word("gone", 11.0, 11.5))], 10.0)
         self.assertEqual(times(repaired), [("early", 0.0, 0.4), ("late", 9.8, 10.0)])

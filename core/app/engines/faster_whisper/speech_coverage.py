@@ -11,6 +11,8 @@ Everything here but speech_regions is pure, so it is unit-tested without a model
 (test/unit/python/test_speech_coverage.py).
 """
 
+import re
+
 # The issue's floor: a second or more of speech with no words is lost speech, not a pause.
 MIN_UNCOVERED_SEC = 1.0
 # Whisper's timestamps come in 20 ms steps: anything this close to the end of the media is "at" it.
@@ -92,7 +94,22 @@ def widen_points(segments, duration, counts):
 def with_words(segment, words, original):
     if len(words) == len(original):
         return {**segment, "words": words}
-    return {**segment, "words": words, "text": " ".join(word["text"] for word in words)}
+    return {**segment, "words": words, "text": joined_text(words)}
+
+
+# Letters of the scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar) and CJK punctuation.
+UNSPACED_CHARACTER = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def joined_text(words):
+    """The words as one line: a space between them, but none next to a character of a script written
+    without spaces unless Whisper wrote one there (Thai between phrases, marked space_before)."""
+    text = ""
+    for word in words:
+        if text and (word.get("space_before") or not (UNSPACED_CHARACTER.match(text[-1]) or UNSPACED_CHARACTER.match(word["text"][:1]))):
+            text += " "
+        text += word["text"]
+    return text
 
 
 def clamp(seconds, duration):
