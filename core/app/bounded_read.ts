@@ -108,7 +108,8 @@ function nextChunkBytes(total: number, expectedBytes: number, maxBytes: number):
   return Math.min(wanted, CHUNK_BYTES, maxBytes + 1 - total);
 }
 
-function kindOf(info: Stats): string {
+/** What a path that is not a regular file is, for messages: "a folder", "a FIFO (named pipe)", ... */
+export function kindOf(info: Stats): string {
   if (info.isDirectory()) return "a folder";
   if (info.isFIFO()) return "a FIFO (named pipe)";
   if (info.isCharacterDevice()) return "a character device";

@@ -2,12 +2,11 @@
  * The `asr` stage: media → word-level transcript (for `refine`) and the raw SRT (one cue per
  * engine segment, the engine's own text and timing, untouched).
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
 import type { LoadedModel } from "../engines/engine.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
-import { SophiaError } from "../errors.js";
+import { assertFileExists } from "../file_exists.js";
 import { formatSrt } from "../subtitles/index.js";
 import type { Transcript } from "../transcript.js";
 import { AsrSteps, clock } from "./asr_progress.js";
@@ -19,7 +18,7 @@ export function createAsrStage(engines: EngineRegistry): Stage {
     name: "asr",
     async preflight({ task, paths, signal }: PreflightContext): Promise<void> {
       const config = resolveEngineConfig(task.config_snapshot.engine);
-      await assertReadableFile(paths.media, task.input.media);
+      await assertFileExists(paths.media, `input.media "${task.input.media}"`, { missing: "media_missing", notAFile: "media_unreadable", ifNotAFile: "give the path of an audio or video file" });
       // The model is here and can do what the task asks: a task must not fail on it after hours in the queue.
       await engines.get(config.type).check(config, signal);
     },
@@ -85,14 +84,4 @@ function rawSrt(transcript: Transcript): string {
       .filter((segment) => segment.text.trim() !== "")
       .map((segment) => ({ start: segment.start, end: Math.max(segment.end, segment.start), lines: [segment.text.trim()] })),
   );
-}
-
-async function assertReadableFile(absolute: string, asWritten: string): Promise<void> {
-  const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
-    throw new SophiaError("media_missing", `input.media "${asWritten}" does not exist (looked for ${absolute})`, { cause: error, details: { path: absolute } });
-  });
-  if (!info.isFile()) {
-    // A FIFO or a device would hang or flood the decoder: media must be a regular file.
-    throw new SophiaError("media_unreadable", `input.media "${asWritten}" is not a regular file (${absolute}): give the path of an audio or video file`, { details: { path: absolute } });
-  }
 }

@@ -5,9 +5,8 @@
  * core/app/refine/, the formats in core/app/subtitles/; between refine's two pure halves the engine
  * times the script words nobody heard on the audio (forced alignment), when there is media.
  */
-import { lstat } from "node:fs/promises";
 import { writeFileAtomically } from "../atomic_write.js";
-import { SophiaError } from "../errors.js";
+import { assertFileExists } from "../file_exists.js";
 import { readUtf8File } from "../utf8_file.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
@@ -36,9 +35,11 @@ export function createRefineStage(engines: EngineRegistry): Stage {
       resolveRules(task.config_snapshot.refine);
       if (paths.script) await readScript(paths.script, task.input.script ?? "", signal);
       if (!task.pipeline.includes("asr")) {
-        if (!(await exists(paths.rawSrt))) {
-          throw new SophiaError("stage_input_missing", `refine without asr reads the raw SRT at ${paths.display(paths.rawSrt)}, which does not exist: run a task with asr first, or set output.raw_srt`, {});
-        }
+        await assertFileExists(paths.rawSrt, `output.raw_srt "${paths.display(paths.rawSrt)}"`, {
+          missing: "stage_input_missing",
+          notAFile: "srt_invalid",
+          ifMissing: "refine without asr reads the raw SRT there: run a task with asr first, or set output.raw_srt",
+        });
         await readRawSrt(paths.rawSrt, paths.display(paths.rawSrt), signal);
       }
     },
@@ -119,8 +120,4 @@ function readRawSrt(absolute: string, shown: string, signal: AbortSignal): Promi
 
 function readScript(absolute: string, asWritten: string, signal: AbortSignal): Promise<string> {
   return readUtf8File(absolute, `input.script "${asWritten}"`, { unreadable: "script_missing", invalid: "script_invalid" }, signal);
-}
-
-async function exists(absolute: string): Promise<boolean> {
-  return (await lstat(absolute).catch(() => null)) !== null;
 }

@@ -3,12 +3,12 @@
  * transition plus its event; the CLI only parses flags and prints.
  */
 import { randomBytes } from "node:crypto";
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOOL_NAME } from "../config.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
+import { assertFileExists } from "../file_exists.js";
 import type { SubmitOptions } from "../interfaces.js";
 import type { EventWriter } from "./event_writer.js";
 import { assertOutputsFree } from "./output_owners.js";
@@ -21,9 +21,9 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
   const refine = request.refine ?? true;
   const { workspace } = store;
   const media = path.resolve(request.media);
-  await assertFile(media, "media", "media_missing");
+  await assertFileExists(media, `media "${request.media}"`, { missing: "media_missing", notAFile: "media_missing" });
   const script = request.script ? path.resolve(request.script) : null;
-  if (script) await assertFile(script, "--script", "script_missing");
+  if (script) await assertFileExists(script, `script "${request.script}"`, { missing: "script_missing", notAFile: "script_missing" });
   const taskId = request.taskId ?? generatedTaskId(media);
   if (!TASK_ID_PATTERN.test(taskId)) {
     throw new SophiaError("usage", `--id "${taskId}" is not a valid task id: use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
@@ -120,11 +120,6 @@ async function waitForLeaseRelease(store: TaskStore, file: string, waitMs: numbe
 /** The default output names, in another folder. */
 function movedTo<T extends Record<string, string>>(outputs: T, dir: string): T {
   return Object.fromEntries(Object.entries(outputs).map(([field, file]) => [field, path.join(dir, path.basename(file))])) as T;
-}
-
-async function assertFile(absolute: string, what: string, code: "media_missing" | "script_missing"): Promise<void> {
-  const info = await stat(absolute).catch(() => null);
-  if (!info?.isFile()) throw new SophiaError(code, `${what} ${absolute} is not a file that exists`, { details: { path: absolute } });
 }
 
 function generatedTaskId(media: string): string {
