@@ -3,10 +3,12 @@
  * long-running runner loads each model once per worker; a worker that died is dropped and the next
  * request starts a fresh one.
  */
+import { stat } from "node:fs/promises";
+import path from "node:path";
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
 import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, EngineConfig, ModelInfo, TranscribeControls, TranscribeRequest } from "../engine.js";
-import { assertModelSpeaks, findModel, isMultilingual, listModels, type ModelLookup } from "./models.js";
+import { assertModelSpeaks, findModel, isMultilingual, listModels, needsMultilingual, type ModelLookup } from "./models.js";
 import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
 export interface FasterWhisperEngineOptions {
@@ -28,6 +30,8 @@ export class FasterWhisperEngine implements AsrEngine {
   private slotsInUse = 0;
   private readonly waiting: Array<{ grant: () => void; cancel: () => void }> = [];
   private closed = false;
+  /** Models found, by name: submit and preflight look one up per task, and each lookup starts Python (0.2 s or more). */
+  private readonly found = new Map<string, ModelInfo>();
 
   constructor(private readonly options: FasterWhisperEngineOptions) {
     if (!Number.isInteger(options.maxWorkers) || options.maxWorkers < 1) throw new SophiaError("internal", `maxWorkers must be a positive integer, got ${options.maxWorkers}`);
@@ -43,9 +47,29 @@ export class FasterWhisperEngine implements AsrEngine {
   }
 
   async check(config: EngineConfig, signal?: AbortSignal): Promise<ModelInfo> {
-    const model = await findModel(config.model, config.allow_download, this.lookup(), signal);
-    if (!isMultilingual(model)) assertModelSpeaks(config, model, await listModels(this.lookup(), signal));
+    const model = await this.find(config.model, config.allow_download, signal);
+    // The list only names the alternatives in the refusal: no second lookup when there is none.
+    if (!isMultilingual(model) && needsMultilingual(config) !== null) assertModelSpeaks(config, model, await listModels(this.lookup(), signal));
     return model;
+  }
+
+  /**
+   * A model found before is trusted while its directory is still there and no workspace/models/<name>
+   * has appeared since to take precedence; a model not found is looked up again each time, so one
+   * added later is seen. The worker resolves the name again when it loads it, by the same rule.
+   */
+  private async find(name: string, allowDownload: boolean, signal?: AbortSignal): Promise<ModelInfo> {
+    const key = `${allowDownload ? "download" : "local"}:${name}`;
+    const known = this.found.get(key);
+    if (known?.path && (await isThere(path.join(known.path, "model.bin"))) && (known.source === "path" || known.source === "models_dir" || !(await this.inModelsDir(name)))) return known;
+    this.found.delete(key);
+    const model = await findModel(name, allowDownload, this.lookup(), signal);
+    if (model.path) this.found.set(key, model);
+    return model;
+  }
+
+  private async inModelsDir(name: string): Promise<boolean> {
+    return this.options.modelsDir !== undefined && !name.includes("/") && (await isThere(path.join(this.options.modelsDir, name)));
   }
 
   transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
@@ -137,4 +161,11 @@ export class FasterWhisperEngine implements AsrEngine {
   private closedError(): SophiaError {
     return new SophiaError("interrupted", "the faster_whisper engine was closed: the runner is shutting down");
   }
+}
+
+async function isThere(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

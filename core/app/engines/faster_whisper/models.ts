@@ -55,7 +55,7 @@ export function isMultilingual(model: ModelInfo): boolean {
  */
 export function assertModelSpeaks(config: Pick<FasterWhisperConfig, "language" | "task">, model: ModelInfo, available: readonly ModelInfo[]): void {
   if (isMultilingual(model)) return;
-  const wanted = config.task === "translate" ? "translate" : config.language !== null && config.language !== "en" ? `transcribe language "${config.language}"` : null;
+  const wanted = needsMultilingual(config);
   if (wanted === null) return;
   const alternatives = available.filter(isMultilingual).map((other) => `"${other.name}" (${other.source})`);
   const instead =
@@ -65,6 +65,12 @@ export function assertModelSpeaks(config: Pick<FasterWhisperConfig, "language" |
   throw new SophiaError("model_english_only", `model "${model.name}" is English-only and cannot ${wanted}; ${instead} (config_snapshot.engine.model, or submit --model)`, {
     details: { model: model.name, language: config.language, task: config.task },
   });
+}
+
+/** What the options ask that only a multilingual model can do ("translate", `transcribe language "de"`), or null. */
+export function needsMultilingual(config: Pick<FasterWhisperConfig, "language" | "task">): string | null {
+  if (config.task === "translate") return "translate";
+  return config.language !== null && config.language !== "en" ? `transcribe language "${config.language}"` : null;
 }
 
 /** `signal` kills the lookup (it may be downloading a model): preflight stops when the runner is told to. */
