@@ -134,21 +134,49 @@ function longestIncreasing(pairs: readonly [number, number][]): [number, number]
 }
 
 // States of the affine-gap alignment: the cell ends in a diagonal step (match or substitution), an
-// a-token alone (gap in b), or a b-token alone (gap in a). START marks where a local alignment begins.
+// a-token alone (gap in b), or a b-token alone (gap in a). START marks where a local alignment begins,
+// or where a jump lands.
 const DIAG = 0;
 const A_ONLY = 1;
 const B_ONLY = 2;
 const START = 3;
 
 /**
- * Gotoh's affine-gap alignment of one block, global or local; emits the exact matches in order.
- * Scores stay in two rolling rows; each cell keeps, per state, the state it came from (2 bits each).
+ * The three searches over one recurrence: `global` aligns both blocks whole, `local` finds the best
+ * stretch of each (a fresh start anywhere, at no cost), `jump` aligns a whole but may start afresh
+ * from the best cell of the row above, at the cost of JUMP.
  */
-function affineAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, local: boolean): LocalAlignment {
+type Search = "global" | "local" | "jump";
+
+/** What the forward pass leaves for a traceback. */
+interface AffineTable {
+  /** Per cell, per state, the state it came from (2 bits each, DIAG at bits 0-1, A_ONLY 2-3, B_ONLY 4-5). */
+  from: Uint8Array;
+  width: number;
+  /** The last row's scores per state (where a global alignment ends). */
+  last: [diag: Float64Array, aOnly: Float64Array, bOnly: Float64Array];
+  /** `local`: the best-scoring cell that ends on a match. */
+  bestMatch: { score: number; i: number; j: number };
+  /** `jump`: per row, the best score, its column and its state (where a jump from the next row lands). */
+  rowBest: Float64Array;
+  rowBestAt: Int32Array;
+  rowBestState: Uint8Array;
+}
+
+/**
+ * Gotoh's affine-gap recurrence over a[aLo, aHi) × b[bLo, bHi), the one forward pass of every search.
+ * Scores stay in two rolling rows; each cell keeps, per state, the state it came from.
+ */
+function affineTable(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, search: Search): AffineTable {
+  const local = search === "local";
+  const jump = search === "jump";
   const n = aHi - aLo;
   const m = bHi - bLo;
   const width = m + 1;
   const from = new Uint8Array((n + 1) * width);
+  const rowBest = new Float64Array(jump ? n + 1 : 0);
+  const rowBestAt = new Int32Array(jump ? n + 1 : 0);
+  const rowBestState = new Uint8Array(jump ? n + 1 : 0);
   const none = -Infinity;
   let diag = new Float64Array(width).fill(none);
   let aOnly = new Float64Array(width).fill(none);
@@ -159,23 +187,28 @@ function affineAlign(a: readonly string[], b: readonly string[], aLo: number, aH
   diag[0] = 0;
   if (!local) for (let j = 1; j <= m; j++) bOnly[j] = GAP_OPEN + (j - 1) * GAP_EXTEND;
   for (let j = 1; j <= m; j++) from[j] = (j > 1 ? B_ONLY : DIAG) << 4;
-  let best = { score: local ? 0 : none, i: 0, j: 0, state: DIAG };
+  const bestMatch = { score: 0, i: 0, j: 0 };
 
   for (let i = 1; i <= n; i++) {
     const row = i * width;
     const token = a[aLo + i - 1];
+    // A diagonal step may instead start here: anywhere at no cost (local), or by a jump (jump).
+    const restart = local ? 0 : jump ? (rowBest[i - 1] as number) + JUMP : none;
     nextDiag[0] = none;
     nextBOnly[0] = none;
     nextAOnly[0] = local ? none : GAP_OPEN + (i - 1) * GAP_EXTEND;
     from[row] = (i > 1 ? A_ONLY : DIAG) << 2;
+    let best = nextAOnly[0];
+    let bestAt = 0;
+    let bestState = A_ONLY;
     for (let j = 1; j <= m; j++) {
       const score = token === b[bLo + j - 1] ? MATCH : MISMATCH;
-      // Diagonal: from any state of the cell up-left, or (local) a fresh start.
+      // Diagonal: from any state of the cell up-left, or a fresh start.
       let d = diag[j - 1] as number;
       let dFrom = DIAG;
       if ((aOnly[j - 1] as number) > d) [d, dFrom] = [aOnly[j - 1] as number, A_ONLY];
       if ((bOnly[j - 1] as number) > d) [d, dFrom] = [bOnly[j - 1] as number, B_ONLY];
-      if (local && d < 0) [d, dFrom] = [0, START];
+      if (restart > d) [d, dFrom] = [restart, START];
       d += score;
       // An a-token alone: open from a diagonal or a b-gap above, or extend the a-gap.
       let x = (diag[j] as number) + GAP_OPEN;
@@ -191,22 +224,42 @@ function affineAlign(a: readonly string[], b: readonly string[], aLo: number, aH
       nextAOnly[j] = x;
       nextBOnly[j] = y;
       from[row + j] = dFrom | (xFrom << 2) | (yFrom << 4);
-      if (local && score === MATCH && d > best.score) best = { score: d, i, j, state: DIAG };
+      if (local) {
+        if (score === MATCH && d > bestMatch.score) [bestMatch.score, bestMatch.i, bestMatch.j] = [d, i, j];
+      } else if (jump) {
+        if (d > best) [best, bestAt, bestState] = [d, j, DIAG];
+        if (x > best) [best, bestAt, bestState] = [x, j, A_ONLY];
+        if (y > best) [best, bestAt, bestState] = [y, j, B_ONLY];
+      }
     }
+    if (jump) [rowBest[i], rowBestAt[i], rowBestState[i]] = [best, bestAt, bestState];
     [diag, nextDiag] = [nextDiag, diag];
     [aOnly, nextAOnly] = [nextAOnly, aOnly];
     [bOnly, nextBOnly] = [nextBOnly, bOnly];
   }
-  if (!local) {
-    const ends = [diag[m] as number, aOnly[m] as number, bOnly[m] as number];
-    const state = ends.indexOf(Math.max(...ends));
-    best = { score: ends[state] as number, i: n, j: m, state };
-  }
+  return { from, width, last: [diag, aOnly, bOnly], bestMatch, rowBest, rowBestAt, rowBestState };
+}
 
+/** The state a cell's `state` came from. */
+function cameFrom(table: AffineTable, i: number, j: number, state: number): number {
+  return ((table.from[i * table.width + j] as number) >> (2 * state)) & 3;
+}
+
+/** The state with the best score at the end of the last row, and that score. */
+function bestEnd(table: AffineTable, j: number): { state: number; score: number } {
+  const ends = table.last.map((scores) => scores[j] as number);
+  const state = ends.indexOf(Math.max(...ends));
+  return { state, score: ends[state] as number };
+}
+
+/** Gotoh's affine-gap alignment of one block, global or local; emits the exact matches in order. */
+function affineAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, local: boolean): LocalAlignment {
+  const table = affineTable(a, b, aLo, aHi, bLo, bHi, local ? "local" : "global");
+  const end = local ? { ...table.bestMatch, state: DIAG } : { ...bestEnd(table, bHi - bLo), i: aHi - aLo, j: bHi - bLo };
   const matches: [number, number][] = [];
-  let { i, j, state } = best;
+  let { i, j, state } = end;
   while (local ? state !== START && i > 0 && j > 0 : i > 0 || j > 0) {
-    const came = ((from[i * width + j] as number) >> (2 * state)) & 3;
+    const came = cameFrom(table, i, j, state);
     if (state === DIAG) {
       if (a[aLo + i - 1] === b[bLo + j - 1]) matches.push([aLo + i - 1, bLo + j - 1]);
       i--;
@@ -215,7 +268,7 @@ function affineAlign(a: readonly string[], b: readonly string[], aLo: number, aH
     else j--;
     state = came;
   }
-  return { pairs: matches.reverse(), score: best.score };
+  return { pairs: matches.reverse(), score: end.score };
 }
 
 /** Blocks up to this many cells are searched with jumps (jumpAlign); about 15 minutes of speech with its script. */
@@ -241,82 +294,19 @@ export function jumpAlign(a: readonly string[], b: readonly string[], aLo: numbe
   const n = aHi - aLo;
   const m = b.length;
   if ((n + 1) * (m + 1) > JUMP_CELLS) return null;
-  const width = m + 1;
-  const from = new Uint8Array((n + 1) * width);
-  const rowBest = new Float64Array(n + 1);
-  const rowBestAt = new Int32Array(n + 1);
-  const rowBestState = new Uint8Array(n + 1);
-  const none = -Infinity;
-  let diag = new Float64Array(width).fill(none);
-  let aOnly = new Float64Array(width).fill(none);
-  let bOnly = new Float64Array(width).fill(none);
-  let nextDiag = new Float64Array(width);
-  let nextAOnly = new Float64Array(width);
-  let nextBOnly = new Float64Array(width);
-  diag[0] = 0;
-  for (let j = 1; j <= m; j++) {
-    bOnly[j] = GAP_OPEN + (j - 1) * GAP_EXTEND;
-    from[j] = (j > 1 ? B_ONLY : DIAG) << 4;
-  }
-  rowBest[0] = 0;
-
-  for (let i = 1; i <= n; i++) {
-    const row = i * width;
-    const token = a[aLo + i - 1];
-    const jumpIn = (rowBest[i - 1] as number) + JUMP;
-    let best = none;
-    let bestAt = 0;
-    let bestState = DIAG;
-    for (let j = 0; j <= m; j++) {
-      let d = none;
-      let dFrom = DIAG;
-      if (j > 0) {
-        d = diag[j - 1] as number;
-        if ((aOnly[j - 1] as number) > d) [d, dFrom] = [aOnly[j - 1] as number, A_ONLY];
-        if ((bOnly[j - 1] as number) > d) [d, dFrom] = [bOnly[j - 1] as number, B_ONLY];
-        if (jumpIn > d) [d, dFrom] = [jumpIn, START];
-        d += token === b[j - 1] ? MATCH : MISMATCH;
-      }
-      let x = (diag[j] as number) + GAP_OPEN;
-      let xFrom = DIAG;
-      if ((aOnly[j] as number) + GAP_EXTEND > x) [x, xFrom] = [(aOnly[j] as number) + GAP_EXTEND, A_ONLY];
-      if ((bOnly[j] as number) + GAP_OPEN > x) [x, xFrom] = [(bOnly[j] as number) + GAP_OPEN, B_ONLY];
-      let y = none;
-      let yFrom = DIAG;
-      if (j > 0) {
-        y = (nextDiag[j - 1] as number) + GAP_OPEN;
-        if ((nextBOnly[j - 1] as number) + GAP_EXTEND > y) [y, yFrom] = [(nextBOnly[j - 1] as number) + GAP_EXTEND, B_ONLY];
-        if ((nextAOnly[j - 1] as number) + GAP_OPEN > y) [y, yFrom] = [(nextAOnly[j - 1] as number) + GAP_OPEN, A_ONLY];
-      }
-      nextDiag[j] = d;
-      nextAOnly[j] = x;
-      nextBOnly[j] = y;
-      from[row + j] = dFrom | (xFrom << 2) | (yFrom << 4);
-      if (d > best) [best, bestAt, bestState] = [d, j, DIAG];
-      if (x > best) [best, bestAt, bestState] = [x, j, A_ONLY];
-      if (y > best) [best, bestAt, bestState] = [y, j, B_ONLY];
-    }
-    rowBest[i] = best;
-    rowBestAt[i] = bestAt;
-    rowBestState[i] = bestState;
-    [diag, nextDiag] = [nextDiag, diag];
-    [aOnly, nextAOnly] = [nextAOnly, aOnly];
-    [bOnly, nextBOnly] = [nextBOnly, bOnly];
-  }
-
-  const ends = [diag[m] as number, aOnly[m] as number, bOnly[m] as number];
-  let state = ends.indexOf(Math.max(...ends));
+  const table = affineTable(a, b, aLo, aHi, 0, m, "jump");
+  let { state } = bestEnd(table, m);
   const chains: Chain[] = [];
   let chain: Chain = { pairs: [], bStart: 0, bEnd: m };
   for (let i = n, j = m; i > 0 || j > 0; ) {
-    const came = ((from[i * width + j] as number) >> (2 * state)) & 3;
+    const came = cameFrom(table, i, j, state);
     if (state === DIAG) {
       if (a[aLo + i - 1] === b[j - 1]) chain.pairs.push([aLo + i - 1, j - 1]);
       i--;
       j--;
       if (came === START) {
         chains.push({ ...chain, bStart: j });
-        [j, state] = [rowBestAt[i] as number, rowBestState[i] as number];
+        [j, state] = [table.rowBestAt[i] as number, table.rowBestState[i] as number];
         chain = { pairs: [], bStart: 0, bEnd: j };
         continue;
       }
