@@ -9,6 +9,7 @@ import path from "node:path";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import { EngineRegistry } from "../../core/app/engines/registry.js";
 import type { Stage, StageContext, StageResult } from "../../core/app/stages/stage.js";
+import type { TaskOutput, TaskPaths } from "../../core/app/task/task_paths.js";
 import { EventWriter } from "../../core/app/task/event_writer.js";
 import type { Lease } from "../../core/app/task/lease_keeper.js";
 import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
@@ -66,6 +67,10 @@ export class FakeStage implements Stage {
   ) {}
 
   async preflight(): Promise<void> {}
+
+  outputs(paths: TaskPaths): TaskOutput[] {
+    return this.name === "asr" ? [paths.raw] : paths.refined.filter((output) => output.path === paths.refinedSrt);
+  }
 
   /** The next run of this stage (first, second, ...), once it has started. */
   nextRun(): Promise<FakeStageRun> {

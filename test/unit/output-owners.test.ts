@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError } from "../../core/app/errors.js";
+import { createStages } from "../../core/app/stages/index.js";
 import { submitTask } from "../../core/app/task/control.js";
 import { EventWriter } from "../../core/app/task/event_writer.js";
 import { assertOutputsFree } from "../../core/app/task/output_owners.js";
@@ -34,8 +35,9 @@ describe("output ownership", () => {
     writeFileSync(path.join(store.workspace.tasksDir, `20260206_${taskId}.task.json`), JSON.stringify(task));
     return task;
   }
-  const starting = (task: Task) => assertOutputsFree(store, task, resolveTaskPaths(task, store.workspace), { when: "start", file: path.join(store.workspace.tasksDir, `20260206_${task.task_id}.task.json`) });
-  const submitting = (task: Task) => assertOutputsFree(store, task, resolveTaskPaths(task, store.workspace), { when: "submit" });
+  const stages = createStages(undefined as unknown as EngineRegistry); // only their output declarations are used
+  const starting = (task: Task) => assertOutputsFree(store, task, resolveTaskPaths(task, store.workspace), stages, { when: "start", file: path.join(store.workspace.tasksDir, `20260206_${task.task_id}.task.json`) });
+  const submitting = (task: Task) => assertOutputsFree(store, task, resolveTaskPaths(task, store.workspace), stages, { when: "submit" });
   const running = (at: string) => ({ status: "running", started_at: at, attempts: 1, runner: { host: "h", pid: 1, started_at: at } });
 
   test("a done task's output is refused to the next task, naming the field, the file and the owner", async () => {

@@ -286,7 +286,9 @@ describe("the refine stage", () => {
     try {
       await writeTranscript(dir, TranscriptSchema.parse(JSON.parse(readFileSync(path.join(FIXTURES, `reading_${reading}.transcript.json`), "utf8"))));
       const task = { pipeline: ["asr", "refine"], input: { media: `reading_${reading}.mp3` }, config_snapshot: { engine: { type: "faster_whisper", model: "base", ...config.engine }, refine: config.refine } } as unknown as Task;
-      const paths = { media: "", script: null, rawSrt: path.join(dir, "raw.srt"), refinedSrt: path.join(dir, "refined.srt"), refined: [{ format: "srt" as const, path: path.join(dir, "refined.srt") }], tmpDir: dir, display: (absolute: string) => absolute };
+      const raw = { field: "output.raw_srt", path: path.join(dir, "raw.srt"), asWritten: "raw.srt" };
+      const refined = [{ format: "srt" as const, field: "output.refined_srt", path: path.join(dir, "refined.srt"), asWritten: "refined.srt" }];
+      const paths = { media: "", script: null, rawSrt: raw.path, raw, refinedSrt: path.join(dir, "refined.srt"), refined, tmpDir: dir, display: (absolute: string) => absolute };
       // No script, so no forced alignment: the stage needs no engine.
       const result = await createRefineStage(undefined as never).run({ task, paths, signal: new AbortController().signal, progress: () => undefined });
       return { summary: result.summary as { rules: { language: string; max_chars_per_line: number; max_cps: number }; violations: Record<string, number> }, srt: readFileSync(paths.refinedSrt, "utf8") };

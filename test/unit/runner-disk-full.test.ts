@@ -32,6 +32,7 @@ class FakeFullDiskStore extends TaskStore {
 function fakeStageThatFillsTheDisk(store: FakeFullDiskStore): Stage {
   return {
     name: "asr",
+    outputs: (paths) => [paths.raw],
     preflight: async () => undefined,
     run: ({ paths }) => {
       store.full = true;

@@ -18,6 +18,7 @@ import { specExampleTask } from "../support/harness.js";
 function fakeStageStuckInPreflight(onPreflight: () => void): Stage {
   return {
     name: "asr",
+    outputs: (paths) => [paths.raw],
     preflight: ({ signal }: PreflightContext) =>
       new Promise((_resolve, reject) => {
         onPreflight();

@@ -8,9 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError, type ErrorCode } from "../../core/app/errors.js";
+import { createStages } from "../../core/app/stages/index.js";
 import { TaskSchema, type Task } from "../../core/app/task/schema.js";
-import { resolveTaskPaths } from "../../core/app/task/task_paths.js";
+import { pipelineOutputs, resolveTaskPaths } from "../../core/app/task/task_paths.js";
 import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 
@@ -39,9 +41,13 @@ describe("task paths", () => {
       specExampleTask({ task_id: "t1", input: { media: "workspace/inbox/in.wav", script: "workspace/inbox/talk.txt" }, pipeline: ["asr", "refine"], output, ...overrides }),
     );
 
+  const stages = createStages(undefined as unknown as EngineRegistry); // only their output declarations are used
+
+  /** Refused when its paths are resolved, or when its stages' outputs are checked against each other. */
   function refused(output: Record<string, string>, code: ErrorCode, message: RegExp, overrides: Record<string, unknown> = {}): void {
+    const task = taskWith(output, overrides);
     assert.throws(
-      () => resolveTaskPaths(taskWith(output, overrides), workspace),
+      () => pipelineOutputs(task, resolveTaskPaths(task, workspace), stages),
       (error) => isSophiaError(error, code) && message.test(error.message),
       `${JSON.stringify(output)} must be refused with ${code}`,
     );
@@ -89,8 +95,10 @@ describe("task paths", () => {
     refused({ raw_srt: "workspace/outputs/a.srt", refined_srt: "workspace/outputs/a.srt" }, "output_clobbers_input", /output\.refined_srt .* is the same file as output\.raw_srt/);
     refused({ raw_srt: "workspace/inbox/s.srt", refined_srt: "workspace/alias/s.srt" }, "output_clobbers_input", /output\.raw_srt/);
     // Without refine only the raw SRT is written: one name for both is harmless.
-    const paths = resolveTaskPaths(taskWith({ raw_srt: "workspace/outputs/a.srt", refined_srt: "workspace/outputs/a.srt" }, { pipeline: ["asr"] }), workspace);
+    const asrOnly = taskWith({ raw_srt: "workspace/outputs/a.srt", refined_srt: "workspace/outputs/a.srt" }, { pipeline: ["asr"] });
+    const paths = resolveTaskPaths(asrOnly, workspace);
     assert.equal(paths.rawSrt, path.join(workspace.dir, "outputs/a.srt"));
+    assert.deepEqual(pipelineOutputs(asrOnly, paths, stages).map((output) => output.field), ["output.raw_srt"]);
   });
 
   test("every format is written beside the refined SRT, and two formats can never be one file", () => {

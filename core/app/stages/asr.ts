@@ -16,6 +16,7 @@ import type { PreflightContext, Stage, StageContext, StageResult } from "./stage
 export function createAsrStage(engines: EngineRegistry): Stage {
   return {
     name: "asr",
+    outputs: (paths) => [paths.raw],
     async preflight({ task, paths, signal }: PreflightContext): Promise<void> {
       const config = resolveEngineConfig(task.config_snapshot.engine);
       await assertFileExists(paths.media, `input.media "${task.input.media}"`, { missing: "media_missing", notAFile: "media_unreadable", ifNotAFile: "give the path of an audio or video file" });

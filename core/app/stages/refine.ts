@@ -30,6 +30,7 @@ export function createRefineStage(engines: EngineRegistry): Stage {
   return {
     name: "refine",
     after: ["asr"],
+    outputs: (paths) => paths.refined,
     skipReason: (task) => (task.config_snapshot.refine?.enabled === false ? "config_snapshot.refine.enabled is false" : null),
     async preflight({ task, paths, signal }: PreflightContext): Promise<void> {
       resolveRules(task.config_snapshot.refine);

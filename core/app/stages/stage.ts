@@ -4,7 +4,7 @@
  * What a stage uses beyond the task (an engine registry) it is built with: createAsrStage(engines).
  */
 import type { Task } from "../task/schema.js";
-import type { TaskPaths } from "../task/task_paths.js";
+import type { TaskOutput, TaskPaths } from "../task/task_paths.js";
 
 export interface StageContext {
   task: Task;
@@ -40,6 +40,11 @@ export interface Stage {
    * stage before the first starts: a bad script must not fail a task after hours of transcription.
    */
   preflight(context: PreflightContext): Promise<void>;
+  /**
+   * The files this stage writes for a task, among the outputs its task file names: what the task
+   * owns (output_owners.ts), and what task_paths keeps apart from what earlier stages write.
+   */
+  outputs(paths: TaskPaths): TaskOutput[];
   /** Why this task does not need the stage (its options turn it off), or null to run it: reported as `stage.skipped`. */
   skipReason?(task: Task): string | null;
   run(context: StageContext): Promise<StageResult>;

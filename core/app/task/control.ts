@@ -10,6 +10,7 @@ import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js
 import { SophiaError } from "../errors.js";
 import { assertFileExists } from "../file_exists.js";
 import type { SubmitOptions } from "../interfaces.js";
+import { createStages } from "../stages/index.js";
 import type { EventWriter } from "./event_writer.js";
 import { assertOutputsFree } from "./output_owners.js";
 import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
@@ -55,7 +56,7 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
   };
   // The runner would refuse these paths, options, models and outputs another task owns at preflight; refusing them now leaves no task behind.
   const task = validateTask(raw, "new task");
-  await assertOutputsFree(store, task, resolveTaskPaths(task, workspace), { when: "submit" });
+  await assertOutputsFree(store, task, resolveTaskPaths(task, workspace), createStages(engines), { when: "submit" });
   const engine = resolveEngineConfig(raw.config_snapshot.engine);
   await engines.get(engine.type).check(engine);
   // All or nothing: a task must not sit in the queue without its task.created event.

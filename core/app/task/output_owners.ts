@@ -17,21 +17,23 @@
  * submitted or starts: one more directory scan per task, like the one a runner makes per pass.
  */
 import { SophiaError, isSophiaError } from "../errors.js";
+import type { Stage } from "../stages/stage.js";
 import type { Task } from "./schema.js";
 import type { StoredTask, TaskStore } from "./store.js";
-import { resolveTaskPaths, taskOutputs, type TaskPaths } from "./task_paths.js";
+import { pipelineOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 import { realPath } from "./workspace.js";
 
 export type OwnershipCheck = { when: "submit" } | { when: "start"; file: string };
 
-export async function assertOutputsFree(store: TaskStore, task: Task, paths: TaskPaths, check: OwnershipCheck): Promise<void> {
+/** `stages` are the runner's: they declare what each task's pipeline writes. */
+export async function assertOutputsFree(store: TaskStore, task: Task, paths: TaskPaths, stages: readonly Stage[], check: OwnershipCheck): Promise<void> {
   if (task.output?.overwrite === true) return;
-  const mine = new Map(taskOutputs(task, paths).map((output) => [realPath(output.path), output]));
+  const mine = new Map(pipelineOutputs(task, paths, stages).map((output) => [realPath(output.path), output]));
   if (mine.size === 0) return;
   for (const entry of await store.list()) {
     if (!entry.ok || entry.stored.task.task_id === task.task_id || !ownsFirst(entry.stored, task, check)) continue;
     const other = entry.stored.task;
-    for (const theirs of outputsOf(other, store)) {
+    for (const theirs of outputsOf(other, store, stages)) {
       const output = mine.get(realPath(theirs));
       if (!output) continue;
       throw new SophiaError(
@@ -55,9 +57,9 @@ function ownsFirst(other: StoredTask, task: Task, check: OwnershipCheck): boolea
 }
 
 /** Another task's outputs; a task whose paths do not resolve (it fails on its own) owns none. */
-function outputsOf(task: Task, store: TaskStore): string[] {
+function outputsOf(task: Task, store: TaskStore, stages: readonly Stage[]): string[] {
   try {
-    return taskOutputs(task, resolveTaskPaths(task, store.workspace)).map((output) => output.path);
+    return pipelineOutputs(task, resolveTaskPaths(task, store.workspace), stages).map((output) => output.path);
   } catch (error) {
     if (isSophiaError(error)) return [];
     throw error;

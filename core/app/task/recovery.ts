@@ -14,7 +14,7 @@ import type { EventWriter } from "./event_writer.js";
 import type { Task } from "./schema.js";
 import { isSameRun } from "./lifecycle.js";
 import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskStore } from "./store.js";
-import { resolveTaskPaths, type TaskPaths } from "./task_paths.js";
+import { namedOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
 export const MAX_ATTEMPTS = 3;
 
@@ -94,7 +94,7 @@ async function removePartialOutputs(store: TaskStore, task: Task): Promise<void>
   } catch {
     return; // outputs that cannot be resolved were never written
   }
-  for (const output of [paths.rawSrt, ...paths.refined.map((refined) => refined.path)]) await removeAbandonedTemps(output, PARTIAL_WRITE_AGE_MS);
+  for (const output of namedOutputs(paths)) await removeAbandonedTemps(output.path, PARTIAL_WRITE_AGE_MS);
 }
 
 async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, dead: DeadRunner): Promise<Recovered> {

@@ -26,7 +26,7 @@ import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
 import { ProgressThrottle } from "./progress_throttle.js";
 import { assertOutputsFree } from "./output_owners.js";
-import { resolveTaskPaths, type TaskPaths } from "./task_paths.js";
+import { namedOutputs, pipelineOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -238,6 +238,8 @@ export class TaskRunner {
     const { task } = run.claim.stored;
     const stages = this.plan(task);
     run.paths = resolveTaskPaths(task, this.options.store.workspace);
+    // Outputs that would overwrite each other fail the task before any preflight, as a bad path does.
+    pipelineOutputs(task, run.paths, this.options.stages);
     for (const { stage, skip } of stages) {
       run.stage = stage.name;
       if (!skip) await stage.preflight({ task, paths: run.paths, signal });
@@ -245,7 +247,7 @@ export class TaskRunner {
     signal.throwIfAborted();
     run.stage = null;
     // After the task's own checks, so a task that is wrong in itself says so first.
-    await assertOutputsFree(this.options.store, task, run.paths, { when: "start", file: run.claim.stored.file });
+    await assertOutputsFree(this.options.store, task, run.paths, this.options.stages, { when: "start", file: run.claim.stored.file });
     for (const { stage, skip } of stages) {
       if (skip) {
         await this.options.events.emit(task, "stage.skipped", { stage: stage.name, reason: skip });
@@ -286,7 +288,7 @@ export class TaskRunner {
     const progress = new ProgressThrottle((fraction, msg) => {
       void events.emit(task, "stage.progress", { stage: stage.name, progress: fraction, msg }).catch(() => undefined);
     }, PROGRESS_INTERVAL_MS);
-    const existedBefore = await existingFiles([paths.rawSrt, ...paths.refined.map((output) => output.path)]);
+    const existedBefore = await existingFiles(namedOutputs(paths).map((output) => output.path));
     let result: StageResult;
     try {
       result = await stage.run({ task, paths, signal, progress: (fraction, msg) => progress.report(fraction, msg) });

@@ -9,21 +9,24 @@
 import { statSync } from "node:fs";
 import { SophiaError } from "../errors.js";
 import { siblingPath, type SubtitleFormat } from "../subtitles/index.js";
+import type { Stage } from "../stages/stage.js";
 import type { Task } from "./schema.js";
 import { isInside, realPath, type Workspace } from "./workspace.js";
 
 /** What a task writes when its `output.formats` is absent. */
 export const DEFAULT_FORMATS: readonly SubtitleFormat[] = ["srt"];
 
-export interface RefinedOutput {
-  format: SubtitleFormat;
-  /** output.refined_srt for SRT; beside it, with the format's extension, for the others. */
-  path: string;
-}
-
-/** One file the task's pipeline writes, and the task-file field it comes from (for messages). */
+/** One file a task may write, and the task-file field it comes from (for messages). */
 export interface TaskOutput {
   field: string;
+  path: string;
+  /** As the task file writes it (or as its default reads), for messages. */
+  asWritten: string;
+}
+
+export interface RefinedOutput extends TaskOutput {
+  format: SubtitleFormat;
+  /** output.refined_srt for SRT; beside it, with the format's extension, for the others. */
   path: string;
 }
 
@@ -31,6 +34,8 @@ export interface TaskPaths {
   media: string;
   script: string | null;
   rawSrt: string;
+  /** The raw SRT as an output: what the asr stage declares it writes. */
+  raw: TaskOutput;
   refinedSrt: string;
   /** The refined subtitles in each of output.formats, in that order, without repeats. */
   refined: RefinedOutput[];
@@ -56,43 +61,59 @@ export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
   const rawSrt = workspace.resolveOutput(rawSrtAsWritten, "output.raw_srt");
   const refinedSrt = workspace.resolveOutput(refinedSrtAsWritten, "output.refined_srt");
   const formats = [...new Set(task.output?.formats ?? DEFAULT_FORMATS)];
-  const refined = formats.map((format) => ({ format, path: format === "srt" ? refinedSrt : siblingPath(refinedSrt, format) }));
-  const paths: TaskPaths = { media, script, rawSrt, refinedSrt, refined, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p) };
+  const refined = formats.map((format): RefinedOutput => {
+    if (format === "srt") return { format, field: "output.refined_srt", path: refinedSrt, asWritten: refinedSrtAsWritten };
+    return { format, field: `output.formats "${format}"`, path: siblingPath(refinedSrt, format), asWritten: siblingPath(refinedSrtAsWritten, format) };
+  });
+  const raw: TaskOutput = { field: "output.raw_srt", path: rawSrt, asWritten: rawSrtAsWritten };
+  const paths: TaskPaths = { media, script, rawSrt, raw, refinedSrt, refined, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p) };
 
   const inputs: PathUse[] = [{ field: "input.media", asWritten: task.input.media, real: realPath(media) }];
   if (script && task.input.script) inputs.push({ field: "input.script", asWritten: task.input.script, real: realPath(script) });
-  const raw: PathUse = { field: "output.raw_srt", asWritten: rawSrtAsWritten, real: realPath(rawSrt) };
-  const refinedUses = refinedOutputs(paths).map(({ field, path }, i) => {
-    const format = (paths.refined[i] as RefinedOutput).format;
-    return { field, asWritten: format === "srt" ? refinedSrtAsWritten : siblingPath(refinedSrtAsWritten, format), real: realPath(path) };
-  });
-  for (const output of [raw, ...refinedUses]) {
+  for (const output of namedOutputs(paths).map(pathUse)) {
     assertNotReserved(output, workspace);
     assertNotAFolder(output);
     for (const input of inputs) assertDistinct(output, input);
   }
-  if (task.pipeline.includes("refine")) {
-    // refine reads the raw SRT (in a refine-only pipeline) or at least must not replace it.
-    for (const output of refinedUses) assertDistinct(output, raw);
-    refinedUses.forEach((output, i) => {
-      const twin = refinedUses.slice(0, i).find((other) => other.real === output.real);
+  return paths;
+}
+
+/** Every output the task file names, whichever stages its pipeline runs: the raw SRT, then each refined format. */
+export function namedOutputs(paths: TaskPaths): TaskOutput[] {
+  return [paths.raw, ...paths.refined];
+}
+
+/**
+ * The files the task's pipeline writes, as its stages declare them (Stage.outputs). Refused when a
+ * stage would write over what a stage it comes after writes (it reads that, or at least must not
+ * replace it), or when two of one stage's outputs are one file. A stage the runner does not have
+ * writes nothing here: the runner refuses it (stage_unknown).
+ */
+export function pipelineOutputs(task: Task, paths: TaskPaths, stages: readonly Stage[]): TaskOutput[] {
+  const byName = new Map(stages.map((stage) => [stage.name, stage]));
+  const written: TaskOutput[] = [];
+  for (const name of task.pipeline) {
+    const stage = byName.get(name);
+    if (!stage) continue;
+    const own = stage.outputs(paths);
+    const ownUses = own.map(pathUse);
+    const readUses = (stage.after ?? []).flatMap((before) => byName.get(before)?.outputs(paths) ?? []).map(pathUse);
+    for (const output of ownUses) for (const read of readUses) assertDistinct(output, read);
+    ownUses.forEach((output, i) => {
+      const twin = ownUses.slice(0, i).find((other) => other.real === output.real);
       if (twin) {
-        throw new SophiaError("output_clobbers_input", `${twin.field} and ${output.field} are the same file (${output.real}); each format needs a file of its own`, {
+        throw new SophiaError("output_clobbers_input", `${twin.field} and ${output.field} are the same file (${output.real}); each output needs a file of its own`, {
           details: { outputs: [twin.field, output.field], resolved: output.real },
         });
       }
     });
+    written.push(...own);
   }
-  return paths;
+  return written;
 }
 
-/** The files the task's pipeline writes: the raw SRT with asr, the refined formats with refine. */
-export function taskOutputs(task: Task, paths: TaskPaths): TaskOutput[] {
-  return [...(task.pipeline.includes("asr") ? [{ field: "output.raw_srt", path: paths.rawSrt }] : []), ...(task.pipeline.includes("refine") ? refinedOutputs(paths) : [])];
-}
-
-function refinedOutputs(paths: TaskPaths): TaskOutput[] {
-  return paths.refined.map(({ format, path: file }) => ({ field: format === "srt" ? "output.refined_srt" : `output.formats "${format}"`, path: file }));
+function pathUse(output: TaskOutput): PathUse {
+  return { field: output.field, asWritten: output.asWritten, real: realPath(output.path) };
 }
 
 function assertNotReserved(output: PathUse, workspace: Workspace): void {
