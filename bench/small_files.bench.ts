@@ -29,6 +29,7 @@ import { resolveSettings } from "../core/app/config.js";
 import { FasterWhisperEngine } from "../core/app/engines/faster_whisper/engine.js";
 import { readEvents, whisperConfig } from "../test/support/harness.js";
 import { meetingSentences, seeded } from "./meeting_text.js";
+import { median, sum } from "./stats.js";
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(PROJECT, "bin", "sophia-cli");
@@ -92,19 +93,23 @@ async function main(): Promise<void> {
   }
 }
 
-/** COUNT clips of different meeting sentences, each 5 to 15 s at espeak-ng's 160 words a minute. */
+/** COUNT clips of different meeting sentences, from 5 to 15 s long at espeak-ng's 160 words a minute. */
 function makeClips(target: string): string[] {
   mkdirSync(target, { recursive: true });
   const random = seeded(42);
   return Array.from({ length: COUNT }, (_, k) => {
-    const wantSec = 4.5 + (8 * k) / Math.max(1, COUNT - 1);
+    // About 2.4 words a second once espeak-ng's pauses are counted; whole sentences, so the lengths only aim.
+    const words = 2.4 * (5.5 + (8.5 * k) / Math.max(1, COUNT - 1));
     const sentences: string[] = [];
-    // About 2.4 words a second once espeak-ng's pauses are counted.
-    while (sentences.join(" ").split(" ").length < wantSec * 2.4) sentences.push(...meetingSentences(1, random));
+    for (let next = meetingSentences(1, random)[0] as string; sentences.length === 0 || count([...sentences, next]) <= words; next = meetingSentences(1, random)[0] as string) sentences.push(next);
     const file = path.join(target, `clip${String(k + 1).padStart(2, "0")}.wav`);
     execFileSync("espeak-ng", ["-s", "160", "-w", file, sentences.join(" ")]);
     return file;
   });
+}
+
+function count(sentences: string[]): number {
+  return sentences.join(" ").split(" ").length;
 }
 
 function wavSeconds(file: string): number {
@@ -204,15 +209,7 @@ async function tinyEnDirectory(): Promise<string> {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
-function sum(values: number[]): number {
-  return values.reduce((total, value) => total + value, 0);
-}
 
 void main().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

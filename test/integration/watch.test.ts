@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LONG_TEXT, SENTENCE, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type CliResult, type TestWorkspace } from "../support/harness.js";
+import { LONG_TEXT, SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type CliResult, type TestWorkspace } from "../support/harness.js";
 
 describe("watch", () => {
   let ws: TestWorkspace;
@@ -23,7 +23,8 @@ describe("watch", () => {
     speech(ws, "long.wav", LONG_TEXT);
     // A long rescan interval: pickup must come from the file notification.
     watcher = startCli(ws, ["run", "--watch", "--rescan-interval", "600"]);
-    exit = collect(watcher);
+    // The watcher lives through every test of this file: its limit is the whole file's, not one task's.
+    exit = collect(watcher, 600_000);
     watcher.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     await waitFor("the watcher to start", () => stderr.includes("watching"), 20_000);
   });
@@ -45,7 +46,7 @@ describe("watch", () => {
   const asrSummary = (taskId: string) => {
     const completed = readEvents(ws, taskId).find((event) => event.type === "stage.completed" && event.payload.stage === "asr");
     assert.ok(completed?.type === "stage.completed", `${taskId} finished asr`);
-    return completed.payload.summary as { model_cached: boolean; model_path: string };
+    return completed.payload.summary as { model_cached: boolean; model_path: string; model_load_sec: number | null };
   };
   const runToDone = async (taskId: string) => {
     dropTask(ws, task(taskId, "short.wav"));
@@ -88,6 +89,21 @@ describe("watch", () => {
 
     await runToDone("after_crash");
     assert.equal(asrSummary("after_crash").model_cached, false, "a fresh worker loaded the model again");
+  });
+
+  test("a cancel kills the worker, yet the next task finds the model loaded: a replacement loaded it meanwhile", async () => {
+    dropTask(ws, task("canceled", "long.wav"));
+    // Once the model is reported, the worker is inside the request: the cancel has to kill it.
+    await waitFor("the canceled task's model loaded", () => readEvents(ws, "canceled").some((event) => event.type === "stage.progress" && /^(model |transcribing )/.test(event.payload.msg)), 60_000);
+    const [killed] = childPids(watcher.pid as number);
+    const canceled = await cli(ws, ["cancel", "canceled"]);
+    assert.equal(canceled.code, 0, canceled.stderr);
+    assert.equal(readTask(ws, "canceled").status, "canceled");
+
+    await runToDone("after_cancel");
+    assert.equal(asrSummary("after_cancel").model_cached, true, "the model was loaded before the task asked for it");
+    assert.equal(asrSummary("after_cancel").model_load_sec, 0);
+    assert.ok(killed !== undefined && !childPids(watcher.pid as number).includes(killed), "the canceled task's worker is gone");
   });
 
   test("reports a broken task file once, and on SIGTERM hands the running task back and exits", async () => {

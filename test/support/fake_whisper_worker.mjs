@@ -1,6 +1,7 @@
 // A stand-in for worker.py that speaks the same protocol with scripted misbehaviour, so the runner
 // side (worker_process.ts, the pool) is tested without Python or a model. Run it with node.
-// The request's model name picks the script:
+// A load request is answered with its model line alone. For the others the request's model name
+// picks the script:
 //   "ok"        model, info, progress twice, two segments, done with a coverage report
 //   "error"     an error reply (media_unreadable) with a traceback
 //   "crash"     one segment, a last word on stderr, then exit code 7 mid-request
@@ -43,9 +44,13 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   handle(request);
 });
 
-function handle({ id, model, media }) {
+function handle({ type, id, model, media }) {
   const cached = loaded.has(model);
   loaded.add(model);
+  if (type === "load") {
+    send({ type: "model", id, model, path: `/fake/models/${model}/${process.pid}`, load_sec: cached ? 0 : 0.01, cached });
+    return;
+  }
   const segment = (start, text) => ({
     type: "segment",
     id,

@@ -3,6 +3,7 @@
  * (test/support/fake_whisper_worker.mjs): protocol parsing, crashes, protocol faults, abort, the pool.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "node:test";
@@ -271,6 +272,45 @@ describe("engine pool", () => {
     } finally {
       await engine.close();
     }
+  });
+
+  test("a worker killed by an abort is replaced at once by one that loads its model: the next request finds it loaded", async () => {
+    for (const replaceCanceled of [true, false]) {
+      const engine = new FasterWhisperEngine({ ...FAKE_OPTIONS, maxWorkers: 1, replaceCanceled });
+      try {
+        const models: { path: string; cached: boolean }[] = [];
+        const canceled = new AbortController();
+        const first = engine.transcribe(request("slow"), controls({ signal: canceled.signal, onModel: (m) => models.push(m) }));
+        while (models.length === 0) await sleep(20);
+        canceled.abort(new Error("canceled"));
+        await assert.rejects(first, /canceled/);
+
+        const next = new AbortController();
+        const second = engine.transcribe(request("slow"), controls({ signal: next.signal, onModel: (m) => models.push(m) }));
+        while (models.length === 1) await sleep(20);
+        next.abort(new Error("done looking"));
+        await assert.rejects(second, /done looking/);
+        const [before, after] = models as [{ path: string; cached: boolean }, { path: string; cached: boolean }];
+        assert.notEqual(pidOf(after), pidOf(before), "a new worker, since the first was killed");
+        assert.equal(after.cached, replaceCanceled, replaceCanceled ? "the replacement had loaded the model before the request came" : "without replacement the next request loads the model");
+        assert.equal(isRunning(pidOf(before)), false);
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+
+  test("close kills a replacement that is still starting", async () => {
+    const engine = new FasterWhisperEngine({ ...FAKE_OPTIONS, maxWorkers: 1 });
+    const canceled = new AbortController();
+    const first = engine.transcribe(request("stubborn"), controls({ signal: canceled.signal }));
+    while (engine.size === 0) await sleep(20);
+    canceled.abort(new Error("canceled"));
+    await assert.rejects(first, /canceled/);
+    await engine.close();
+    assert.equal(engine.size, 0);
+    const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" }).split("\n");
+    assert.deepEqual(children.filter((line) => line.includes("fake_whisper_worker")), [], "no worker process left running");
   });
 
   test("close ends every worker and refuses new requests", async () => {

@@ -1,7 +1,8 @@
 /**
  * The faster_whisper engine: a small pool of worker.py processes. Workers outlive requests, so a
  * long-running runner loads each model once per worker; a worker that died is dropped and the next
- * request starts a fresh one.
+ * request starts a fresh one. A worker killed by a cancel is replaced at once, in the background,
+ * by one that loads the same model, so the next task does not wait for the model again.
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
@@ -21,6 +22,11 @@ export interface FasterWhisperEngineOptions {
   /** Worker script and environment overrides, for tests. */
   script?: string;
   env?: Record<string, string>;
+  /**
+   * Start a replacement for a worker a cancel killed, loading its model, at once (default true).
+   * false is the old behaviour, for the benchmark that compares the two (bench/cancel_reload.bench.ts).
+   */
+  replaceCanceled?: boolean;
 }
 
 export class FasterWhisperEngine implements AsrEngine {
@@ -30,6 +36,10 @@ export class FasterWhisperEngine implements AsrEngine {
   private slotsInUse = 0;
   private readonly waiting: Array<{ grant: () => void; cancel: () => void }> = [];
   private closed = false;
+  /** Replacements for canceled workers, starting and loading their model; a request takes one before starting a worker of its own. */
+  private readonly warming: Array<Promise<WhisperWorker | null>> = [];
+  /** Aborted by close(): a replacement still starting or loading is killed rather than waited for. */
+  private readonly warmup = new AbortController();
   /** Models found, by name: submit and preflight look one up per task, and each lookup starts Python (0.2 s or more). */
   private readonly found = new Map<string, ModelInfo>();
 
@@ -82,7 +92,9 @@ export class FasterWhisperEngine implements AsrEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.warmup.abort(this.closedError());
     for (const waiter of this.waiting.splice(0)) waiter.cancel();
+    await Promise.all(this.warming.splice(0));
     await Promise.all([...this.workers].map((worker) => worker.close()));
     this.workers.clear();
     this.idle.length = 0;
@@ -96,6 +108,8 @@ export class FasterWhisperEngine implements AsrEngine {
         return await use(worker);
       } finally {
         this.putBack(worker);
+        // An abort kills the worker (the only prompt way to stop CTranslate2 mid-decode): its replacement starts now, not when the next task asks.
+        if (signal.aborted && !worker.alive) this.replace(worker);
       }
     } finally {
       this.releaseSlot();
@@ -135,14 +149,55 @@ export class FasterWhisperEngine implements AsrEngine {
       if (worker.alive) return worker;
       this.workers.delete(worker); // died while idle (killed from outside, out of memory)
     }
-    const workerOptions: WhisperWorkerOptions = { python: this.options.python, modelsDir: this.options.modelsDir, script: this.options.script, env: this.options.env };
-    const worker = await WhisperWorker.start(workerOptions);
+    // A replacement on its way is further along than a worker started now.
+    const warming = this.warming.shift();
+    const replacement = warming ? await warming : null;
+    if (replacement?.alive && !this.closed) return replacement;
+    const worker = await WhisperWorker.start(this.workerOptions());
     if (this.closed) {
       await worker.close();
       throw this.closedError();
     }
     this.workers.add(worker);
     return worker;
+  }
+
+  /**
+   * Starts a worker in place of one a cancel killed and loads the model that one was asked for. It
+   * takes the dead worker's place, so no more workers run than before the cancel. A replacement
+   * that fails is dropped quietly: the next request starts its own worker and meets the failure
+   * (a model removed meanwhile, a broken venv) with its task.
+   */
+  private replace(killed: WhisperWorker): void {
+    const config = killed.lastConfig;
+    if (!config || this.closed || this.options.replaceCanceled === false) return;
+    const signal = this.warmup.signal;
+    const warming = (async () => {
+      let worker: WhisperWorker | null = null;
+      try {
+        worker = await WhisperWorker.start(this.workerOptions(), signal);
+        this.workers.add(worker);
+        await worker.load(config, signal);
+        return worker;
+      } catch {
+        if (worker) {
+          this.workers.delete(worker);
+          await worker.close();
+        }
+        return null;
+      }
+    })();
+    this.warming.push(warming);
+    void warming.then((worker) => {
+      const unclaimed = this.warming.indexOf(warming);
+      if (unclaimed === -1) return; // a request took it while it was warming
+      this.warming.splice(unclaimed, 1);
+      if (worker) this.putBack(worker);
+    });
+  }
+
+  private workerOptions(): WhisperWorkerOptions {
+    return { python: this.options.python, modelsDir: this.options.modelsDir, script: this.options.script, env: this.options.env };
   }
 
   private putBack(worker: WhisperWorker): void {

@@ -1,9 +1,9 @@
 /**
  * The stdio protocol between the runner and worker.py: one JSON object per line each way.
  *
- * Runner → worker: `transcribe` and `align` requests. Worker → runner: `ready` once, then per
+ * Runner → worker: `transcribe`, `align` and `load` requests. Worker → runner: `ready` once, then per
  * transcribe request `model`, `info`, `progress`…, `segment`… and `done` (with the speech coverage
- * report); per align request `model` and `aligned`; or an `error` at any point. Every line the worker writes is
+ * report); per align request `model` and `aligned`; per load request `model`; or an `error` at any point. Every line the worker writes is
  * validated here: a line that does not parse is a worker fault, never guessed at.
  */
 import { z } from "zod";
@@ -35,7 +35,14 @@ export interface AlignRequestMessage {
   language: string | null;
   spans: { start: number; end: number; words: string[] }[];
 }
-export type RequestMessage = TranscribeRequestMessage | AlignRequestMessage;
+/** Load a model before a request needs it (a worker started in place of one a cancel killed); answered by `model`. */
+export interface LoadRequestMessage {
+  type: "load";
+  id: string;
+  model: string;
+  options: FasterWhisperOptions;
+}
+export type RequestMessage = TranscribeRequestMessage | AlignRequestMessage | LoadRequestMessage;
 
 export const ReadyMessageSchema = z.object({
   type: z.literal("ready"),

@@ -3,8 +3,10 @@
 Protocol (newline-delimited JSON; core/app/engines/faster_whisper/protocol.ts is its typed twin):
   stdin  <- {"type": "transcribe", "id", "media", "model", "options"}
             {"type": "align", "id", "media", "model", "options", "language", "spans": [{"start", "end", "words"}]}
+            {"type": "load", "id", "model", "options"}
   stdout -> ready, then per transcribe request: model, info, progress..., segment..., done (with the
-            speech coverage report, speech_coverage.py); per align request: model, aligned; or error.
+            speech coverage report, speech_coverage.py); per align request: model, aligned; per load
+            request: model; or error.
 stdout carries protocol lines only; logs and anything a library prints go to stderr.
 EOF on stdin ends the process with status 0.
 """
@@ -427,6 +429,19 @@ def align_window(model, tokenizer, audio, start, end, words):
     return timed
 
 
+def load(channel, cache, request):
+    """Loads a model before any request needs it: the worker the runner starts in place of one a
+    cancel killed, so the next task does not wait for the model (spec §4, the engine process)."""
+    rid = request["id"]
+    options = request_options(request.get("options"))
+    name = request.get("model")
+    if not isinstance(name, str) or not name:
+        raise WorkerError("internal", "a load request needs a string field model")
+    directory, source = find_model(name, options)
+    _, load_sec, cached = cache.get(directory, options)
+    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
+
+
 def handle_line(channel, cache, line):
     try:
         request = json.loads(line)
@@ -438,7 +453,7 @@ def handle_line(channel, cache, line):
     handler = REQUESTS.get(request.get("type")) if isinstance(request, dict) else None
     if handler is None or rid is None:
         kind = request.get("type") if isinstance(request, dict) else type(request).__name__
-        channel.error(rid, "internal", f'unknown request (type {kind!r}, id {rid!r}): expected {{"type": "transcribe" or "align", "id": "..."}}')
+        channel.error(rid, "internal", f'unknown request (type {kind!r}, id {rid!r}): expected {{"type": "transcribe", "align" or "load", "id": "..."}}')
         return
     try:
         handler(channel, cache, request)
@@ -450,7 +465,7 @@ def handle_line(channel, cache, line):
         channel.error(rid, "internal", f"{type(error).__name__}: {error}", traceback.format_exc())
 
 
-REQUESTS = {"transcribe": transcribe, "align": align}
+REQUESTS = {"transcribe": transcribe, "align": align, "load": load}
 
 
 def exit_when_orphaned(parent):

@@ -8,9 +8,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SophiaError, type ErrorCode } from "../../errors.js";
 import type { Transcript, TranscriptSegment } from "../../transcript.js";
-import type { AlignControls, AlignedWord, AlignRequest, LoadedModel, TranscribeControls, TranscribeRequest } from "../engine.js";
+import type { AlignControls, AlignedWord, AlignRequest, EngineConfig, LoadedModel, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { workerOptions } from "./options.js";
-import { parseWorkerLine, workerErrorCode, type AlignRequestMessage, type ReadyMessage, type RequestMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
+import { parseWorkerLine, workerErrorCode, type AlignRequestMessage, type LoadRequestMessage, type ReadyMessage, type RequestMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
 
 export interface WhisperWorkerOptions {
   /** The Python interpreter of the engine's venv (see resolvePython). */
@@ -59,11 +59,22 @@ export class WhisperWorker {
   /** Set once a kill is under way: late lines from the dying process are ignored. */
   private killing = false;
   private onReady: ((message: ReadyMessage) => void) | null = null;
+  private lastRequestConfig: EngineConfig | null = null;
 
-  /** Starts worker.py and resolves once it is ready; rejects with engine_unavailable when it cannot start. */
-  static async start(options: WhisperWorkerOptions): Promise<WhisperWorker> {
+  /**
+   * Starts worker.py and resolves once it is ready; rejects with engine_unavailable when it cannot
+   * start. `signal` kills it before it is ready (a runner closing while a spare worker starts).
+   */
+  static async start(options: WhisperWorkerOptions, signal?: AbortSignal): Promise<WhisperWorker> {
+    signal?.throwIfAborted();
     const worker = new WhisperWorker(options);
-    await worker.waitReady(options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options);
+    const onAbort = () => void worker.kill();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await worker.waitReady(options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, options);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
     return worker;
   }
 
@@ -95,6 +106,11 @@ export class WhisperWorker {
     });
   }
 
+  /** The engine options and model of the last request this worker was given: what a replacement should load. */
+  get lastConfig(): EngineConfig | null {
+    return this.lastRequestConfig;
+  }
+
   /** False once the process has exited, crashed, or been killed. */
   get alive(): boolean {
     return this.exit === null && this.closing === null && !this.killing;
@@ -103,6 +119,7 @@ export class WhisperWorker {
   /** Transcribes one media file; rejects with a SophiaError, or with `signal.reason` when aborted. */
   async transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript> {
     const message: TranscribeRequestMessage = { type: "transcribe", id: this.nextRequestId(), media: request.media, model: request.config.model, options: workerOptions(request.config) };
+    this.lastRequestConfig = request.config;
     let duration = 0;
     let languageProbability: number | null = null;
     const segments: TranscriptSegment[] = [];
@@ -153,11 +170,20 @@ export class WhisperWorker {
       language: request.language,
       spans: request.spans.map((span) => ({ start: span.start, end: span.end, words: [...span.words] })),
     };
+    this.lastRequestConfig = request.config;
     return this.request<(AlignedWord[] | null)[]>(message, controls.signal, controls.onModel, (reply, resolve) => {
       const fits = reply.type === "aligned" && reply.spans.length === message.spans.length && reply.spans.every((span, k) => span === null || span.length === message.spans[k]?.words.length);
       if (reply.type === "aligned" && fits) resolve(reply.spans);
       else this.fault(`sent "${reply.type}" that does not answer the align request (${message.spans.length} spans)`);
     });
+  }
+
+  /** Loads the model a request with `config` would use, ahead of that request; resolves once it is in memory. */
+  async load(config: EngineConfig, signal: AbortSignal): Promise<LoadedModel> {
+    const message: LoadRequestMessage = { type: "load", id: this.nextRequestId(), model: config.model, options: workerOptions(config) };
+    this.lastRequestConfig = config;
+    // `model` is the whole answer to a load: the pending request is this one while it is in flight.
+    return this.request<LoadedModel>(message, signal, (model) => this.pending?.resolve(model), (reply) => this.fault(`sent "${reply.type}" in reply to a load request`));
   }
 
   private nextRequestId(): string {
@@ -274,7 +300,7 @@ export class WhisperWorker {
   }
 
   private failPending(pending: Pending, code: ErrorCode, message: string, details: Record<string, unknown> = {}): void {
-    pending.reject(new SophiaError(code, message, { details: { media: pending.message.media, model: pending.message.model, ...details } }));
+    pending.reject(new SophiaError(code, message, { details: { media: mediaOf(pending.message), model: pending.message.model, ...details } }));
   }
 
   /** The worker broke the protocol: its state is unknown, so it is killed and the request fails. */
@@ -297,8 +323,8 @@ export class WhisperWorker {
     if (!pending) return;
     const closing = this.closing !== null;
     pending.reject(
-      new SophiaError(closing ? "interrupted" : "worker_crashed", `faster_whisper worker ${this.pid} ${closing ? "was closed" : `died (${describeExit(this.exit)})`} while ${pending.message.type === "align" ? "aligning" : "transcribing"} ${pending.message.media}${this.stderrSuffix()}`, {
-        details: { media: pending.message.media, model: pending.message.model, exit_code: this.exit?.code ?? null, signal: this.exit?.signal ?? null, stderr_tail: this.stderrTail },
+      new SophiaError(closing ? "interrupted" : "worker_crashed", `faster_whisper worker ${this.pid} ${closing ? "was closed" : `died (${describeExit(this.exit)})`} while ${doing(pending.message)}${this.stderrSuffix()}`, {
+        details: { media: mediaOf(pending.message), model: pending.message.model, exit_code: this.exit?.code ?? null, signal: this.exit?.signal ?? null, stderr_tail: this.stderrTail },
       }),
     );
   }
@@ -329,6 +355,15 @@ export class WhisperWorker {
     const tail = this.stderrTail.trimEnd();
     return tail === "" ? "" : `\nworker stderr (last lines):\n${lastLines(tail, 20)}`;
   }
+}
+
+function mediaOf(message: RequestMessage): string | null {
+  return message.type === "load" ? null : message.media;
+}
+
+function doing(message: RequestMessage): string {
+  if (message.type === "load") return `loading model ${message.model}`;
+  return `${message.type === "align" ? "aligning" : "transcribing"} ${message.media}`;
 }
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | null): string {
