@@ -2,7 +2,7 @@
  * Outputs never collide: the ownership rule over real task files in a temp workspace (no engine).
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -14,6 +14,7 @@ import { EventWriter } from "../../core/app/task/event_writer.js";
 import { assertOutputsFree } from "../../core/app/task/output_owners.js";
 import type { Task } from "../../core/app/task/schema.js";
 import { TaskStore } from "../../core/app/task/store.js";
+import { FULL_CHECK_MS } from "../../core/app/task/task_file_cache.js";
 import { resolveTaskPaths } from "../../core/app/task/task_paths.js";
 import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
@@ -87,6 +88,49 @@ describe("output ownership", () => {
     symlinkSync(path.join(store.workspace.outputsDir, "a"), path.join(store.workspace.outputsDir, "link"));
     const other = put("other", { ...running("2026-02-06T11:00:00Z"), output: { raw_srt: "workspace/outputs/other.raw.srt", refined_srt: "workspace/outputs/link/talk.subs", formats: ["vtt"] } });
     await assert.rejects(starting(other), (error) => isSophiaError(error, "output_taken") && /^output\.formats "vtt" workspace\/outputs\/link\/talk\.vtt belongs to task vtt_owner/.test(error.message));
+  });
+
+  describe("with the store's cache and output index warm (a fake clock ahead of the files, so they are cached)", () => {
+    let fakeNow: number;
+    beforeEach(() => {
+      fakeNow = Date.now() + 10_000;
+      store = new TaskStore(store.workspace, () => fakeNow);
+    });
+
+    test("a task file another process writes after the index was built is seen at the next check", async () => {
+      const second = put("second", running("2026-02-06T11:00:00Z"));
+      await starting(second);
+      put("first", { status: "done" }); // written by another process: this store has not listed it
+      fakeNow += 1_000;
+      await assert.rejects(starting(second), (error) => isSophiaError(error, "output_taken") && /belongs to task first \(done\)/.test(error.message));
+    });
+
+    test("a failed task retried and started by another process owns its outputs at once, though finished tasks are trusted between passes", async () => {
+      const earlyFile = path.join(store.workspace.tasksDir, "20260206_early.task.json");
+      put("early", { status: "failed", attempts: 1 });
+      const late = put("late", running("2026-02-06T11:00:00.500Z"));
+      await starting(late); // lists the folder: `early` is cached as failed
+      await store.list();
+      // Another runner retried it and started it first (written as a runner writes: a new file renamed over the old).
+      writeFileSync(`${earlyFile}.new`, JSON.stringify(specExampleTask({ task_id: "early", ...running("2026-02-06T11:00:00.000Z") })));
+      renameSync(`${earlyFile}.new`, earlyFile);
+      fakeNow += 1_000; // well inside FULL_CHECK_MS: a plain list would still trust the failed status
+      await assert.rejects(starting(late), (error) => isSophiaError(error, "output_taken") && /belongs to task early \(running\)/.test(error.message));
+    });
+
+    test("a task whose file is removed no longer owns anything; a done task edited by hand is seen at the next full check", async () => {
+      put("first", { status: "done" });
+      const second = put("second", running("2026-02-06T11:00:00Z"));
+      await assert.rejects(starting(second), (error) => isSophiaError(error, "output_taken"));
+      put("first", { status: "done", output: { raw_srt: "workspace/outputs/elsewhere.raw.srt", refined_srt: "workspace/outputs/elsewhere.srt" } });
+      fakeNow += FULL_CHECK_MS;
+      await starting(second);
+      put("first", { status: "done" });
+      fakeNow += FULL_CHECK_MS;
+      await assert.rejects(starting(second), (error) => isSophiaError(error, "output_taken"));
+      rmSync(path.join(store.workspace.tasksDir, "20260206_first.task.json"));
+      await starting(second);
+    });
   });
 
   test("submit on the same media twice gives each task its own default outputs", async () => {

@@ -13,6 +13,7 @@ import { TRANSITIONS, canTransition, isAnnounced, type TransitionName } from "..
 import { TASK_STATUSES } from "../../core/app/task/schema.js";
 import { TaskStore, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
 import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
+import { TASK_CACHE_FILE } from "../../core/app/task/task_cache_file.js";
 import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 
@@ -268,5 +269,79 @@ describe("task file cache (store.list)", () => {
     assert.deepEqual(await statusIn(store), ["canceled"]);
     store.forget(file);
     assert.deepEqual(await statusIn(store), ["queued"]);
+  });
+});
+
+describe("task cache file (tasks/.sophia-task-cache.json)", () => {
+  let root: string;
+  let workspace: Workspace;
+  let fakeNow: number;
+  const cacheFile = () => path.join(workspace.tasksDir, TASK_CACHE_FILE);
+  // A fake clock ahead of the files' ctime, as above, so that finished tasks are cached and saved.
+  const coldStore = () => new TaskStore(workspace, () => fakeNow);
+  const rows = async (store: TaskStore) => (await store.list()).map((entry) => (entry.ok ? `${entry.stored.task.task_id} ${entry.stored.task.status} ${String(entry.stored.raw.tool)}` : entry.error.code));
+  const put = (taskId: string, fields: Record<string, unknown>) => {
+    const file = path.join(workspace.tasksDir, `20260206_${taskId}.task.json`);
+    writeFileSync(file, `${JSON.stringify(specExampleTask({ task_id: taskId, attempts: 1, ...fields }), null, 2)}\n`);
+    return file;
+  };
+  const saved = () => JSON.parse(readFileSync(cacheFile(), "utf8")) as { format: string; version: number; entries: [string, string, Record<string, unknown>][] };
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), "sophia-cache-file-"));
+    workspace = new Workspace(path.join(root, "workspace"));
+    mkdirSync(workspace.tasksDir, { recursive: true });
+    fakeNow = Date.now() + 10_000;
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test("a cold store takes unchanged finished tasks from the cache file, and reads a file edited by hand since", async () => {
+    put("kept", { status: "done" });
+    const edited = put("edited", { status: "failed" });
+    put("waiting", { status: "queued" });
+    assert.deepEqual(await rows(coldStore()), ["edited failed sophia-desktop-v0.1.4", "kept done sophia-desktop-v0.1.4", "waiting queued sophia-desktop-v0.1.4"]);
+    assert.deepEqual(saved().entries.map(([name]) => name), ["20260206_edited.task.json", "20260206_kept.task.json"], "finished tasks only");
+    // Proof that the entry is used without reading the file: the cache file says otherwise, under the file's stamp.
+    const forged = saved();
+    for (const entry of forged.entries) entry[2].tool = "from the cache file";
+    writeFileSync(cacheFile(), JSON.stringify(forged));
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the edit's ctime must move past the saved stamp
+    writeFileSync(edited, readFileSync(edited, "utf8").replace('"tool": "sophia-desktop-v0.1.4"', '"tool": "hand-edited-app-v9"'));
+    assert.deepEqual(await rows(coldStore()), ["edited failed hand-edited-app-v9", "kept done from the cache file", "waiting queued sophia-desktop-v0.1.4"]);
+  });
+
+  for (const [what, content] of [
+    ["not JSON", "{ half a cache"],
+    ["another version", JSON.stringify({ format: "sophia.task-cache", version: 99, entries: [] })],
+    ["entries of the wrong shape", JSON.stringify({ format: "sophia.task-cache", version: 1, entries: [["20260206_kept.task.json", 5, null], "x"] })],
+  ] as const) {
+    test(`a cache file that is ${what} is ignored and written again from the task files`, async () => {
+      put("kept", { status: "done" });
+      writeFileSync(cacheFile(), content);
+      assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
+      const rewritten = saved();
+      assert.equal(rewritten.format, "sophia.task-cache");
+      assert.deepEqual(rewritten.entries.map(([name, , raw]) => [name, raw.status]), [["20260206_kept.task.json", "done"]]);
+    });
+  }
+
+  test("an entry the file's name does not match, or of a task not finished, is not used", async () => {
+    const file = put("kept", { status: "done" });
+    await coldStore().list();
+    const forged = saved();
+    const [name, stamp, raw] = forged.entries[0] as [string, string, Record<string, unknown>];
+    forged.entries = [[name, stamp, { ...raw, task_id: "other", tool: "forged" }]];
+    writeFileSync(cacheFile(), JSON.stringify(forged));
+    assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
+    forged.entries = [[name, stamp, { ...raw, status: "queued", tool: "forged" }]];
+    writeFileSync(cacheFile(), JSON.stringify(forged));
+    assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
+    assert.ok(existsSync(file));
+  });
+
+  test("a workspace where the cache file cannot be written still lists", async () => {
+    put("kept", { status: "done" });
+    mkdirSync(cacheFile()); // a folder in its place: every write fails
+    assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
   });
 });

@@ -13,8 +13,13 @@
  *    starts, whichever order the runners take them in.
  *
  * `output.overwrite: true` lifts the rule for that task. Files no task owns (a file the user put
- * in the workspace) are replaced as before. The check reads every task file once, when a task is
- * submitted or starts: one more directory scan per task, like the one a runner makes per pass.
+ * in the workspace) are replaced as before.
+ *
+ * The check costs one directory listing per task, not a read of the history: the store's output
+ * index (output_index.ts) names the tasks whose task file names an output of the same file name in a folder
+ * that leads to the same place, and only those are judged, their paths resolved as always. (An
+ * output of another task that is itself a symbolic link is not followed: outputs are written by
+ * rename, so a task's output is a file, never a link.)
  */
 import { SophiaError, isSophiaError } from "../errors.js";
 import type { Stage } from "../stages/stage.js";
@@ -30,9 +35,9 @@ export async function assertOutputsFree(store: TaskStore, task: Task, paths: Tas
   if (task.output?.overwrite === true) return;
   const mine = new Map(pipelineOutputs(task, paths, stages).map((output) => [realPath(output.path), output]));
   if (mine.size === 0) return;
-  for (const entry of await store.list()) {
-    if (!entry.ok || entry.stored.task.task_id === task.task_id || !ownsFirst(entry.stored, task, check)) continue;
-    const other = entry.stored.task;
+  for (const stored of await store.outputClaimants([...mine.keys()])) {
+    if (stored.task.task_id === task.task_id || !ownsFirst(stored, task, check)) continue;
+    const other = stored.task;
     for (const theirs of outputsOf(other, store, stages)) {
       const output = mine.get(realPath(theirs));
       if (!output) continue;

@@ -22,8 +22,10 @@ import { SophiaError, asError, describeIssues, isSophiaError } from "../errors.j
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
 import { TaskSchema, type Task } from "./schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
-import { TaskFileCache, stampOf } from "./task_file_cache.js";
-import type { Workspace } from "./workspace.js";
+import { TaskFileCache, stampOf, type SavedEntry } from "./task_file_cache.js";
+import { SAVE_INTERVAL_MS, TASK_CACHE_FILE, readTaskCacheFile, writeTaskCacheFile } from "./task_cache_file.js";
+import { OutputIndex } from "./output_index.js";
+import { realPath, type Workspace } from "./workspace.js";
 
 const TASK_FILE_SUFFIX = ".task.json";
 const FINISHED: readonly string[] = ["done", "failed", "canceled"];
@@ -71,45 +73,103 @@ export type TaskEntry =
 export class TaskStore {
   // Off only for bench/queue.bench.ts, which measures what the cache saves.
   private readonly cache = new TaskFileCache<TaskEntry>(process.env.SOPHIA_TASK_CACHE !== "off");
+  private readonly outputs: OutputIndex;
+  private readonly cacheFile: string;
+  private cacheFileRead = false;
+  private cacheFileSavedAt = -Infinity;
 
   /** `now` only for tests of the cache's clock rules. */
   constructor(
     readonly workspace: Workspace,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.outputs = new OutputIndex(workspace);
+    this.cacheFile = path.join(workspace.tasksDir, TASK_CACHE_FILE);
+  }
 
   /**
    * Every task file, valid or not, in name order (oldest timestamp first). Files unchanged since the
    * last call come from the cache (task_file_cache.ts); a claim never does: it re-reads under the lock.
    */
-  async list(): Promise<TaskEntry[]> {
+  async list(options: { trust?: "finished" | "done" } = {}): Promise<TaskEntry[]> {
     const taskNames = await this.taskFileNames();
+    if (!this.cacheFileRead) this.readCacheFile();
     const fullCheck = this.cache.beginPass(this.now());
-    this.cache.keepOnly(new Set(taskNames));
+    this.cache.keepOnly(taskNames);
     // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
     // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
-    return taskNames.map((name): TaskEntry => {
-      const known = fullCheck ? undefined : this.cache.finished(name);
-      if (known) return known;
-      const file = path.join(this.workspace.tasksDir, name);
-      const stampedAt = this.now();
-      const info = statSync(file, { bigint: true, throwIfNoEntry: false });
-      const cached = info ? this.cache.get(name, stampOf(info)) : undefined;
-      if (cached) return cached;
-      let entry: TaskEntry;
-      try {
-        entry = { ok: true, file, stored: parseTask(file, readBoundedFileSync(file, TASK_FILE_MAX_BYTES)) };
-      } catch (error) {
-        const refusal = readRefusal(file, error);
-        const sophiaError = refusal instanceof SophiaError ? refusal : new SophiaError("task_invalid", asError(refusal).message, { cause: refusal });
-        entry = { ok: false, file, idFromName: taskIdFromFileName(name), error: sophiaError };
-      }
-      // Stamped before the read: a change after the stamp shows as a new stamp on the next pass.
-      if (info && !(!entry.ok && isSophiaError(entry.error, "task_not_found"))) {
-        this.cache.set(name, info, stampedAt, entry, entry.ok && FINISHED.includes(entry.stored.task.status));
-      }
-      return entry;
-    });
+    const entries = taskNames.map((name) => this.entryOf(name, fullCheck, options.trust ?? "finished"));
+    await this.saveCacheFile();
+    return entries;
+  }
+
+  /**
+   * The tasks that declare one of `realOutputs` (real paths) as an output, in name order, from a
+   * list made for the purpose: a `done` task is trusted between full checks (a done task never
+   * changes status again), every other file is stamped, so a `retry` from another process, then a
+   * start there, is never missed. What they own is for the caller to judge (output_owners.ts).
+   */
+  async outputClaimants(realOutputs: readonly string[]): Promise<StoredTask[]> {
+    this.outputs.update(await this.list({ trust: "done" }));
+    const realFolders = new Map<string, string>();
+    const realFolder = (folder: string): string => {
+      const known = realFolders.get(folder);
+      if (known !== undefined) return known;
+      const real = realPath(folder);
+      realFolders.set(folder, real);
+      return real;
+    };
+    const found = new Map<string, StoredTask>();
+    for (const real of realOutputs) {
+      for (const stored of this.outputs.claimants(path.basename(real), path.dirname(real), realFolder)) found.set(stored.file, stored);
+    }
+    return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  }
+
+  private entryOf(name: string, fullCheck: boolean, trust: "finished" | "done"): TaskEntry {
+    const known = fullCheck ? undefined : this.cache.finished(name);
+    if (known && (trust === "finished" || (known.ok && known.stored.task.status === "done"))) return known;
+    const file = path.join(this.workspace.tasksDir, name);
+    const stampedAt = this.now();
+    const info = statSync(file, { bigint: true, throwIfNoEntry: false });
+    const cached = info ? this.cache.get(name, stampOf(info)) : undefined;
+    if (cached) return cached;
+    let entry: TaskEntry;
+    try {
+      entry = { ok: true, file, stored: parseTask(file, readBoundedFileSync(file, TASK_FILE_MAX_BYTES)) };
+    } catch (error) {
+      const refusal = readRefusal(file, error);
+      const sophiaError = refusal instanceof SophiaError ? refusal : new SophiaError("task_invalid", asError(refusal).message, { cause: refusal });
+      entry = { ok: false, file, idFromName: taskIdFromFileName(name), error: sophiaError };
+    }
+    // Stamped before the read: a change after the stamp shows as a new stamp on the next pass.
+    if (info && !(!entry.ok && isSophiaError(entry.error, "task_not_found"))) {
+      this.cache.set(name, info, stampedAt, entry, entry.ok && FINISHED.includes(entry.stored.task.status));
+    }
+    return entry;
+  }
+
+  private readCacheFile(): void {
+    this.cacheFileRead = true;
+    this.cache.load(
+      readTaskCacheFile(this.cacheFile).flatMap(({ name, stamp, raw }): SavedEntry<TaskEntry>[] => {
+        // As the store wrote it: a finished task, validated then; the schema's output is its input.
+        if (!isTaskFileName(name) || raw.task_id !== taskIdFromFileName(name) || !FINISHED.includes(raw.status as string)) return [];
+        const file = path.join(this.workspace.tasksDir, name);
+        return [{ name, stamp, value: { ok: true, file, stored: { file, raw, task: raw as Task } } }];
+      }),
+    );
+  }
+
+  private async saveCacheFile(): Promise<void> {
+    const now = this.now();
+    if (now - this.cacheFileSavedAt < SAVE_INTERVAL_MS) return;
+    const saved = this.cache.toSave();
+    if (!saved) return;
+    this.cacheFileSavedAt = now;
+    const entries = saved.flatMap(({ name, stamp, value }) => (value.ok ? [{ name, stamp, raw: value.stored.raw }] : []));
+    // A cache: a workspace it cannot be written in (read-only, full) only goes without it.
+    await writeTaskCacheFile(this.cacheFile, entries).catch(() => undefined);
   }
 
   /** The watcher saw the file change: the next `list` reads it whatever its stamp says. */

@@ -37,11 +37,22 @@ interface Cached<T> {
   stamp: Stamp;
   value: T;
   finished: boolean;
+  /** Stamped by this process: an entry from the cache file is not trusted until its stamp is checked once. */
+  checked: boolean;
+}
+
+/** A finished entry as the cache file holds it. */
+export interface SavedEntry<T> {
+  name: string;
+  stamp: Stamp;
+  value: T;
 }
 
 export class TaskFileCache<T> {
   private readonly entries = new Map<string, Cached<T>>();
   private lastFullCheck = -Infinity;
+  /** The finished entries differ from what was last saved (or loaded). */
+  private unsaved = false;
 
   constructor(private readonly enabled: boolean) {}
 
@@ -55,28 +66,64 @@ export class TaskFileCache<T> {
   /** A finished task's value, trusted without a stamp between full checks. */
   finished(name: string): T | undefined {
     const cached = this.entries.get(name);
-    return cached?.finished ? cached.value : undefined;
+    return cached?.finished && cached.checked ? cached.value : undefined;
   }
 
   get(name: string, stamp: Stamp): T | undefined {
     const cached = this.entries.get(name);
-    return cached && cached.stamp === stamp ? cached.value : undefined;
+    if (!cached || cached.stamp !== stamp) return undefined;
+    cached.checked = true;
+    return cached.value;
   }
 
   set(name: string, info: BigIntStats, stampedAtMs: number, value: T, finished: boolean): void {
     if (!this.enabled || isRacy(info, stampedAtMs)) {
-      this.entries.delete(name);
+      this.delete(name);
       return;
     }
-    this.entries.set(name, { stamp: stampOf(info), value, finished });
+    this.delete(name);
+    this.entries.set(name, { stamp: stampOf(info), value, finished, checked: true });
+    if (finished) this.unsaved = true;
   }
 
   forget(name: string): void {
-    this.entries.delete(name);
+    this.delete(name);
   }
 
   /** Drops the entries of files no longer in the folder. */
-  keepOnly(names: ReadonlySet<string>): void {
-    for (const name of this.entries.keys()) if (!names.has(name)) this.entries.delete(name);
+  keepOnly(names: readonly string[]): void {
+    dropAbsent(this.entries, names, (name) => this.delete(name));
   }
+
+  /** Entries read back from the cache file: each is used only once a stamp of its file matches. */
+  load(saved: Iterable<SavedEntry<T>>): void {
+    if (!this.enabled) return;
+    for (const { name, stamp, value } of saved) {
+      if (!this.entries.has(name)) this.entries.set(name, { stamp, value, finished: true, checked: false });
+    }
+  }
+
+  /** The finished entries to save, or null when the cache file already holds them. */
+  toSave(): SavedEntry<T>[] | null {
+    if (!this.enabled || !this.unsaved) return null;
+    this.unsaved = false;
+    return [...this.entries].flatMap(([name, { stamp, value, finished }]) => (finished ? [{ name, stamp, value }] : []));
+  }
+
+  private delete(name: string): void {
+    if (this.entries.get(name)?.finished) this.unsaved = true;
+    this.entries.delete(name);
+  }
+}
+
+/**
+ * Deletes the keys of `map` that are not in `names`. A lookup per name shows whether any is gone,
+ * so a pass over an unchanged folder builds no set of ten thousand names.
+ */
+export function dropAbsent<T>(map: Map<string, T>, names: readonly string[], drop: (name: string, value: T) => void = (name) => map.delete(name)): void {
+  let present = 0;
+  for (const name of names) if (map.has(name)) present++;
+  if (present === map.size) return;
+  const keep = new Set(names);
+  for (const [name, value] of [...map]) if (!keep.has(name)) drop(name, value);
 }

@@ -7,6 +7,7 @@
  * those in the parent folders of an output that does not exist yet), never as spelled.
  */
 import { statSync } from "node:fs";
+import path from "node:path";
 import { SophiaError } from "../errors.js";
 import { siblingPath, type SubtitleFormat } from "../subtitles/index.js";
 import type { Stage } from "../stages/stage.js";
@@ -53,18 +54,12 @@ interface PathUse {
 }
 
 export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
-  const defaults = workspace.defaultOutputs(task.input.media, task.task_id);
   const media = workspace.resolveInput(task.input.media);
   const script = task.input.script ? workspace.resolveInput(task.input.script) : null;
-  const rawSrtAsWritten = task.output?.raw_srt ?? defaults.raw_srt;
-  const refinedSrtAsWritten = task.output?.refined_srt ?? defaults.refined_srt;
+  const { rawSrtAsWritten, refinedSrtAsWritten } = outputsAsWritten(task, workspace);
   const rawSrt = workspace.resolveOutput(rawSrtAsWritten, "output.raw_srt");
   const refinedSrt = workspace.resolveOutput(refinedSrtAsWritten, "output.refined_srt");
-  const formats = [...new Set(task.output?.formats ?? DEFAULT_FORMATS)];
-  const refined = formats.map((format): RefinedOutput => {
-    if (format === "srt") return { format, field: "output.refined_srt", path: refinedSrt, asWritten: refinedSrtAsWritten };
-    return { format, field: `output.formats "${format}"`, path: siblingPath(refinedSrt, format), asWritten: siblingPath(refinedSrtAsWritten, format) };
-  });
+  const refined = refinedOutputs(task, refinedSrt, refinedSrtAsWritten);
   const raw: TaskOutput = { field: "output.raw_srt", path: rawSrt, asWritten: rawSrtAsWritten };
   const paths: TaskPaths = { media, script, rawSrt, raw, refinedSrt, refined, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p) };
 
@@ -76,6 +71,32 @@ export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
     for (const input of inputs) assertDistinct(output, input);
   }
   return paths;
+}
+
+/**
+ * Every output the task file names (as `namedOutputs`), as it spells them made absolute: no link
+ * resolved and nothing checked, so that the outputs of a whole history can be indexed cheaply
+ * (output_index.ts). What a task's pipeline writes is among these.
+ */
+export function declaredOutputs(task: Task, workspace: Workspace): string[] {
+  const { rawSrtAsWritten, refinedSrtAsWritten } = outputsAsWritten(task, workspace);
+  const refinedSrt = path.resolve(workspace.root, refinedSrtAsWritten);
+  return [path.resolve(workspace.root, rawSrtAsWritten), ...refinedOutputs(task, refinedSrt, refinedSrtAsWritten).map((output) => output.path)];
+}
+
+function outputsAsWritten(task: Task, workspace: Workspace): { rawSrtAsWritten: string; refinedSrtAsWritten: string } {
+  const { raw_srt: rawSrt, refined_srt: refinedSrt } = task.output ?? {};
+  // Defaults only when one is missing: indexing a history calls this once per task file.
+  if (rawSrt !== undefined && refinedSrt !== undefined) return { rawSrtAsWritten: rawSrt, refinedSrtAsWritten: refinedSrt };
+  const defaults = workspace.defaultOutputs(task.input.media, task.task_id);
+  return { rawSrtAsWritten: rawSrt ?? defaults.raw_srt, refinedSrtAsWritten: refinedSrt ?? defaults.refined_srt };
+}
+
+function refinedOutputs(task: Task, refinedSrt: string, refinedSrtAsWritten: string): RefinedOutput[] {
+  return [...new Set(task.output?.formats ?? DEFAULT_FORMATS)].map((format): RefinedOutput => {
+    if (format === "srt") return { format, field: "output.refined_srt", path: refinedSrt, asWritten: refinedSrtAsWritten };
+    return { format, field: `output.formats "${format}"`, path: siblingPath(refinedSrt, format), asWritten: siblingPath(refinedSrtAsWritten, format) };
+  });
 }
 
 /** Every output the task file names, whichever stages its pipeline runs: the raw SRT, then each refined format. */

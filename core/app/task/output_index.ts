@@ -1,0 +1,78 @@
+/**
+ * Which task files declare an output of a given file name, kept in step by the store with every
+ * list of the task folder (store.ts), so that the ownership check (output_owners.ts) looks only at
+ * the few tasks that could own one of a starting task's outputs, instead of resolving the outputs of
+ * the whole history at each start.
+ *
+ * An entry is the store's parsed task file (one object per version of the file: a re-read file is a
+ * new object); it is indexed again only when that object changes, and dropped when its file is gone.
+ * It is built on the first check, not by every list: a one-shot `list` never needs it.
+ * Paths are indexed as the task file spells them (declaredOutputs): the check resolves the links of
+ * the few candidates itself, so the index is never the judge of a collision, only of who to ask.
+ */
+import path from "node:path";
+import type { StoredTask, TaskEntry } from "./store.js";
+import { declaredOutputs } from "./task_paths.js";
+import { dropAbsent } from "./task_file_cache.js";
+import type { Workspace } from "./workspace.js";
+
+interface Indexed {
+  stored: StoredTask;
+  outputs: string[];
+}
+
+export class OutputIndex {
+  /** task file name → its entry and its declared outputs */
+  private readonly byFile = new Map<string, Indexed>();
+  /** output file name (last path component) → the task file names that declare one */
+  private readonly byBase = new Map<string, Set<string>>();
+
+  constructor(private readonly workspace: Workspace) {}
+
+  /** Brings the index in step with a list of the whole folder (in name order). */
+  update(entries: readonly TaskEntry[]): void {
+    dropAbsent(this.byFile, entries.map((entry) => path.basename(entry.file)), (name, gone) => this.remove(name, gone));
+    for (const entry of entries) this.sync(path.basename(entry.file), entry);
+  }
+
+  /** An unreadable file declares nothing. */
+  private sync(name: string, entry: TaskEntry): void {
+    const stored = entry.ok ? entry.stored : null;
+    const indexed = this.byFile.get(name);
+    if (indexed?.stored === stored) return;
+    if (indexed) this.remove(name, indexed);
+    if (!stored) return;
+    const outputs = declaredOutputs(stored.task, this.workspace);
+    this.byFile.set(name, { stored, outputs });
+    for (const output of outputs) {
+      const base = path.basename(output);
+      const names = this.byBase.get(base) ?? new Set<string>();
+      names.add(name);
+      this.byBase.set(base, names);
+    }
+  }
+
+  /**
+   * The tasks that declare an output whose file name is `base` and whose folder leads, links
+   * resolved (`realFolder`), to `realFolderOfOutput`: in task file name order, each with the
+   * outputs it declares.
+   */
+  claimants(base: string, realFolderOfOutput: string, realFolder: (folder: string) => string): StoredTask[] {
+    const names = [...(this.byBase.get(base) ?? [])].sort();
+    return names.flatMap((name) => {
+      const indexed = this.byFile.get(name) as Indexed;
+      const declares = indexed.outputs.some((output) => path.basename(output) === base && realFolder(path.dirname(output)) === realFolderOfOutput);
+      return declares ? [indexed.stored] : [];
+    });
+  }
+
+  private remove(name: string, indexed: Indexed): void {
+    this.byFile.delete(name);
+    for (const output of indexed.outputs) {
+      const base = path.basename(output);
+      const names = this.byBase.get(base);
+      names?.delete(name);
+      if (names?.size === 0) this.byBase.delete(base);
+    }
+  }
+}
