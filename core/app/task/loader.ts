@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { SophiaError } from "../errors.js";
-import { taskConflict, type StoredTask, type TaskEntry, type TaskStore } from "./store.js";
+import { taskConflict, type StoredTask, type TaskEntry } from "./store.js";
 
 export type InvalidEntry = Extract<TaskEntry, { ok: false }>;
 
@@ -23,8 +23,8 @@ export interface QueueSnapshot {
   conflicts: Conflict[];
 }
 
-export async function loadQueue(store: TaskStore): Promise<QueueSnapshot> {
-  const entries = await store.list();
+/** The queue in a listing of the task folder (store.list). */
+export function queueOf(entries: readonly TaskEntry[]): QueueSnapshot {
   const conflicts = findConflicts(entries);
   const conflicted = new Set(conflicts.map((conflict) => conflict.taskId));
   const queued = entries
@@ -39,7 +39,9 @@ function findConflicts(entries: readonly TaskEntry[]): Conflict[] {
   const filesById = new Map<string, string[]>();
   for (const entry of entries) {
     const taskId = entry.ok ? entry.stored.task.task_id : entry.idFromName;
-    filesById.set(taskId, [...(filesById.get(taskId) ?? []), entry.file]);
+    const files = filesById.get(taskId);
+    if (files) files.push(entry.file);
+    else filesById.set(taskId, [entry.file]);
   }
   return [...filesById]
     .filter(([, files]) => files.length > 1)

@@ -13,7 +13,7 @@ import { SophiaError, isSophiaError } from "../errors.js";
 import type { EventWriter } from "./event_writer.js";
 import type { Task } from "./schema.js";
 import { isSameRun } from "./lifecycle.js";
-import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskStore } from "./store.js";
+import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskEntry, type TaskStore } from "./store.js";
 import { namedOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
 export const MAX_ATTEMPTS = 3;
@@ -23,10 +23,11 @@ export interface Recovered {
   action: "requeued" | "failed";
 }
 
-export async function recoverOrphans(store: TaskStore, events: EventWriter): Promise<Recovered[]> {
+/** `scan`: the folder as the caller has just listed it (store.listWithLeftovers), else listed here. */
+export async function recoverOrphans(store: TaskStore, events: EventWriter, scan?: { entries: readonly TaskEntry[]; leftovers: ReadonlySet<string> }): Promise<Recovered[]> {
   const recovered: Recovered[] = [];
-  const leftovers = await store.filesWithLeftovers();
-  for (const entry of await store.list()) {
+  const { entries, leftovers } = scan ?? (await store.listWithLeftovers());
+  for (const entry of entries) {
     if (!entry.ok) continue;
     if (entry.stored.task.status !== "running") {
       if (leftovers.has(entry.file)) await sweepAfterDeadRunner(store, entry.stored);

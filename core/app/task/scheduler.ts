@@ -2,7 +2,7 @@
  * Scheduler: keeps up to `concurrency` tasks running, oldest queued first.
  *
  * `drain()` runs what is queued and returns (for `sophia-cli run`); `watch()` runs until `stop()`,
- * woken by the OS's file notifications on the task folder (chokidar) and, as a safety net for
+ * woken by the OS's file notifications on the task folder (`fs.watch`) and, as a safety net for
  * filesystems that do not notify (network shares, some containers), by a periodic rescan.
  * Every pass first recovers tasks orphaned by dead runners.
  *
@@ -10,12 +10,12 @@
  * stale (or is gone): a runner that died between taking the lease and claiming leaves one behind
  * for LEASE_STALE_MS, and retrying it on every pass would spin.
  */
+import { watch, type FSWatcher } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { watch, type FSWatcher } from "chokidar";
 import { asError } from "../errors.js";
 import type { EventWriter } from "./event_writer.js";
-import { loadQueue, type Conflict, type InvalidEntry } from "./loader.js";
+import { queueOf, type Conflict, type InvalidEntry } from "./loader.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
 import type { RunOutcome, TaskRunner } from "./runner.js";
 import { isTaskFileName, type StoredTask, type TaskStore } from "./store.js";
@@ -78,27 +78,30 @@ export class Scheduler {
     const { tasksDir } = this.options.store.workspace;
     this.watching = true;
     await mkdir(tasksDir, { recursive: true });
-    const watcher: FSWatcher = watch(tasksDir, {
-      ignoreInitial: true,
-      depth: 0,
-      ignored: (file) => file !== tasksDir && !isTaskFileName(path.basename(file)),
-    });
-    const changed = (file: string) => {
-      this.options.store.forget(file);
+    // fs.watch, not chokidar: on every change in the folder chokidar lists it and stats each entry
+    // (ten thousand lstat calls with a long history, which also held up the lease and claim I/O
+    // behind them), where a flat folder needs only the name the OS reports. A file created, renamed
+    // in or written in place is named; anything else (locks, leases, temporary files) is not a task.
+    const watcher: FSWatcher = watch(tasksDir, (_event, name) => {
+      const changed = name === null ? null : name.toString();
+      if (changed !== null && !isTaskFileName(changed)) return;
+      if (changed !== null) this.options.store.forget(path.join(tasksDir, changed));
       this.scheduleScan();
-    };
-    watcher.on("add", changed).on("change", changed);
+    });
+    // The folder removed or no longer watchable: the rescans carry on alone.
+    watcher.on("error", (error) => {
+      this.options.onPassError?.(error);
+      watcher.close();
+    });
     const rescan = setInterval(() => this.scheduleScan(), this.options.rescanSec * 1000);
     try {
-      // Files that arrive before the watcher's first scan completes raise no event (ignoreInitial):
-      // the first pass comes after it, so it sees them.
-      await Promise.race([new Promise<void>((resolve) => watcher.once("ready", () => resolve())), this.stopped]);
+      // Watching from here on: the first pass, after this, sees every file that came before.
       this.scheduleScan();
       if (!this.stopping) this.options.onWatching?.();
       await this.stopped;
     } finally {
       clearInterval(rescan);
-      await watcher.close();
+      watcher.close();
     }
   }
 
@@ -154,8 +157,12 @@ export class Scheduler {
     if (!this.rescanNeeded && this.snapshot.some(startable)) return this.snapshot.filter(startable);
     this.rescanNeeded = false;
     this.startedSinceScan.clear();
-    for (const recovered of await recoverOrphans(this.options.store, this.options.events)) this.options.onRecovered?.(recovered);
-    const { queued, invalid, conflicts } = await loadQueue(this.options.store);
+    const { store, events } = this.options;
+    const scan = await store.listWithLeftovers();
+    const recovered = await recoverOrphans(store, events, scan);
+    for (const one of recovered) this.options.onRecovered?.(one);
+    // The listing recovery used is the queue too, unless recovery has just changed a task.
+    const { queued, invalid, conflicts } = queueOf(recovered.length > 0 ? await store.list() : scan.entries);
     await this.reportInvalid(invalid);
     await this.reportConflicts(conflicts);
     this.snapshot = queued;

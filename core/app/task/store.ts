@@ -92,13 +92,22 @@ export class TaskStore {
    * last call come from the cache (task_file_cache.ts); a claim never does: it re-reads under the lock.
    */
   async list(options: { trust?: "finished" | "done" } = {}): Promise<TaskEntry[]> {
-    const taskNames = await this.taskFileNames();
+    return this.entriesOf((await this.folderNames()).filter(isTaskFileName).sort(), options.trust ?? "finished");
+  }
+
+  /** `list` and `filesWithLeftovers` from one listing of the folder: a scheduler's scan needs both. */
+  async listWithLeftovers(): Promise<{ entries: TaskEntry[]; leftovers: Set<string> }> {
+    const names = await this.folderNames();
+    return { entries: await this.entriesOf(names.filter(isTaskFileName).sort(), "finished"), leftovers: this.leftoversAmong(names) };
+  }
+
+  private async entriesOf(taskNames: string[], trust: "finished" | "done"): Promise<TaskEntry[]> {
     if (!this.cacheFileRead) this.readCacheFile();
     const fullCheck = this.cache.beginPass(this.now());
     this.cache.keepOnly(taskNames);
     // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
     // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
-    const entries = taskNames.map((name) => this.entryOf(name, fullCheck, options.trust ?? "finished"));
+    const entries = taskNames.map((name) => this.entryOf(name, fullCheck, trust));
     await this.saveCacheFile();
     return entries;
   }
@@ -286,7 +295,10 @@ export class TaskStore {
 
   /** The task files that have something beside them: a lease, a claim lock, a temporary file. */
   async filesWithLeftovers(): Promise<Set<string>> {
-    const names = await readdir(this.workspace.tasksDir).catch(() => [] as string[]);
+    return this.leftoversAmong(await this.folderNames().catch(() => [] as string[]));
+  }
+
+  private leftoversAmong(names: readonly string[]): Set<string> {
     const taskFiles = new Set(names.filter((name) => name.endsWith(TASK_FILE_SUFFIX)));
     const withLeftovers = new Set<string>();
     for (const name of names) {
@@ -343,11 +355,15 @@ export class TaskStore {
   }
 
   private async taskFileNames(): Promise<string[]> {
-    const names = await readdir(this.workspace.tasksDir).catch((error: NodeJS.ErrnoException) => {
+    return (await this.folderNames()).filter(isTaskFileName).sort();
+  }
+
+  /** Everything in the task folder: task files, their locks and leases, temporary files. */
+  private async folderNames(): Promise<string[]> {
+    return readdir(this.workspace.tasksDir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") return [] as string[];
       throw error;
     });
-    return names.filter(isTaskFileName).sort();
   }
 }
 
