@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
 import { TRANSITIONS, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/lifecycle.js";
-import { TASK_STATUSES } from "../../core/app/task/schema.js";
+import { TASK_STATUSES, TaskSchema } from "../../core/app/task/schema.js";
 import { TaskStore, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
 import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
 import { TASK_CACHE_FILE } from "../../core/app/task/task_cache_file.js";
@@ -337,6 +337,16 @@ describe("task cache file (tasks/.sophia-task-cache.json)", () => {
     writeFileSync(cacheFile(), JSON.stringify(forged));
     assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
     assert.ok(existsSync(file));
+  });
+
+  test("the schema's output is its input, so a cached task's JSON is its validated view too", () => {
+    for (const raw of [
+      specExampleTask(),
+      specExampleTask({ status: "failed", attempts: 2, error: { code: "x", message: "m", stage: null, stack: "s", at: "2026-02-06T10:30:00Z" }, app_field: { nested: [1, { a: null }] } }),
+      specExampleTask({ status: "done", output: { formats: ["srt", "vtt"], ass: { karaoke: true }, overwrite: false }, runner: null, started_at: null, finished_at: "2026-02-06T10:31:00Z" }),
+    ]) {
+      assert.deepEqual(TaskSchema.parse(raw), raw);
+    }
   });
 
   test("a workspace where the cache file cannot be written still lists", async () => {
