@@ -147,7 +147,7 @@ def run_choice(models, name, choice, audio, language):
         decoding_for_retry = decoding
     started = time.monotonic()
     segments, info = transcribe(audio, **decoding)
-    heard = [worker.segment_record(segment, float(info.duration), info.language) for segment in segments]
+    heard = [worker.segment_record(segment, float(info.duration), info.language, decoding_for_retry) for segment in segments]
     first_sec = time.monotonic() - started
     started = time.monotonic()
     completed, _ = worker.covered(model, audio, heard, info, decoding_for_retry)

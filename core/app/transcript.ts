@@ -46,8 +46,19 @@ export const SpeechCoverageSchema = z.object({
   speech_with_words_sec: z.number().nonnegative(),
   speech_with_words_pct: z.number().min(0).max(100),
   speech_regions: z.number().int().nonnegative(),
-  /** Uncovered stretches transcribed again on their own, and how many words that found. */
-  retried: z.array(SpanSchema.extend({ words: z.number().int().nonnegative() })),
+  /**
+   * Stretches transcribed again on their own, and how many words that added. `reason`: "no_words",
+   * speech without words; "doubtful", a region whose words Whisper got only by falling back to
+   * sampling (or doubted itself), whose words the retry `replaced` when it was sure of its own.
+   * Both absent in transcripts written before they were reported.
+   */
+  retried: z.array(
+    SpanSchema.extend({
+      words: z.number().int().nonnegative(),
+      reason: z.enum(["no_words", "doubtful"]).optional(),
+      replaced: z.number().int().nonnegative().optional(),
+    }),
+  ),
   /** Speech that still has no words after the retry. */
   uncovered: z.array(SpanSchema),
   /** Degenerate word times repaired (or dropped), by kind. */
@@ -56,6 +67,8 @@ export const SpeechCoverageSchema = z.object({
     reordered: z.number().int().nonnegative(),
     dropped_at_end: z.number().int().nonnegative(),
     widened: z.number().int().nonnegative(),
+    /** Words that started well before the speech they end in (Whisper opens a segment's first word in the silence before it), moved to where the speech starts. */
+    early_start: z.number().int().nonnegative().default(0),
   }),
 });
 export type SpeechCoverage = z.infer<typeof SpeechCoverageSchema>;

@@ -12,8 +12,13 @@ import { parseSrt } from "../../core/app/subtitles/index.js";
 import type { SpeechCoverage } from "../../core/app/transcript.js";
 import { cli, dropTask, makeWorkspace, readEvents, specExampleTask, type TestWorkspace } from "../support/harness.js";
 import { CORPUS } from "../support/corpus.js";
+import { runPythonTests } from "../support/python_tests.js";
 
 const MAX_CUE_SEC = 7;
+
+test("a stretch of speech transcribed again keeps its first word and adds no word twice (the worker with tiny.en, Python unittest)", () => {
+  runPythonTests("test/integration/python");
+});
 
 describe("speech coverage on a human reading", () => {
   let ws: TestWorkspace;

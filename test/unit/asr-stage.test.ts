@@ -19,9 +19,9 @@ const COVERAGE: SpeechCoverage = {
   speech_with_words_sec: 17.5,
   speech_with_words_pct: 87.5,
   speech_regions: 3,
-  retried: [{ start: 62, end: 64.5, words: 0 }],
+  retried: [{ start: 62, end: 64.5, words: 0, reason: "no_words", replaced: 0 }],
   uncovered: [{ start: 62, end: 64.5 }],
-  word_repairs: { clamped: 0, reordered: 0, dropped_at_end: 1, widened: 0 },
+  word_repairs: { clamped: 0, reordered: 0, dropped_at_end: 1, widened: 0, early_start: 0 },
 };
 
 function fakeEngine(transcript: Transcript): AsrEngine {

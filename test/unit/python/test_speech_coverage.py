@@ -82,19 +82,42 @@ class UncoveredSpans(unittest.TestCase):
 
 
 class MergeRetried(unittest.TestCase):
-    def test_only_words_whose_middle_is_inside_the_span_are_added_in_time_order(self):
+    def test_a_word_the_first_pass_already_has_is_not_added_again(self):
         first = [segment(word("warm", 50.5, 50.9), word("thou", 50.9, 51.46))]
         retried = [segment(word("thou", 51.0, 51.46), word("feel'st", 51.46, 51.8), word("it", 51.8, 52.1), word("cold.", 52.1, 52.5))]
-        merged, found = merge_retried(first, (51.46, 52.67), retried)
+        merged, found, _ = merge_retried(first, (51.46, 52.67), retried)
         self.assertEqual(found, 3)
         self.assertEqual([w["text"] for w in speech_coverage.all_words(merged)], ["warm", "thou", "feel'st", "it", "cold."])
         self.assertEqual(merged[1]["text"], "feel'st it cold.")
         self.assertEqual((merged[1]["start"], merged[1]["end"]), (51.46, 52.5))
 
-    def test_a_retry_in_the_middle_lands_between_the_segments_around_it(self):
-        first = [segment(word("one", 0.0, 1.0)), segment(word("four", 9.0, 9.5))]
-        merged, _ = merge_retried(first, (2.0, 8.0), [segment(word("two", 3.0, 3.5), word("three", 6.0, 6.4))])
+    def test_the_first_word_of_a_retried_region_survives_though_whisper_starts_it_in_the_margin_before(self):
+        # A real run (LONG_TEXT, tiny.en): the first pass ended at 28.88 s and heard nothing after; the
+        # retry of the region from 29.218 s put "This" at the start of its clip, 0.5 s before.
+        first = [segment(word("a", 28.58, 28.6), word("while.", 28.6, 28.88))]
+        retried = [segment(word("This", 28.72, 29.5), word("is", 29.5, 29.8), word("sentence", 29.8, 30.2), word("number", 30.2, 30.64))]
+        merged, found, _ = merge_retried(first, (29.218, 33.918), retried)
+        self.assertEqual([w["text"] for w in speech_coverage.all_words(merged)], ["a", "while.", "This", "is", "sentence", "number"])
+        self.assertEqual(found, 4)
+
+    def test_a_retry_in_the_middle_of_a_segment_splits_it_so_words_stay_in_time_order(self):
+        first = [segment(word("one", 0.0, 1.0), word("four", 9.0, 9.5))]
+        merged, _, _ = merge_retried(first, (2.0, 8.0), [segment(word("two", 3.0, 3.5), word("three", 6.0, 6.4))])
         self.assertEqual([s["text"] for s in merged], ["one", "two three", "four"])
+
+    def test_replacing_drops_the_first_pass_words_in_the_span_and_keeps_those_around_it(self):
+        first = [segment(word("keeps", 3.0, 3.4), word("laundry", 5.0, 5.6), word("endorsement", 5.6, 6.4), word("This", 9.2, 9.5))]
+        merged, found, replaced = merge_retried(first, (4.8, 9.0), [segment(word("long", 4.4, 5.1), word("recording", 5.1, 5.7))], replace=True)
+        self.assertEqual([w["text"] for w in speech_coverage.all_words(merged)], ["keeps", "long", "recording", "This"])
+        self.assertEqual((found, replaced), (2, 2))
+
+
+class SpeechOnsets(unittest.TestCase):
+    def test_a_word_starting_in_the_silence_before_its_speech_starts_where_the_speech_starts(self):
+        counts = {"early_start": 0}
+        result = speech_coverage.speech_onsets([segment(word("while.", 28.6, 28.88), word("This", 28.72, 29.5), word("is", 29.5, 29.8))], [(24.29, 28.958), (29.218, 33.918)], counts)
+        self.assertEqual(times(result), [("while.", 28.6, 28.88), ("This", 29.218, 29.5), ("is", 29.5, 29.8)])
+        self.assertEqual(counts["early_start"], 1)
 
 
 class Complete(unittest.TestCase):
@@ -109,7 +132,7 @@ class Complete(unittest.TestCase):
         segments, report = complete(heard, [(44.0, 52.7)], 53.0, fake_transcribe_spans)
         self.assertEqual(asked, [(51.46, 52.7)])
         self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["and", "thou", "feel'st", "cold."])
-        self.assertEqual(report["retried"], [{"start": 51.46, "end": 52.7, "words": 2}])
+        self.assertEqual(report["retried"], [{"start": 51.46, "end": 52.7, "words": 2, "reason": "no_words", "replaced": 0}])
         self.assertEqual(report["uncovered"], [])
         self.assertEqual(report["speech_with_words_pct"], 100.0)
         self.assertEqual(report["word_repairs"]["dropped_at_end"], 1)
@@ -119,7 +142,7 @@ class Complete(unittest.TestCase):
         self.assertEqual(report["speech_sec"], 3.0)
         self.assertEqual(report["speech_with_words_sec"], 1.0)
         self.assertEqual(report["speech_with_words_pct"], 33.3)
-        self.assertEqual(report["retried"], [{"start": 4.0, "end": 6.0, "words": 0}])
+        self.assertEqual(report["retried"], [{"start": 4.0, "end": 6.0, "words": 0, "reason": "no_words", "replaced": 0}])
         self.assertEqual(report["uncovered"], [{"start": 4.0, "end": 6.0}])
 
     def test_nothing_is_transcribed_again_when_every_stretch_of_speech_has_words(self):
@@ -128,6 +151,21 @@ class Complete(unittest.TestCase):
 
         _, report = complete([segment(word("hi", 0.2, 0.6), word("you", 0.7, 1.5))], [(0.1, 1.6)], 2.0, must_not_be_called)
         self.assertEqual((report["retried"], report["uncovered"], report["speech_with_words_pct"]), ([], [], 100.0))
+
+    def test_a_region_whisper_only_heard_by_falling_back_is_heard_again_and_a_sure_retry_replaces_its_words(self):
+        garbage = {**segment(word("the", 0.1, 0.3), word("laundry", 0.3, 1.2), word("endorsement", 1.2, 2.0)), "fell_back": True}
+        sure = segment(word("This", 0.0, 0.4), word("is", 0.4, 0.6), word("sentence", 0.6, 1.1), word("one.", 1.1, 1.9))
+        segments, report = complete([garbage, segment(word("Two.", 3.1, 3.6))], [(0.05, 2.0), (3.0, 3.7)], 4.0, lambda spans: [[sure]])
+        self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["This", "is", "sentence", "one.", "Two."])
+        self.assertEqual(report["retried"], [{"start": 0.05, "end": 2.0, "words": 4, "reason": "doubtful", "replaced": 3}])
+        self.assertNotIn("fell_back", segments[0], "an internal mark, not part of the protocol")
+
+    def test_a_retry_as_doubtful_as_the_first_pass_only_adds_what_the_first_pass_lacks(self):
+        first = {**segment(word("This", 0.1, 0.4), word("is", 0.4, 0.6)), "fell_back": True}
+        retry = {**segment(word("Miss", 0.1, 0.4), word("is", 0.4, 0.6), word("Sunday", 1.0, 1.8)), "fell_back": True}
+        segments, report = complete([first], [(0.05, 2.0)], 4.0, lambda spans: [[retry]])
+        self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["This", "is", "Sunday"])
+        self.assertEqual(report["retried"][0]["replaced"], 0)
 
     def test_media_without_speech_is_fully_covered(self):
         _, report = complete([], [], 5.0, lambda spans: [])

@@ -24,7 +24,7 @@ class FakeModel:
     def transcribe(self, clip, **options):
         self.calls.append((len(clip), options))
         word = SimpleNamespace(word=" cold.", start=0.5, end=0.9, probability=0.8)
-        return iter([SimpleNamespace(start=0.5, end=0.9, text=" cold.", no_speech_prob=0.02, avg_logprob=-0.3, words=[word])]), None
+        return iter([SimpleNamespace(start=0.5, end=0.9, text=" cold.", no_speech_prob=0.02, avg_logprob=-0.3, temperature=0.4, words=[word])]), None
 
 
 DECODING = {
@@ -57,6 +57,7 @@ class TranscribeSpan(unittest.TestCase):
         self.assertEqual(options["task"], "transcribe")
         self.assertEqual([(w["text"], w["start"], w["end"]) for w in segments[0]["words"]], [("cold.", 51.5, 51.9)])
         self.assertEqual((segments[0]["start"], segments[0]["end"]), (51.5, 51.9))
+        self.assertIs(segments[0]["fell_back"], True, "decoded above the schedule's first temperature")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,13 @@ Whisper can stop early (a sentence it cut short, a 30 s window it skipped after 
 where Silero VAD (shipped with faster-whisper) finds speech; a stretch of speech of at least
 MIN_UNCOVERED_SEC without words is transcribed again on its own, and what still has no words is
 reported. Times are seconds. Segments and words are the worker's plain dicts:
-  segment {"start", "end", "text", "words", "no_speech_prob", "avg_logprob"}
+  segment {"start", "end", "text", "words", "no_speech_prob", "avg_logprob", "fell_back"}
   word    {"text", "start", "end", "probability"}
 Everything here but speech_regions is pure, so it is unit-tested without a model
 (test/unit/python/test_speech_coverage.py).
 """
 
+import bisect
 import re
 
 # The issue's floor: a second or more of speech with no words is lost speech, not a pause.
@@ -20,6 +21,11 @@ TIME_STEP_SEC = 0.02
 # Silero VAD's own defaults (snakers4/silero-vad), not faster-whisper's vad_filter ones (2 s of
 # silence before a cut, 0.4 s padding): those are made to keep audio for decoding, and would count
 # a pause after a line, plus padding, as speech without words.
+# Whisper's own log_prob_threshold: a decode less sure than this is doubted (doubtful_regions).
+DOUBT_LOGPROB = -1.0
+# A word starting this much or more before the speech it ends in starts where that speech starts
+# (speech_onsets); nearer, the VAD's own edge (30 ms of padding, soft onsets) is no better.
+EARLY_START_SEC = 0.1
 VAD_OPTIONS = {"threshold": 0.5, "min_speech_duration_ms": 250, "min_silence_duration_ms": 100, "speech_pad_ms": 30}
 
 
@@ -119,6 +125,8 @@ def clamp(seconds, duration):
 # ---------------------------------------------------------------------------------------------
 # Coverage
 
+# How far outside its span a retry can hear words: worker.SPAN_MARGIN_SEC, with room to spare.
+RETRY_REACH_SEC = 2.0
 
 def uncovered_spans(regions, words, min_sec=MIN_UNCOVERED_SEC):
     """[(start, end)] of speech, min_sec or longer, that no word's time overlaps."""
@@ -141,38 +149,146 @@ def all_words(segments):
     return [word for segment in segments for word in segment["words"]]
 
 
-def merge_retried(segments, span, retried):
-    """segments with the retried segments' words that fall inside span (by their middle), in time order.
+def doubtful_regions(segments, regions):
+    """The speech regions some word of a doubted segment falls in.
 
-    The middle decides: a word the first pass already has, heard again at the edge of the span, has
-    its middle outside the span (the span starts where the heard word ended).
+    A segment is doubted when Whisper only got it by falling back to sampling (its beam search failed
+    the compression or log-probability check: on speech as repetitive as a list, where the true text
+    compresses too well, the sample that wins is often not what was said), or when its mean
+    log-probability is below Whisper's own threshold.
+    """
+    ends = [end for _, end in regions]
+    doubted = set()
+    for word in (word for segment in segments if is_doubtful(segment) for word in segment["words"]):
+        index = bisect.bisect_right(ends, word["start"])
+        while index < len(regions) and regions[index][0] < word["end"]:
+            doubted.add(index)
+            index += 1
+    return [regions[index] for index in sorted(doubted)]
+
+
+def is_doubtful(segment):
+    return bool(segment.get("fell_back")) or segment.get("avg_logprob", 0.0) < DOUBT_LOGPROB
+
+
+def overlap(a, b):
+    return min(a["end"], b["end"]) - max(a["start"], b["start"])
+
+
+def already_heard(word, heard):
+    """Whether the first pass has a word at this word's time: the same speech heard twice.
+
+    It does when first-pass words take up half of the word's time or more, or one with the same
+    text overlaps it at all. Middles are no test: Whisper starts the first word of a clip at the
+    clip's start, so a word at the leading edge of a retried stretch has its middle in the margin
+    before it; nor is the overlap with one word, since an early start can reach over a short word
+    before (spec §4.1).
+    """
+    key = word_key(word)
+    shared = 0.0
+    for other in heard:
+        part = overlap(word, other)
+        if part > 0:
+            if word_key(other) == key:
+                return True
+            shared += part
+    return shared >= 0.5 * (word["end"] - word["start"]) and shared > 0
+
+
+def word_key(word):
+    return "".join(ch for ch in word["text"].lower() if ch.isalnum())
+
+
+def merge_retried(segments, span, retried, replace=False):
+    """(segments, words added, words replaced): a retry's words merged into segments, in time order.
+
+    Every retried word the first pass does not already have at its time is added (already_heard);
+    with replace, the first pass's words inside span are dropped first, and the retry's words
+    stand for them.
     """
     start, end = span
+    replaced = 0
+    if replace:
+        kept = []
+        for segment in segments:
+            words = [word for word in segment["words"] if not start <= (word["start"] + word["end"]) / 2 <= end]
+            replaced += len(segment["words"]) - len(words)
+            if words or not segment["words"]:
+                kept.append(with_words(segment, words, segment["words"]))
+        segments = kept
+    heard = [word for word in all_words(segments) if word["end"] > start - RETRY_REACH_SEC and word["start"] < end + RETRY_REACH_SEC]
     added = []
     for segment in retried:
-        words = [word for word in segment["words"] if start <= (word["start"] + word["end"]) / 2 <= end]
+        words = [word for word in segment["words"] if not already_heard(word, heard)]
         if words:
-            added.append({**with_words(segment, words, segment["words"]), "start": words[0]["start"], "end": words[-1]["end"]})
-    return sorted(segments + added, key=lambda segment: (segment["start"], segment["end"])), sum(len(segment["words"]) for segment in added)
+            added.append(with_words(segment, words, segment["words"]))
+    return in_time_order(segments + added), sum(len(segment["words"]) for segment in added), replaced
+
+
+def in_time_order(segments):
+    """Segments regrouped so their words run in time order: a segment whose words straddle another's is split around it."""
+    tagged = sorted(((word["start"], word["end"], index, word) for index, segment in enumerate(segments) for word in segment["words"]), key=lambda item: item[:3])
+    runs = []
+    for _, _, index, word in tagged:
+        if runs and runs[-1][0] == index:
+            runs[-1][1].append(word)
+        else:
+            runs.append((index, [word]))
+    regrouped = [{**with_words(segments[index], words, segments[index]["words"]), "start": words[0]["start"], "end": words[-1]["end"]} for index, words in runs]
+    wordless = [segment for segment in segments if not segment["words"]]
+    return sorted(regrouped + wordless, key=lambda segment: segment["start"])
+
+
+def speech_onsets(segments, regions, counts):
+    """Each word that starts well before the speech it ends in starts where that speech starts (counted as early_start).
+
+    Whisper starts the first word of a segment (or of a clip) where the segment starts, often in the
+    silence before the word: up to a second before anyone speaks. The VAD says where speech starts.
+    """
+    starts = [region[0] for region in regions]
+    result = []
+    for segment in segments:
+        words = []
+        for word in segment["words"]:
+            below = bisect.bisect_left(starts, word["end"] - TIME_STEP_SEC)
+            if below > 0 and word["start"] < starts[below - 1] - EARLY_START_SEC:
+                counts["early_start"] += 1
+                word = {**word, "start": starts[below - 1]}
+            words.append(word)
+        result.append({**segment, "words": words, "start": words[0]["start"] if words else segment["start"]})
+    return result
 
 
 def complete(segments, regions, duration, transcribe_spans, min_sec=MIN_UNCOVERED_SEC):
-    """(segments, report): repaired words, uncovered speech transcribed again, what is left reported.
+    """(segments, report): repaired words, doubted or uncovered speech transcribed again, what is left reported.
 
     transcribe_spans([(start, end)]) returns, per span, the segments a fresh decode of that span
-    heard (their times from the start of the media).
+    heard (their times from the start of the media). A doubted region's retry replaces the first
+    pass's words there unless the retry is doubted too; an uncovered stretch's retry adds the
+    words the first pass lacks.
     """
-    segments, repairs = repair_words(segments, duration)
-    gaps = uncovered_spans(regions, all_words(segments), min_sec)
+    repairs = {"clamped": 0, "reordered": 0, "dropped_at_end": 0, "widened": 0, "early_start": 0}
+
+    def repaired(heard):
+        heard, counts = repair_words(heard, duration)
+        for key, count in counts.items():
+            repairs[key] += count
+        return speech_onsets(heard, regions, repairs)
+
+    segments = repaired(segments)
+    doubted = doubtful_regions(segments, regions)
+    plain = [region for region in regions if region not in doubted]
+    spans = sorted([(region, "doubtful") for region in doubted] + [(gap, "no_words") for gap in uncovered_spans(plain, all_words(segments), min_sec)])
     retried = []
-    if gaps:
-        for gap, heard in zip(gaps, transcribe_spans(gaps)):
-            segments, found = merge_retried(segments, gap, heard)
-            retried.append({"start": gap[0], "end": gap[1], "words": found})
-        segments, more_repairs = repair_words(segments, duration)
-        repairs = {key: repairs[key] + more_repairs[key] for key in repairs}
+    if spans:
+        for (span, reason), heard in zip(spans, transcribe_spans([span for span, _ in spans])):
+            heard = repaired(heard)
+            replace = reason == "doubtful" and bool(all_words(heard)) and not any(is_doubtful(segment) for segment in heard)
+            segments, found, replaced = merge_retried(segments, span, heard, replace)
+            retried.append({"start": span[0], "end": span[1], "words": found, "reason": reason, "replaced": replaced})
+        segments = repaired(segments)
     uncovered = uncovered_spans(regions, all_words(segments), min_sec)
-    return segments, report(regions, retried, uncovered, repairs)
+    return [{key: value for key, value in segment.items() if key != "fell_back"} for segment in segments], report(regions, retried, uncovered, repairs)
 
 
 def report(regions, retried, uncovered, repairs):

@@ -199,7 +199,7 @@ def first_pass(model, audio, decoding, batch_size, on_info, on_progress):
     # The generator decodes lazily: progress is reported as each segment comes; the segments
     # themselves are sent once coverage has repaired and completed them.
     for segment in segments:
-        heard.append(segment_record(segment, float(info.duration), info.language))
+        heard.append(segment_record(segment, float(info.duration), info.language, decoding))
         on_progress(heard[-1])
     return info, heard
 
@@ -266,7 +266,7 @@ def transcribe_span(model, audio, span, duration, language, decoding):
     end = min(duration, span[1] + SPAN_MARGIN_SEC)
     clip = audio[int(start * SAMPLING_RATE) : int(end * SAMPLING_RATE)]
     segments, _ = model.transcribe(clip, **{**decoding, "language": language, "vad_filter": False, "condition_on_previous_text": False, "initial_prompt": None, "hotwords": None})
-    return [shifted(segment_record(segment, end - start, language), start) for segment in segments]
+    return [shifted(segment_record(segment, end - start, language, decoding), start) for segment in segments]
 
 
 def shifted(record, offset):
@@ -274,7 +274,10 @@ def shifted(record, offset):
     return {**record, "start": record["start"] + offset, "end": record["end"] + offset, "words": words}
 
 
-def segment_record(segment, duration, language):
+def segment_record(segment, duration, language, decoding):
+    """A segment as the protocol sends it, and fell_back for speech_coverage (removed before it is sent)."""
+    schedule = decoding["temperature"]
+    first_temperature = schedule[0] if isinstance(schedule, (list, tuple)) else schedule
     return {
         "start": clamp(segment.start, duration),
         "end": clamp(segment.end, duration),
@@ -282,6 +285,9 @@ def segment_record(segment, duration, language):
         "no_speech_prob": min(1.0, max(0.0, float(segment.no_speech_prob))),
         "avg_logprob": max(-100.0, float(segment.avg_logprob)),  # max() also turns a NaN into a number
         "words": written_words(segment.words or [], duration, language),
+        # Above the schedule's first temperature, the beam search failed Whisper's own checks and the
+        # text is a sample, or the best of failed tries.
+        "fell_back": float(segment.temperature) > first_temperature,
     }
 
 
