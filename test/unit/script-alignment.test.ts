@@ -153,6 +153,13 @@ describe("heard times", () => {
     assert.equal(several.end, (said[10] as TimedWord).end);
     assert.equal((words[0] as TimedWord).start, (said[0] as TimedWord).start, "a first word of ordinary length keeps its time");
   });
+
+  test("words whose starts asr already put at the speech onsets (onsetsFromAudio) keep them: the pace guess is for a raw SRT's words", () => {
+    const said = heardSaying(A, B);
+    const second = said.slice(10).map((word, k) => (k === 0 ? { ...word, start: word.start - 0.9 } : word));
+    const { words } = cleanTranscript([{ words: said.slice(0, 10) }, { words: second }], resolveRules(), true);
+    assert.equal((words[10] as TimedWord).start, (second[0] as TimedWord).start);
+  });
 });
 
 describe("scripts written without spaces", () => {

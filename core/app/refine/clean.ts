@@ -64,13 +64,23 @@ const SOUND_TAG_MAX_WORDS = 6;
 const OPENING_STRETCH = 1.5;
 const OPENING_FALLBACK_PACE = 15;
 
-export function cleanTranscript(segments: readonly TimedSegment[], rules: Pick<RefineRules, "remove_filler" | "collapse_loops" | "language">): { words: TimedWord[]; report: CleaningReport } {
+/**
+ * `onsetsFromAudio`: the words' starts were already put where speech starts, from the audio (asr's
+ * `early_start` repair, spec §4.1), so a segment's opening word is not re-timed by the pace guess;
+ * that guess is for words from elsewhere (a raw SRT).
+ */
+export function cleanTranscript(
+  segments: readonly TimedSegment[],
+  rules: Pick<RefineRules, "remove_filler" | "collapse_loops" | "language">,
+  onsetsFromAudio = false,
+): { words: TimedWord[]; report: CleaningReport } {
   const report: CleaningReport = { filler_words_removed: 0, loop_words_removed: 0 };
   const fillers = FILLER_KEYS[rules.language ?? "en"] ?? new Set<string>();
   let words: TimedWord[] = [];
   const charsPerSec = medianPace(segments);
   for (const segment of segments) {
-    const segmentWords = withOpeningTightened(segment.words.flatMap(tidyWord), charsPerSec);
+    const tidy = segment.words.flatMap(tidyWord);
+    const segmentWords = onsetsFromAudio ? tidy : withOpeningTightened(tidy, charsPerSec);
     if (rules.remove_filler && isDoubtedFiller(segment, segmentWords, fillers)) report.filler_words_removed += segmentWords.length;
     else words.push(...segmentWords);
   }

@@ -34,6 +34,8 @@ export interface RefineOptions {
   /** Length of the media in seconds; null or absent when unknown (no word is then timed past the last heard). */
   durationSec?: number | null;
   onProgress?: (fraction: number, msg: string) => void;
+  /** The words' starts were put at speech onsets from the audio (asr's coverage step): see cleanTranscript. */
+  onsetsFromAudio?: boolean;
 }
 
 /** What refine knows before any script word is timed from the audio. */
@@ -51,7 +53,7 @@ export function refineSegments(segments: readonly TimedSegment[], rules: RefineR
 }
 
 export function planRefine(segments: readonly TimedSegment[], rules: RefineRules, options: RefineOptions = {}): RefinePlan {
-  const cleaned = cleanTranscript(segments, rules);
+  const cleaned = cleanTranscript(segments, rules, options.onsetsFromAudio === true);
   if (options.script === undefined) return { heard: cleaned.words, cleaning: cleaned.report, script: null };
   options.onProgress?.(0.1, `matching ${cleaned.words.length} heard words with the script`);
   const script = planScript(cleaned.words, options.script, { minMatch: rules.min_script_match, durationSec: options.durationSec ?? null, language: rules.language });
@@ -100,6 +102,7 @@ export interface PlanJobInput {
   rules: RefineRules;
   script?: string;
   durationSec: number | null;
+  onsetsFromAudio?: boolean;
 }
 
 /** What `finishRefineJob` takes: the plan, the engine's times for its gaps, and the rules. */
@@ -111,7 +114,7 @@ export interface FinishJobInput {
 
 /** planRefine as an off-thread job (core/app/threads/off_thread.ts). */
 export function planRefineJob(input: PlanJobInput, progress: (fraction: number, msg: string) => void): RefinePlan {
-  return planRefine(input.segments, input.rules, { script: input.script, durationSec: input.durationSec, onProgress: progress });
+  return planRefine(input.segments, input.rules, { script: input.script, durationSec: input.durationSec, onsetsFromAudio: input.onsetsFromAudio, onProgress: progress });
 }
 
 /** finishRefine as an off-thread job. */

@@ -60,7 +60,9 @@ export function createRefineStage(engines: EngineRegistry): Stage {
       // A short transcript is refined in milliseconds, far less than a thread takes to start and load
       // the refine modules (seconds on a loaded machine): a queue of small tasks would wait on threads.
       const inline = segments.reduce((words, segment) => words + segment.words.length, 0) <= INLINE_MAX_WORDS && (script?.length ?? 0) <= INLINE_MAX_SCRIPT_CHARS;
-      const plan = await runOffThread(PLAN_JOB, { segments, rules, script, durationSec }, { signal, onProgress: progress, inline });
+      // asr's coverage step put its words' starts where the VAD hears speech start (spec §4.1): refine's pace guess is for words from a raw SRT.
+      const onsetsFromAudio = transcript?.coverage !== undefined;
+      const plan = await runOffThread(PLAN_JOB, { segments, rules, script, durationSec, onsetsFromAudio }, { signal, onProgress: progress, inline });
       // Without asr there is no heard media to align on: the script's gaps are interpolated, as a raw SRT's words are.
       const gapTimes = transcript ? await alignGaps(plan, { task, media: paths.media, language: transcript.language, signal, engines, progress }) : null;
       signal.throwIfAborted();

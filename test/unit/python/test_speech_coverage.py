@@ -152,17 +152,17 @@ class Complete(unittest.TestCase):
         _, report = complete([segment(word("hi", 0.2, 0.6), word("you", 0.7, 1.5))], [(0.1, 1.6)], 2.0, must_not_be_called)
         self.assertEqual((report["retried"], report["uncovered"], report["speech_with_words_pct"]), ([], [], 100.0))
 
-    def test_a_region_whisper_only_heard_by_falling_back_is_heard_again_and_a_sure_retry_replaces_its_words(self):
-        garbage = {**segment(word("the", 0.1, 0.3), word("laundry", 0.3, 1.2), word("endorsement", 1.2, 2.0)), "fell_back": True}
+    def test_a_region_whisper_only_heard_by_falling_back_is_heard_again_and_a_surer_retry_replaces_its_words(self):
+        garbage = {**segment(word("the", 0.1, 0.3), word("laundry", 0.3, 1.2), word("endorsement", 1.2, 2.0)), "fell_back": True, "avg_logprob": -0.67}
         sure = segment(word("This", 0.0, 0.4), word("is", 0.4, 0.6), word("sentence", 0.6, 1.1), word("one.", 1.1, 1.9))
         segments, report = complete([garbage, segment(word("Two.", 3.1, 3.6))], [(0.05, 2.0), (3.0, 3.7)], 4.0, lambda spans: [[sure]])
         self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["This", "is", "sentence", "one.", "Two."])
         self.assertEqual(report["retried"], [{"start": 0.05, "end": 2.0, "words": 4, "reason": "doubtful", "replaced": 3}])
         self.assertNotIn("fell_back", segments[0], "an internal mark, not part of the protocol")
 
-    def test_a_retry_as_doubtful_as_the_first_pass_only_adds_what_the_first_pass_lacks(self):
-        first = {**segment(word("This", 0.1, 0.4), word("is", 0.4, 0.6)), "fell_back": True}
-        retry = {**segment(word("Miss", 0.1, 0.4), word("is", 0.4, 0.6), word("Sunday", 1.0, 1.8)), "fell_back": True}
+    def test_a_retry_less_sure_than_the_first_pass_only_adds_what_the_first_pass_lacks(self):
+        first = {**segment(word("This", 0.1, 0.4), word("is", 0.4, 0.6)), "fell_back": True, "avg_logprob": -0.17}
+        retry = {**segment(word("Miss", 0.1, 0.4), word("is", 0.4, 0.6), word("Sunday", 1.0, 1.8)), "avg_logprob": -0.4}
         segments, report = complete([first], [(0.05, 2.0)], 4.0, lambda spans: [[retry]])
         self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["This", "is", "Sunday"])
         self.assertEqual(report["retried"][0]["replaced"], 0)

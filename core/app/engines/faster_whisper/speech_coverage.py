@@ -199,6 +199,19 @@ def word_key(word):
     return "".join(ch for ch in word["text"].lower() if ch.isalnum())
 
 
+def surer(retried, segments, span):
+    """Whether a retry is surer of its words than the first pass of the words in span, by mean log-probability per word.
+
+    A window that fell back is not always wrong: when every temperature fails the compression check
+    (the true text of a list is repetitive), Whisper keeps the surest try, which is often the beam
+    search's; a retry of one region, with less context, may then hear it worse.
+    """
+    start, end = span
+    first = [segment["avg_logprob"] for segment in segments for word in segment["words"] if start <= (word["start"] + word["end"]) / 2 <= end]
+    again = [segment["avg_logprob"] for segment in retried for _ in segment["words"]]
+    return bool(again) and (not first or sum(again) / len(again) > sum(first) / len(first))
+
+
 def merge_retried(segments, span, retried, replace=False):
     """(segments, words added, words replaced): a retry's words merged into segments, in time order.
 
@@ -264,8 +277,8 @@ def complete(segments, regions, duration, transcribe_spans, min_sec=MIN_UNCOVERE
 
     transcribe_spans([(start, end)]) returns, per span, the segments a fresh decode of that span
     heard (their times from the start of the media). A doubted region's retry replaces the first
-    pass's words there unless the retry is doubted too; an uncovered stretch's retry adds the
-    words the first pass lacks.
+    pass's words there when it is surer of its own; otherwise, and for an uncovered stretch, the
+    retry adds the words the first pass lacks.
     """
     repairs = {"clamped": 0, "reordered": 0, "dropped_at_end": 0, "widened": 0, "early_start": 0}
 
@@ -283,7 +296,7 @@ def complete(segments, regions, duration, transcribe_spans, min_sec=MIN_UNCOVERE
     if spans:
         for (span, reason), heard in zip(spans, transcribe_spans([span for span, _ in spans])):
             heard = repaired(heard)
-            replace = reason == "doubtful" and bool(all_words(heard)) and not any(is_doubtful(segment) for segment in heard)
+            replace = reason == "doubtful" and surer(heard, segments, span)
             segments, found, replaced = merge_retried(segments, span, heard, replace)
             retried.append({"start": span[0], "end": span[1], "words": found, "reason": reason, "replaced": replaced})
         segments = repaired(segments)
