@@ -21,14 +21,15 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "core", "app", "engines", "faster_whisper"))
+sys.path.insert(0, os.path.join(ROOT, "test", "support"))
 
+import espeak_audio  # noqa: E402
 import speech_coverage  # noqa: E402
 import worker  # noqa: E402
 
@@ -100,15 +101,8 @@ def wer(reference, hypothesis):
 
 def espeak_recording(directory):
     """espeak-ng paragraphs with silence between them: (audio, text)."""
-    import numpy as np
-    from faster_whisper.audio import decode_audio
-
-    pieces = []
-    for index, paragraph in enumerate(ESPEAK_PARAGRAPHS):
-        path = os.path.join(directory, f"p{index}.wav")
-        subprocess.run(["espeak-ng", "-s", "160", "-w", path, paragraph], check=True)
-        pieces += [decode_audio(path, sampling_rate=worker.SAMPLING_RATE), np.zeros(int(ESPEAK_SILENCE_SEC * worker.SAMPLING_RATE), dtype=np.float32)]
-    return np.concatenate(pieces[:-1]), " ".join(ESPEAK_PARAGRAPHS)
+    audio, _ = espeak_audio.spoken(directory, ESPEAK_PARAGRAPHS, ESPEAK_SILENCE_SEC)
+    return audio, " ".join(ESPEAK_PARAGRAPHS)
 
 
 def words_text(segments):

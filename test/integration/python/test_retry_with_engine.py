@@ -7,31 +7,20 @@ start of its clip, in the silence before the stretch it was asked about.
 """
 
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 
+import espeak_audio  # noqa: E402
 import speech_coverage  # noqa: E402
 import worker  # noqa: E402
 
 SENTENCES = ["The first line is read slowly.", "This is the second line of the test."]
 GAP_SEC = 0.8
 DECODING = {**worker.decode_options({key: None for key in worker.DECODING_OPTIONS}), "language": "en", "task": "transcribe", "beam_size": 5, "temperature": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], "vad_filter": False, "condition_on_previous_text": False}
-
-
-def spoken(directory):
-    import numpy as np
-    from faster_whisper.audio import decode_audio
-
-    pieces = []
-    for index, sentence in enumerate(SENTENCES):
-        path = os.path.join(directory, f"s{index}.wav")
-        subprocess.run(["espeak-ng", "-s", "160", "-w", path, sentence], check=True)
-        pieces += [decode_audio(path, sampling_rate=worker.SAMPLING_RATE), np.zeros(int(GAP_SEC * worker.SAMPLING_RATE), dtype=np.float32)]
-    return np.concatenate(pieces), len(pieces[0]) / worker.SAMPLING_RATE
 
 
 def texts(segments):
@@ -45,7 +34,8 @@ class RetryWithTheEngine(unittest.TestCase):
         directory, _ = worker.find_model("tiny.en", {"allow_download": False})
         model = WhisperModel(directory, device="cpu", compute_type="int8", local_files_only=True)
         with tempfile.TemporaryDirectory() as folder:
-            audio, first_end = spoken(folder)
+            audio, ends = espeak_audio.spoken(folder, SENTENCES, GAP_SEC)
+        first_end = ends[0]
         info, heard = worker.first_pass(model, audio, DECODING, 1, lambda info: None, lambda record: None)
         stopped = [{**segment, "words": [w for w in segment["words"] if w["end"] <= first_end]} for segment in heard]
         stopped = [segment for segment in stopped if segment["words"]]
