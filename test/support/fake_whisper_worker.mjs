@@ -20,9 +20,9 @@ const COVERAGE = {
   speech_with_words_sec: 2,
   speech_with_words_pct: 100,
   speech_regions: 1,
-  retried: [{ start: 1, end: 2, words: 2 }],
+  retried: [{ start: 1, end: 2, words: 2, reason: "no_words", replaced: 0 }],
   uncovered: [],
-  word_repairs: { clamped: 0, reordered: 0, dropped_at_end: 1, widened: 0 },
+  word_repairs: { clamped: 0, reordered: 0, dropped_at_end: 1, widened: 0, early_start: 0 },
 };
 
 if (process.env.FAKE_WORKER_STARTUP === "fail") {

@@ -65,9 +65,9 @@ describe("protocol", () => {
           speech_with_words_sec: 2.9,
           speech_with_words_pct: 70.7,
           speech_regions: 2,
-          retried: [{ start: 3.1, end: 4.3, words: 0 }],
+          retried: [{ start: 3.1, end: 4.3, words: 0, reason: "no_words", replaced: 0 }],
           uncovered: [{ start: 3.1, end: 4.3 }],
-          word_repairs: { clamped: 0, reordered: 1, dropped_at_end: 1, widened: 0 },
+          word_repairs: { clamped: 0, reordered: 1, dropped_at_end: 1, widened: 0, early_start: 1 },
         },
       },
       { type: "aligned", id: "r2", spans: [[{ start: 1.2, end: 1.5, probability: 0.8 }], null] },
@@ -126,7 +126,7 @@ describe("worker process", () => {
       transcript.segments.map((s) => s.text),
       ["hello there", "general kenobi"],
     );
-    assert.deepEqual(transcript.coverage?.retried, [{ start: 1, end: 2, words: 2 }]);
+    assert.deepEqual(transcript.coverage?.retried, [{ start: 1, end: 2, words: 2, reason: "no_words", replaced: 0 }]);
     assert.deepEqual(
       progress.map((p) => [p.position_sec, p.duration_sec]),
       [
