@@ -1,6 +1,6 @@
 """Sophia's asr against whisper-ctranslate2's defaults: same file, same model, side by side in one run.
 
-    npm run build && npm run bench:asr -- [--cold] [--rounds 3] [--files sonnet002,espeak] [--engine-options JSON] [--json FILE]
+    npm run build && npm run bench:asr -- [--cold] [--rounds 3] [--files sonnet002,espeak] [--engine-options JSON]... [--json FILE]
 
 Each file is transcribed by both, alternating (Sophia first, the next round whisper-ctranslate2
 first), so the load of a shared machine falls on both alike. Two ways, with the model load treated
@@ -9,9 +9,9 @@ the same for both:
            as a runner keeps its worker between tasks. Sophia: the engine's worker
            (core/app/engines/faster_whisper/worker.py, what the asr stage calls: word timestamps,
            the speech coverage check), sent its transcribe request over its protocol with every
-           engine option at its published default (schemas/engine.schema.json) plus
-           --engine-options. whisper-ctranslate2: bench/wct2_server.py in its own venv, its Transcribe
-           class and writers with every option at its command line's default (compute_type auto,
+           engine option at its published default (schemas/engine.schema.json), or those
+           defaults with each --engine-options (repeat it to compare candidates in one run).
+           whisper-ctranslate2: bench/wct2_server.py in its own venv, its Transcribe class and writers with every option at its command line's default (compute_type auto,
            beam 5, the temperature fallback, condition_on_previous_text, no word timestamps, no VAD).
   --cold:  the two CLIs, one process per file, each loading its model: `sophia-cli run --task <id>
            --no-progress` after an untimed `submit --model M --no-refine`, against
@@ -228,14 +228,22 @@ class ColdWct2:
         pass
 
 
+def candidate_name(overrides):
+    return "sophia" + (" " + json.dumps(overrides, separators=(",", ":")) if overrides else "")
+
+
 def contestants(args, model, env, directory, warmup):
-    """{"sophia": …, "wct2": …} for one model: started and loaded (warm), or ready to start per file (cold)."""
-    overrides = json.loads(args.engine_options) if args.engine_options else {}
+    """(model dir, {name: side}) for one model: Sophia per candidate and wct2, loaded (warm) or per file (cold)."""
     extra = json.loads(args.wct2_args) if args.wct2_args else []
     model_dir, _ = models.resolve_model(model, False)
-    if args.cold:
-        return model_dir, {"sophia": ColdSophia(model, overrides, env, os.path.join(directory, "workspace")), "wct2": ColdWct2(args.wct2, model_dir, extra, env)}
-    return model_dir, {"sophia": WarmSophia(model, overrides, env, warmup), "wct2": WarmWct2(args.wct2, model_dir, extra, env, warmup)}
+    sides = {}
+    for overrides in args.candidates:
+        if args.cold:
+            sides[candidate_name(overrides)] = ColdSophia(model, overrides, env, os.path.join(directory, "workspace"))
+        else:
+            sides[candidate_name(overrides)] = WarmSophia(model, overrides, env, warmup)
+    sides["wct2"] = ColdWct2(args.wct2, model_dir, extra, env) if args.cold else WarmWct2(args.wct2, model_dir, extra, env, warmup)
+    return model_dir, sides
 
 
 def main():
@@ -243,15 +251,16 @@ def main():
     parser.add_argument("--cold", action="store_true", help="through the two CLIs, a process (and a model load) per file")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each per file (medians are reported)")
     parser.add_argument("--files", default="sonnet002,sonnet003,reading_de,reading_es,espeak")
-    parser.add_argument("--engine-options", default="", help="Sophia engine options over its defaults (JSON), e.g. a candidate default")
+    parser.add_argument("--engine-options", action="append", default=[], help="a Sophia candidate: engine options over its defaults (JSON); repeat to compare several, '{}' is the defaults (the only one without this)")
     parser.add_argument("--wct2-args", default="", help="extra whisper-ctranslate2 arguments (JSON list), e.g. for --device cuda")
     parser.add_argument("--json", help="write every figure to this file")
     args = parser.parse_args()
+    args.candidates = [json.loads(options) for options in args.engine_options] or [{}]
     args.wct2 = find_wct2()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}
     if args.cold and not os.path.isfile(os.path.join(ROOT, "dist", "core", "app", "cli", "main.js")):
         raise SystemExit("dist/ is missing: npm run build first")
-    print(f"{'cold (CLIs)' if args.cold else 'warm (models loaded)'}; cores {os.cpu_count()}; Sophia engine options over its defaults: {args.engine_options or 'none'}; {uptime()}", flush=True)
+    print(f"{'cold (CLIs)' if args.cold else 'warm (models loaded)'}; cores {os.cpu_count()}; {uptime()}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="sophia-bench-asr-") as directory:
         warmup = os.path.join(directory, "warmup.wav")
@@ -261,23 +270,23 @@ def main():
             model_dir, sides = contestants(args, model, env, directory, warmup)
             try:
                 for stem, _, media, text in (entry for entry in files if entry[1] == model):
-                    runs = {"sophia": [], "wct2": []}
+                    runs = {name: [] for name in sides}
                     for round_index in range(args.rounds):
-                        for who in ("sophia", "wct2") if round_index % 2 == 0 else ("wct2", "sophia"):
-                            result = sides[who].run(media)
+                        for name in list(sides) if round_index % 2 == 0 else list(reversed(sides)):
+                            result = sides[name].run(media)
                             if "model_path" in result and os.path.realpath(result["model_path"]) != os.path.realpath(model_dir):
                                 raise SystemExit(f"Sophia loaded {result['model_path']}, whisper-ctranslate2 {model_dir}: not the same model")
                             result.update(scored(text, result.pop("text")))
-                            runs[who].append(result)
-                            print(f"  {stem} {model} round {round_index + 1} {who:<6} wall {result['wall_sec']:6.1f} s  cpu {result['cpu_sec']:6.1f} s  WER {result['wer']:.3f}  words {result['words']}  ({uptime()})", flush=True)
-                    rows.append(summarise(stem, model, media, text, runs))
+                            runs[name].append(result)
+                            print(f"  {stem} {model} round {round_index + 1} {name:<24} wall {result['wall_sec']:6.1f} s  cpu {result['cpu_sec']:6.1f} s  WER {result['wer']:.3f}  words {result['words']}  ({uptime()})", flush=True)
+                    rows += summarise(stem, model, media, text, runs)
             finally:
                 for side in sides.values():
                     side.close()
     print_table(rows, args)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"mode": "cold" if args.cold else "warm", "cores": os.cpu_count(), "engine_options": args.engine_options, "rows": rows}, file, indent=1)
+            json.dump({"mode": "cold" if args.cold else "warm", "cores": os.cpu_count(), "candidates": args.candidates, "rows": rows}, file, indent=1)
 
 
 def scored(reference, text):
@@ -285,33 +294,44 @@ def scored(reference, text):
 
 
 def summarise(stem, model, media, text, runs):
+    """A row per Sophia candidate, each against the same whisper-ctranslate2 runs."""
     from faster_whisper.audio import decode_audio
 
-    row = {"recording": stem, "model": model, "media_sec": decode_audio(media).shape[0] / 16000, "reference_words": len(normalise(text)), "runs": runs}
-    for who, results in runs.items():
+    media_sec = decode_audio(media).shape[0] / 16000
+    median = lambda results, key: statistics.median(result[key] for result in results)  # noqa: E731
+    reference = runs["wct2"]
+    rows = []
+    for name, results in runs.items():
+        if name == "wct2":
+            continue
+        row = {"recording": stem, "model": model, "candidate": name, "media_sec": media_sec, "reference_words": len(normalise(text)), "runs": results, "wct2_runs": reference}
         for key in ("wall_sec", "cpu_sec", "wer", "words"):
-            row[f"{who}_{key}"] = statistics.median(result[key] for result in results)
-    row["coverage_pct"] = min(result["coverage_pct"] for result in runs["sophia"])
-    row["speedup_wall"] = row["wct2_wall_sec"] / row["sophia_wall_sec"]
-    row["speedup_cpu"] = row["wct2_cpu_sec"] / row["sophia_cpu_sec"]
-    return row
+            row[f"sophia_{key}"], row[f"wct2_{key}"] = median(results, key), median(reference, key)
+        row["coverage_pct"] = min(result["coverage_pct"] for result in results)
+        row["speedup_wall"] = row["wct2_wall_sec"] / row["sophia_wall_sec"]
+        row["speedup_cpu"] = row["wct2_cpu_sec"] / row["sophia_cpu_sec"]
+        rows.append(row)
+    return rows
 
 
 def print_table(rows, args):
     print(f"\n{'cold' if args.cold else 'warm'}, medians of {args.rounds} round(s); speed-up = whisper-ctranslate2's time / Sophia's (goal >= 1.4); WER against the printed text")
-    print("| recording | model | media s | Sophia wall s | wct2 wall s | speed-up wall | Sophia CPU s | wct2 CPU s | speed-up CPU | Sophia WER | wct2 WER | Sophia words | wct2 words | text words | Sophia coverage % |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| recording | model | Sophia | media s | Sophia wall s | wct2 wall s | speed-up wall | Sophia CPU s | wct2 CPU s | speed-up CPU | Sophia WER | wct2 WER | Sophia words | wct2 words | text words | Sophia coverage % |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['recording']} | {row['model']} | {row['media_sec']:.0f} | {row['sophia_wall_sec']:.1f} | {row['wct2_wall_sec']:.1f} | {row['speedup_wall']:.2f} | "
+            f"| {row['recording']} | {row['model']} | {row['candidate']} | {row['media_sec']:.0f} | {row['sophia_wall_sec']:.1f} | {row['wct2_wall_sec']:.1f} | {row['speedup_wall']:.2f} | "
             f"{row['sophia_cpu_sec']:.1f} | {row['wct2_cpu_sec']:.1f} | {row['speedup_cpu']:.2f} | {row['sophia_wer']:.3f} | {row['wct2_wer']:.3f} | "
             f"{row['sophia_words']:.0f} | {row['wct2_words']:.0f} | {row['reference_words']} | {row['coverage_pct']:.1f} |"
         )
-    total = lambda key: sum(row[key] for row in rows)  # noqa: E731
-    print(
-        f"all files: speed-up wall {total('wct2_wall_sec') / total('sophia_wall_sec'):.2f}, CPU {total('wct2_cpu_sec') / total('sophia_cpu_sec'):.2f}; "
-        f"mean WER Sophia {total('sophia_wer') / len(rows):.3f}, wct2 {total('wct2_wer') / len(rows):.3f}; {uptime()}"
-    )
+    for candidate in dict.fromkeys(row["candidate"] for row in rows):
+        mine = [row for row in rows if row["candidate"] == candidate]
+        total = lambda key: sum(row[key] for row in mine)  # noqa: E731
+        print(
+            f"{candidate}, all files: speed-up wall {total('wct2_wall_sec') / total('sophia_wall_sec'):.2f}, CPU {total('wct2_cpu_sec') / total('sophia_cpu_sec'):.2f}; "
+            f"mean WER Sophia {total('sophia_wer') / len(mine):.3f}, wct2 {total('wct2_wer') / len(mine):.3f}"
+        )
+    print(uptime())
 
 
 if __name__ == "__main__":

@@ -138,6 +138,23 @@ describe("faster_whisper engine (real model, offline)", () => {
     assert.deepEqual([transcript.language, transcript.spoken_language, transcript.language_probability], ["en", "en", null], "a given language is not detected");
   });
 
+  test("batched decoding keeps timed words and the speech coverage check across a silence the VAD cuts at", async () => {
+    // SSML's break: three seconds of silence between two sentences, so the batched pipeline's VAD makes two chunks.
+    const media = path.join(dir, "two-parts.wav");
+    execFileSync("espeak-ng", ["-m", "-s", "160", "-w", media, `<speak>${SENTENCE}<break time="3000ms"/>The second part starts after a long pause.</speak>`]);
+    const transcript = await engine.transcribe({ media, config: whisperConfig("tiny.en", { batch_size: 8, vad_filter: true }) }, controls());
+    const words = transcriptWords(transcript);
+    words.forEach((word, k) => {
+      assert.ok(word.start < word.end && word.end <= transcript.duration_sec, `"${word.text}" at ${word.start}-${word.end}`);
+      if (k > 0) assert.ok(word.start >= (words[k - 1]?.end as number), `"${word.text}" starts before the word before it ends`);
+    });
+    const second = words.find((word) => /^second/i.test(word.text));
+    const last = words.findIndex((word) => /^quarter/i.test(word.text));
+    assert.ok(second && last >= 0 && second.start - (words[last]?.end as number) > 2, `the pause is not between the words: ${words.map((w) => `${w.text}@${w.start}`).join(" ")}`);
+    assert.equal(transcript.coverage?.speech_with_words_pct, 100, JSON.stringify(transcript.coverage));
+    assert.deepEqual(transcript.coverage?.uncovered, []);
+  });
+
   test("words are written words: a symbol Whisper emits on its own joins its number (\"12\" + \"%\" is \"12%\")", async () => {
     const media = speak("percent.wav", "We spent about twelve percent less than we expected, mostly because the London office moved.");
     const words = transcriptWords(await engine.transcribe({ media, config: whisperConfig("tiny.en") }, controls()));
