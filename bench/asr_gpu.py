@@ -18,12 +18,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-from asr_throughput import WarmSophia, WarmWct2, recordings, scored, uptime
+from asr_throughput import WarmSophia, WarmWct2, scored, speech_to_measure, uptime
 import models  # noqa: E402  (asr_throughput put the worker's folder on sys.path)
 
 
@@ -55,16 +54,14 @@ def main():
     print(f"CUDA devices {devices}; compute_type {args.compute_type}; whisper-ctranslate2 {wct2 or 'not found (not compared)'}; {uptime()}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="sophia-bench-gpu-") as directory:
-        warmup = os.path.join(directory, "warmup.wav")
-        subprocess.run(["espeak-ng", "-w", warmup, "Loading the model first."], check=True)
-        files = recordings(args.files.split(","), directory)
-        for model in dict.fromkeys(model for _, model, _, _ in files):
+        warmup, by_model = speech_to_measure(args.files.split(","), directory)
+        for model, files in by_model.items():
             sides = {name: WarmSophia(model, options, env, warmup) for name, options in choices.items()}
             if wct2:
                 model_dir, _ = models.resolve_model(model, False)
                 sides["wct2 --device cuda"] = WarmWct2(os.path.abspath(wct2), model_dir, ["--device", "cuda"], env, warmup)
             try:
-                for stem, _, media, text in (entry for entry in files if entry[1] == model):
+                for stem, _, media, text in files:
                     for round_index in range(args.rounds):
                         names = list(sides) if round_index % 2 == 0 else list(reversed(sides))
                         for name in names:

@@ -101,6 +101,14 @@ def recordings(names, directory):
     return result
 
 
+def speech_to_measure(names, directory):
+    """(a short warm-up file that loads a model, [(stem, model, media, text)] by model): what every bench here transcribes."""
+    warmup = os.path.join(directory, "warmup.wav")
+    subprocess.run(["espeak-ng", "-w", warmup, "Loading the model first."], check=True)
+    files = recordings(names, directory)
+    return warmup, {model: [entry for entry in files if entry[1] == model] for model in dict.fromkeys(entry[1] for entry in files)}
+
+
 def find_wct2():
     found = os.environ.get("WHISPER_CTRANSLATE2") or shutil.which("whisper-ctranslate2")
     if not found:
@@ -263,13 +271,11 @@ def main():
     print(f"{'cold (CLIs)' if args.cold else 'warm (models loaded)'}; cores {os.cpu_count()}; {uptime()}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="sophia-bench-asr-") as directory:
-        warmup = os.path.join(directory, "warmup.wav")
-        subprocess.run(["espeak-ng", "-w", warmup, "Loading the model first."], check=True)
-        files = recordings(args.files.split(","), directory)
-        for model in dict.fromkeys(model for _, model, _, _ in files):
+        warmup, by_model = speech_to_measure(args.files.split(","), directory)
+        for model, files in by_model.items():
             model_dir, sides = contestants(args, model, env, directory, warmup)
             try:
-                for stem, _, media, text in (entry for entry in files if entry[1] == model):
+                for stem, _, media, text in files:
                     runs = {name: [] for name in sides}
                     for round_index in range(args.rounds):
                         for name in list(sides) if round_index % 2 == 0 else list(reversed(sides)):
