@@ -157,23 +157,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--english-base", action="store_true", help="also transcribe the English readings with base")
     parser.add_argument("--choices", default=",".join(CHOICES), help="comma-separated subset of " + ", ".join(CHOICES))
+    parser.add_argument("--recordings", help="comma-separated subset of " + ", ".join([stem for stem, _ in READINGS] + ["espeak"]))
     parser.add_argument("--json", help="write every figure to this file")
     parser.add_argument("--markdown", action="store_true", help="also print the tables as markdown (as in spec §4.1)")
     args = parser.parse_args()
     from faster_whisper.audio import decode_audio
     from faster_whisper import WhisperModel
 
+    wanted = set(args.recordings.split(",")) if args.recordings else None
     recordings = []
     for stem, language in READINGS:
+        if wanted is not None and stem not in wanted:
+            continue
         with open(os.path.join(CORPUS, stem + ".txt"), encoding="utf-8") as file:
             text = file.read()
         audio = decode_audio(os.path.join(CORPUS, stem + ".mp3"), sampling_rate=worker.SAMPLING_RATE)
         recordings.append((stem, language, "tiny.en" if language == "en" else "base", audio, text))
         if language == "en" and args.english_base:
             recordings.append((stem, language, "base", audio, text))
-    with tempfile.TemporaryDirectory() as directory:
-        audio, text = espeak_recording(directory)
-    recordings.append(("espeak", "en", "tiny.en", audio, text))
+    if wanted is None or "espeak" in wanted:
+        with tempfile.TemporaryDirectory() as directory:
+            audio, text = espeak_recording(directory)
+        recordings.append(("espeak", "en", "tiny.en", audio, text))
 
     models = {}
     for name in sorted({recording[2] for recording in recordings}):
@@ -205,6 +210,8 @@ def print_means(results, chosen):
     print("\nmean over the human readings above (min cov% in brackets): first pass, then +cov")
     for choice_name in chosen:
         rows = [row for row in results if row["choice"] == choice_name and row["recording"] != "espeak"]
+        if not rows:
+            continue
         parts = []
         for label in ("first", "covered"):
             cov = [row[label]["speech_with_words_pct"] for row in rows]
@@ -225,7 +232,7 @@ def print_markdown(results, chosen):
             cov = row["first"]["speech_with_words_pct"]
             cells.append(f"{row['first']['wer']:.3f}" + ("" if cov >= 100 else f" ({cov:.1f} %)"))
         human = [row for row in results if row["choice"] == choice_name and row["recording"] != "espeak"]
-        mean = lambda label, key: sum(row[label][key] for row in human) / len(human)  # noqa: E731
+        mean = lambda label, key: sum(row[label][key] for row in human) / max(1, len(human))  # noqa: E731
         print(f"| {choice_name} | " + " | ".join(cells) + f" | {mean('first', 'wer'):.3f} | {mean('covered', 'wer'):.3f} | {mean('covered', 'rtf'):.2f} |")
 
 
