@@ -128,6 +128,7 @@ def clamp(seconds, duration):
 # How far outside its span a retry can hear words: worker.SPAN_MARGIN_SEC, with room to spare.
 RETRY_REACH_SEC = 2.0
 
+
 def uncovered_spans(regions, words, min_sec=MIN_UNCOVERED_SEC):
     """[(start, end)] of speech, min_sec or longer, that no word's time overlaps."""
     intervals = sorted((word["start"], word["end"]) for word in words)
