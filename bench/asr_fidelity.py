@@ -182,7 +182,7 @@ def main():
 
     models = {}
     for name in sorted({recording[2] for recording in recordings}):
-        directory, _ = worker.resolve_model(name, False)
+        directory, _ = worker.find_model(name, {"allow_download": False})
         models[name] = WhisperModel(directory, device="cpu", compute_type="int8", local_files_only=True)
 
     chosen = [name for name in args.choices.split(",") if name]
