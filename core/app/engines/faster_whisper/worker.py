@@ -276,7 +276,7 @@ def shifted(record, offset):
 
 def segment_record(segment, duration, language, decoding):
     """A segment as the protocol sends it, and fell_back for speech_coverage (removed before it is sent)."""
-    schedule = decoding["temperature"]
+    schedule = decoding.get("temperature", 0.0)  # absent: faster-whisper's own schedule, from 0
     first_temperature = schedule[0] if isinstance(schedule, (list, tuple)) else schedule
     return {
         "start": clamp(segment.start, duration),
