@@ -70,9 +70,10 @@ describe("scheduler (in-process, fake stages)", () => {
 
   test("watch mode waits quietly for another process's lease on a queued task to go stale, then runs it", async () => {
     const file = queueTask(fx.workspace, "leased_elsewhere");
-    // A lease left by a runner that died between taking it and claiming: stale in about 0.6 s.
+    // A lease left by a runner that died between taking it and claiming: stale in about 2 s, long
+    // enough that the first pass meets it fresh even on a machine stalled by other work.
     mkdirSync(`${file}.lease`);
-    const refreshed = new Date(Date.now() - LEASE_STALE_MS + 600);
+    const refreshed = new Date(Date.now() - LEASE_STALE_MS + 2000);
     utimesSync(`${file}.lease`, refreshed, refreshed);
     const store = new FakeCountingStore(fx.workspace);
     const outcomes: RunOutcome[] = [];
