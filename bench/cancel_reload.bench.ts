@@ -6,11 +6,12 @@
  *
  * Measured with the real engine and tiny.en, both ways side by side, alternating round by round:
  * a long transcription is aborted at its first progress, then the next request (a short clip) is
- * made either at once (a queued task that starts right away) or after GAP_SEC (the user picks the
- * next file); printed is the time from the abort to the next request's first transcribed progress,
- * and how long the model load took when the request had to do it.
+ * made at once (a queued task that starts right away) or after a gap (the user picks the next
+ * file). Printed: the wait from the next request to its model being ready (what a cancel used
+ * to cost it: a worker start and a model load), and the time from the abort to the next request's
+ * first transcribed progress (that wait plus the gap plus decoding the clip's first window).
  *
- *   npm run bench:cancel-reload       (CANCEL_ROUNDS, default 3; CANCEL_GAP_SEC, default 3)
+ *   npm run bench:cancel-reload       (CANCEL_ROUNDS, default 3; CANCEL_GAPS_SEC, default 0,3,10)
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,11 +26,12 @@ import { meetingSentences, seeded } from "./meeting_text.js";
 import { median } from "./stats.js";
 
 const ROUNDS = Number(process.env.CANCEL_ROUNDS ?? 3);
-const GAP_SEC = Number(process.env.CANCEL_GAP_SEC ?? 3);
+/** Seconds between the abort and the next request: 0 is a queued task that starts at once; the others, a user picking the next file. */
+const GAPS_SEC = (process.env.CANCEL_GAPS_SEC ?? "0,3,10").split(",").map(Number);
 const CONFIG = whisperConfig("tiny.en", { language: "en" });
 
 type Mode = "replacement" | "no replacement";
-type Timing = { next_progress_sec: number; model: LoadedModel | null };
+type Timing = { model_wait_sec: number; next_progress_sec: number; model: LoadedModel | null };
 
 async function main(): Promise<void> {
   process.env.HF_HUB_OFFLINE = "1";
@@ -38,31 +40,37 @@ async function main(): Promise<void> {
     const long = path.join(dir, "long.wav");
     const short = path.join(dir, "short.wav");
     execFileSync("espeak-ng", ["-s", "160", "-w", long, meetingSentences(30, seeded(3)).join(" ")]);
-    execFileSync("espeak-ng", ["-s", "160", "-w", short, meetingSentences(2, seeded(5)).join(" ")]);
+    execFileSync("espeak-ng", ["-s", "160", "-w", short, meetingSentences(1, seeded(5)).join(" ")]);
     const results = new Map<string, Timing[]>();
     for (let round = 0; round < ROUNDS; round++) {
       const modes: Mode[] = round % 2 === 0 ? ["replacement", "no replacement"] : ["no replacement", "replacement"];
       for (const mode of modes) {
-        for (const gapSec of [0, GAP_SEC]) {
+        for (const gapSec of GAPS_SEC) {
           const timing = await cancelThenNext(mode, gapSec, long, short);
-          const key = `${mode.padEnd(15)} next request ${gapSec === 0 ? "at once" : `after ${gapSec} s`}`;
+          const key = `${mode.padEnd(15)} next request ${gapName(gapSec)}`;
           results.set(key, [...(results.get(key) ?? []), timing]);
           const load = timing.model ? (timing.model.cached ? "model already loaded" : `model loaded in ${timing.model.load_sec.toFixed(2)} s`) : "";
-          process.stdout.write(`round ${round + 1}  ${key.padEnd(45)} cancel → first progress ${timing.next_progress_sec.toFixed(2).padStart(6)} s  (${load})\n`);
+          process.stdout.write(`round ${round + 1}  ${key.padEnd(40)} request → model ready ${timing.model_wait_sec.toFixed(2).padStart(6)} s  cancel → first progress ${timing.next_progress_sec.toFixed(2).padStart(6)} s  (${load})\n`);
         }
       }
     }
-    process.stdout.write(`\nmedians over ${ROUNDS} round(s), cancel → the next request's first transcribed progress:\n`);
+    process.stdout.write(`\nmedians over ${ROUNDS} round(s):\n`);
     for (const [key, timings] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
-      process.stdout.write(`  ${key.padEnd(45)} ${median(timings.map((t) => t.next_progress_sec)).toFixed(2).padStart(6)} s\n`);
+      const wait = median(timings.map((t) => t.model_wait_sec));
+      process.stdout.write(`  ${key.padEnd(40)} request → model ready ${wait.toFixed(2).padStart(6)} s  cancel → first progress ${median(timings.map((t) => t.next_progress_sec)).toFixed(2).padStart(6)} s\n`);
     }
-    for (const gap of ["at once", `after ${GAP_SEC} s`]) {
-      const of = (mode: Mode) => median(results.get(`${mode.padEnd(15)} next request ${gap}`)?.map((t) => t.next_progress_sec) ?? []);
-      process.stdout.write(`  next request ${gap}: with replacement / without = ${(of("replacement") / of("no replacement")).toFixed(2)}×\n`);
+    for (const gap of GAPS_SEC.map(gapName)) {
+      const of = (mode: Mode, key: "model_wait_sec" | "next_progress_sec") => median(results.get(`${mode.padEnd(15)} next request ${gap}`)?.map((t) => t[key]) ?? []);
+      const ratio = (key: "model_wait_sec" | "next_progress_sec") => (of("replacement", key) / of("no replacement", key)).toFixed(2);
+      process.stdout.write(`  next request ${gap}, with replacement / without: model wait ${ratio("model_wait_sec")}×, cancel → first progress ${ratio("next_progress_sec")}×\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function gapName(gapSec: number): string {
+  return gapSec === 0 ? "at once" : `after ${gapSec} s`;
 }
 
 /** A fresh engine with the model loaded; a long request aborted at its first progress; the short one timed from the abort. */
@@ -86,12 +94,18 @@ async function cancelThenNext(mode: Mode, gapSec: number, long: string, short: s
     await first.catch(() => undefined);
     if (gapSec > 0) await sleep(gapSec * 1000);
     let model: LoadedModel | null = null;
+    let modelAt = 0;
     let progressAt = 0;
+    const requestedAt = performance.now();
     await engine.transcribe(
       { media: short, config: CONFIG },
-      { signal: new AbortController().signal, onModel: (loaded) => (model = loaded), onProgress: () => (progressAt ||= performance.now()) },
+      {
+        signal: new AbortController().signal,
+        onModel: (loaded) => ((model = loaded), (modelAt = performance.now())),
+        onProgress: () => (progressAt ||= performance.now()),
+      },
     );
-    return { next_progress_sec: (progressAt - canceledAt) / 1000, model };
+    return { model_wait_sec: (modelAt - requestedAt) / 1000, next_progress_sec: (progressAt - canceledAt) / 1000, model };
   } finally {
     await engine.close();
   }
