@@ -98,10 +98,10 @@ function makeClips(target: string): string[] {
   mkdirSync(target, { recursive: true });
   const random = seeded(42);
   return Array.from({ length: COUNT }, (_, k) => {
-    // About 2.4 words a second once espeak-ng's pauses are counted; whole sentences, so the lengths only aim.
-    const words = 2.4 * (5.5 + (8.5 * k) / Math.max(1, COUNT - 1));
+    // About 2.9 words a second once espeak-ng's pauses are counted; whole sentences, so the lengths only aim.
+    const words = 2.9 * (5.5 + (9.5 * k) / Math.max(1, COUNT - 1));
     const sentences: string[] = [];
-    for (let next = meetingSentences(1, random)[0] as string; sentences.length === 0 || count([...sentences, next]) <= words; next = meetingSentences(1, random)[0] as string) sentences.push(next);
+    for (let next = meetingSentences(1, random)[0] as string; count(sentences) < 2.9 * 5 || count([...sentences, next]) <= words; next = meetingSentences(1, random)[0] as string) sentences.push(next);
     const file = path.join(target, `clip${String(k + 1).padStart(2, "0")}.wav`);
     execFileSync("espeak-ng", ["-s", "160", "-w", file, sentences.join(" ")]);
     return file;
@@ -109,7 +109,7 @@ function makeClips(target: string): string[] {
 }
 
 function count(sentences: string[]): number {
-  return sentences.join(" ").split(" ").length;
+  return sentences.length === 0 ? 0 : sentences.join(" ").split(" ").length;
 }
 
 function wavSeconds(file: string): number {
