@@ -5,12 +5,14 @@ Protocol (newline-delimited JSON; core/app/engines/faster_whisper/protocol.ts is
             {"type": "align", "id", "media", "model", "options", "language", "spans": [{"start", "end", "words"}]}
             {"type": "load", "id", "model", "options"}
   stdout -> ready, then per transcribe request: model, info, progress..., segment..., done (with the
-            speech coverage report, speech_coverage.py); per align request: model, aligned; per load
-            request: model; or error.
+            speech coverage report, speech_coverage.py), where media longer than a piece
+            (audio_pieces.py) has progress... then segment... for each piece in turn; per align
+            request: model, aligned; per load request: model; or error.
 stdout carries protocol lines only; logs and anything a library prints go to stderr.
 EOF on stdin ends the process with status 0.
 """
 
+import itertools
 import json
 import logging
 import os
@@ -20,7 +22,9 @@ import threading
 import time
 import traceback
 
+import heap
 import models
+import piecewise
 import speech_coverage
 
 # Before huggingface_hub is imported (faster_whisper imports it): it reads these once, at import.
@@ -114,6 +118,9 @@ class ModelCache:
             )
         except (RuntimeError, ValueError, OSError) as error:
             raise WorkerError("model_unavailable", f"model at {directory} could not be loaded: {error}")
+        from log_mel import BlockwiseFeatureExtractor
+
+        model.feature_extractor = BlockwiseFeatureExtractor(**model.feat_kwargs)
         self.key, self.model = key, model
         return model, time.monotonic() - started, False
 
@@ -137,20 +144,12 @@ def find_model(name, options):
 
 
 def decode(media):
-    from faster_whisper.audio import decode_audio
+    import audio_pieces
 
-    if not os.path.isfile(media):
-        problem = "is not a file" if os.path.exists(media) else "does not exist"
-        raise WorkerError("media_unreadable", f"media {media} {problem}")
     try:
-        audio = decode_audio(media, sampling_rate=SAMPLING_RATE)
-    except IndexError:  # PyAV's container.decode(audio=0) on a file without an audio stream
-        raise WorkerError("media_unreadable", f"media {media} has no audio stream")
-    except Exception as error:  # PyAV's FFmpegError subclasses: missing, unreadable, not a media file, corrupt
-        raise WorkerError("media_unreadable", f"media {media} cannot be decoded as audio: {error}")
-    if audio.shape[0] == 0:
-        raise WorkerError("media_unreadable", f"media {media} contains no audio samples")
-    return audio
+        return audio_pieces.read_whole(media)
+    except audio_pieces.MediaUnreadable as error:
+        raise WorkerError("media_unreadable", str(error))
 
 
 def transcribe(channel, cache, request):
@@ -161,27 +160,49 @@ def transcribe(channel, cache, request):
     if not isinstance(name, str) or not name or not isinstance(media, str) or not media:
         raise WorkerError("internal", "a transcribe request needs string fields model and media")
 
+    import audio_pieces
+
     # Cheap checks first: a missing model or unreadable media fails before a large model loads.
     directory, source = find_model(name, options)
-    audio = decode(media)
+    try:
+        with audio_pieces.MediaAudio(media) as audio:
+            pieces = audio.pieces(audio_pieces.configured_piece_sec())
+            first = next(pieces)
+            model = loaded_model(channel, cache, rid, name, directory, source, options)
+            assert_model_speaks(model, name, options)
+            duration, language, report = transcribe_pieces(channel, rid, model, options, itertools.chain([first], pieces), audio.duration_hint())
+    except audio_pieces.MediaUnreadable as error:  # also from a piece deep into the media
+        raise WorkerError("media_unreadable", str(error))
+    channel.send({"type": "done", "id": rid, "duration": duration, "language": language, "coverage": report})
+
+
+def loaded_model(channel, cache, rid, name, directory, source, options):
     model, load_sec, cached = cache.get(directory, options)
     channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
-    assert_model_speaks(model, name, options)
+    return model
 
-    def on_info(info):
+
+def transcribe_pieces(channel, rid, model, options, pieces, duration_hint):
+    """(duration, language, coverage report) of the media; info, progress and segments sent as they come (piecewise.py)."""
+
+    def on_info(info, duration):
         # faster-whisper reports probability 1 for a language it was given, and for an English-only
         # model's English; only a detection has a real one.
         detected = options["language"] is None and model.model.is_multilingual
         probability = float(info.language_probability) if detected else None
-        channel.send({"type": "info", "id": rid, "duration": float(info.duration), "language": info.language, "language_probability": probability})
+        channel.send({"type": "info", "id": rid, "duration": duration, "language": info.language, "language_probability": probability})
 
     def on_progress(record):
         channel.send({"type": "progress", "id": rid, "position": record["end"], "text": record["text"]})
 
-    info, segments, report = transcription(model, audio, options, on_info, on_progress)
-    for record in segments:
-        channel.send({"type": "segment", "id": rid, **record})
-    channel.send({"type": "done", "id": rid, "duration": float(info.duration), "language": info.language, "coverage": report})
+    def on_segments(segments):
+        for record in segments:
+            channel.send({"type": "segment", "id": rid, **record})
+
+    def transcribe_piece(audio, language, piece_info, piece_progress):
+        return transcription(model, audio, {**options, "language": language} if language else options, piece_info, piece_progress)
+
+    return piecewise.transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on_segments)
 
 
 def transcription(model, audio, options, on_info=lambda info: None, on_progress=lambda record: None):
@@ -266,12 +287,7 @@ def transcribe_span(model, audio, span, duration, language, decoding):
     end = min(duration, span[1] + SPAN_MARGIN_SEC)
     clip = audio[int(start * SAMPLING_RATE) : int(end * SAMPLING_RATE)]
     segments, _ = model.transcribe(clip, **{**decoding, "language": language, "vad_filter": False, "condition_on_previous_text": False, "initial_prompt": None, "hotwords": None})
-    return [shifted(segment_record(segment, end - start, language, decoding), start) for segment in segments]
-
-
-def shifted(record, offset):
-    words = [{**word, "start": word["start"] + offset, "end": word["end"] + offset} for word in record["words"]]
-    return {**record, "start": record["start"] + offset, "end": record["end"] + offset, "words": words}
+    return [piecewise.shifted(segment_record(segment, end - start, language, decoding), start) for segment in segments]
 
 
 def segment_record(segment, duration, language, decoding):
@@ -345,8 +361,7 @@ def align(channel, cache, request):
 
     directory, source = find_model(name, options)
     audio = decode(media)
-    model, load_sec, cached = cache.get(directory, options)
-    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
+    model = loaded_model(channel, cache, rid, name, directory, source, options)
 
     from faster_whisper.tokenizer import Tokenizer
 
@@ -484,6 +499,7 @@ def exit_when_orphaned(parent):
 
 def main():
     protocol = take_stdout()
+    heap.return_large_blocks()
     threading.Thread(target=exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="faster_whisper worker: %(levelname)s %(name)s: %(message)s")
     # The runner owns this process's lifetime: Ctrl-C in a terminal reaches the whole process group,

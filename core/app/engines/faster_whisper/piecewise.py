@@ -1,0 +1,71 @@
+"""One transcription of media read in pieces (audio_pieces.py), as the runner would get it for the whole.
+
+- Language: the first piece's, given by the task or detected by faster-whisper from its first 30 s
+  (as for a whole file), then given to every later piece: it is detected once.
+- Times: every segment, word and progress position is shifted by its piece's start, so they are
+  on the media's timeline.
+- Coverage: each piece is checked on its own audio (speech_coverage.py: word repairs, uncovered
+  speech decoded again); the reports are summed into one.
+- Info: sent once, for the first piece. Its duration is the whole media's: the piece's own when it
+  is the only one, else the length the container declares (decoding gives the exact one, in done).
+A media of one piece goes through exactly as it did before pieces existed.
+"""
+
+
+def transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on_segments):
+    """(duration, language, coverage report) of the media; segments go to on_segments a piece at a time.
+
+    transcribe_piece(audio, language, on_info, on_progress) -> (info, segments, report) transcribes a
+    piece's audio, in the given language (None: as the task says); on_info(info, duration).
+    """
+    language, duration, reports = None, 0.0, []
+    for piece in pieces:
+
+        def piece_info(info, piece=piece):
+            if not reports:
+                on_info(info, float(info.duration) if piece.last else max(duration_hint or 0.0, piece.duration))
+
+        def piece_progress(record, piece=piece):
+            on_progress(shifted(record, piece.start))
+
+        info, segments, report = transcribe_piece(piece.audio, language, piece_info, piece_progress)
+        language = language or info.language
+        on_segments([shifted(segment, piece.start) for segment in segments])
+        reports.append((piece.start, report))
+        duration = piece.start + float(info.duration)
+    return duration, language, merged_report(reports)
+
+
+def shifted(record, offset):
+    """A segment (or progress) record with its times and its words' times offset seconds later."""
+    if offset == 0:
+        return record
+    moved = {**record, "start": record["start"] + offset, "end": record["end"] + offset}
+    if "words" in record:
+        moved["words"] = [{**word, "start": word["start"] + offset, "end": word["end"] + offset} for word in record["words"]]
+    return moved
+
+
+def merged_report(reports):
+    """One coverage report from (piece start, report) pairs; a single piece's report unchanged."""
+    if len(reports) == 1:
+        return reports[0][1]
+    speech = sum(report["speech_sec"] for _, report in reports)
+    with_words = sum(report["speech_with_words_sec"] for _, report in reports)
+    repairs = {}
+    for _, report in reports:
+        for kind, count in report["word_repairs"].items():
+            repairs[kind] = repairs.get(kind, 0) + count
+    return {
+        "speech_sec": round(speech, 3),
+        "speech_with_words_sec": round(with_words, 3),
+        "speech_with_words_pct": round(100.0 * with_words / speech, 1) if speech > 0 else 100.0,
+        "speech_regions": sum(report["speech_regions"] for _, report in reports),
+        "retried": [moved_span(span, start) for start, report in reports for span in report["retried"]],
+        "uncovered": [moved_span(span, start) for start, report in reports for span in report["uncovered"]],
+        "word_repairs": repairs,
+    }
+
+
+def moved_span(span, offset):
+    return {**span, "start": round(span["start"] + offset, 3), "end": round(span["end"] + offset, 3)}
