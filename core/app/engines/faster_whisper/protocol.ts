@@ -3,7 +3,8 @@
  *
  * Runner → worker: `transcribe`, `align` and `load` requests. Worker → runner: `ready` once, then per
  * transcribe request `model`, `info`, `progress`…, `segment`… and `done` (with the speech coverage
- * report); per align request `model` and `aligned`; per load request `model`; or an `error` at any point. Every line the worker writes is
+ * report), where media longer than one piece (audio_pieces.py) has `progress`… then `segment`… per
+ * piece; per align request `model` and `aligned`; per load request `model`; or an `error` at any point. Every line the worker writes is
  * validated here: a line that does not parse is a worker fault, never guessed at.
  */
 import { z } from "zod";
@@ -67,7 +68,7 @@ export const ModelMessageSchema = z.object({
 export const InfoMessageSchema = z.object({
   type: z.literal("info"),
   id: z.string(),
-  /** Length of the decoded media, before any VAD filtering. */
+  /** Length of the media, before any VAD filtering: decoded, or for media longer than one piece as its container declares it (`done` has the decoded length). */
   duration: seconds,
   /** The spoken language: the task's, or the one the model detected. */
   language: z.string().nullable(),
