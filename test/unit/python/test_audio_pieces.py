@@ -13,28 +13,15 @@ from types import SimpleNamespace
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "corpus_onsets"))
 
 import audio_pieces  # noqa: E402
 import log_mel  # noqa: E402
 import piecewise  # noqa: E402
+from derive_onsets import find_corpus  # noqa: E402  (shared/corpus above the checkout, or $SOPHIA_CORPUS)
 
 RATE = audio_pieces.SAMPLING_RATE
-
-
-def corpus():
-    """shared/corpus in a folder above the checkout (as test/support/corpus.ts finds it), or $SOPHIA_CORPUS."""
-    if os.environ.get("SOPHIA_CORPUS"):
-        return os.environ["SOPHIA_CORPUS"]
-    folder = os.path.abspath(os.path.dirname(__file__))
-    while os.path.dirname(folder) != folder:
-        folder = os.path.dirname(folder)
-        candidate = os.path.join(folder, "shared", "corpus")
-        if os.path.isdir(candidate):
-            return candidate
-    raise RuntimeError("no shared/corpus found in a folder above the project: set SOPHIA_CORPUS")
-
-
-READING = os.path.join(corpus(), "sonnet002.mp3")
+READING = os.path.join(find_corpus(), "sonnet002.mp3")
 
 
 class Decoding(unittest.TestCase):
