@@ -25,7 +25,7 @@ const SENTENCES = [
   "Our friend repaired the broken fence with silver wire.",
   "The library closes early on public holidays.",
   "My sister walks to work every morning.",
-  "We bought milk and cheese at the corner shop.",
+  "Heavy snow covered the mountain roads last night.",
   "The old bridge was closed for a week in the spring.",
   "Please send the final report to the office tomorrow.",
   "Two young students walked home after the football game.",
@@ -33,14 +33,37 @@ const SENTENCES = [
 
 const words = (text: string) => text.toLowerCase().replace(/[^a-z' ]+/g, " ").split(/\s+/).filter(Boolean);
 
-/** Where the worker's audio_pieces.py cuts the file into pieces of at most PIECE_SEC (piece starts after the first). */
+type Edit = { op: "same" | "substituted" | "deleted"; ref: number } | { op: "inserted"; word: string; after: number };
+
+/** A least-edit alignment of what was heard to the reference words (the WER's), as one edit per step. */
+function align(reference: string[], heard: string[]): Edit[] {
+  const cost = Array.from({ length: reference.length + 1 }, (_, i) => Array.from({ length: heard.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= reference.length; i++)
+    for (let j = 1; j <= heard.length; j++) {
+      const row = cost[i] as number[];
+      const up = cost[i - 1] as number[];
+      row[j] = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + (reference[i - 1] === heard[j - 1] ? 0 : 1));
+    }
+  const edits: Edit[] = [];
+  const at = (i: number, j: number) => (cost[i] as number[])[j] as number;
+  for (let i = reference.length, j = heard.length; i > 0 || j > 0; ) {
+    if (i > 0 && j > 0 && at(i, j) === at(i - 1, j - 1) + (reference[i - 1] === heard[j - 1] ? 0 : 1)) {
+      edits.unshift({ op: reference[i - 1] === heard[j - 1] ? "same" : "substituted", ref: --i });
+      j--;
+    } else if (i > 0 && at(i, j) === at(i - 1, j) + 1) edits.unshift({ op: "deleted", ref: --i });
+    else edits.unshift({ op: "inserted", word: heard[--j] as string, after: i - 1 });
+  }
+  return edits;
+}
+
+/** Where the worker's audio_pieces.py cuts the file into pieces of at most PIECE_SEC: where each piece but the first starts to own the media. */
 function cutsOf(media: string): number[] {
   const program = `
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import audio_pieces
 with audio_pieces.MediaAudio(sys.argv[2]) as media:
-    print(json.dumps([piece.start for piece in media.pieces(float(sys.argv[3]))][1:]))
+    print(json.dumps([piece.owned[0] for piece in media.pieces(float(sys.argv[3]))][1:]))
 `;
   const engineDir = path.join(PROJECT, "core", "app", "engines", "faster_whisper");
   return JSON.parse(execFileSync(VENV_PYTHON, ["-c", program, engineDir, media, String(PIECE_SEC)], { encoding: "utf8" })) as number[];
@@ -83,15 +106,24 @@ describe("long media in pieces", () => {
     }
   });
 
-  test("the words on either side of each cut are heard once, in order", () => {
-    const heard = words(transcriptWords(transcript).map((word) => word.text).join(" ")).join(" ");
+  test("no word on either side of a cut is lost or heard twice", () => {
+    // tiny.en mishears a word of espeak-ng now and then ("heavy" as "have it"): a substitution is
+    // the model's, not the cut's. A reference word with nothing heard for it is lost; a heard word
+    // the reference does not have, equal to a word next to the cut, is heard twice.
+    const reference = SENTENCES.flatMap(words);
+    const heard = words(transcriptWords(transcript).map((word) => word.text).join(" "));
+    const edits = align(reference, heard);
+    const firstWordOf = SENTENCES.map((_, k) => SENTENCES.slice(0, k).flatMap(words).length);
     for (const cut of cuts) {
       const next = onsets.findIndex((onset) => onset >= cut);
-      const across = [...words(SENTENCES[next - 1] as string).slice(-2), ...words(SENTENCES[next] as string).slice(0, 2)].join(" ");
-      const found = heard.split(across).length - 1;
-      assert.equal(found, 1, `"${across}" (around the cut at ${cut.toFixed(2)} s) heard ${found} times in: ${heard}`);
+      const around = [firstWordOf[next]! - 2, firstWordOf[next]! - 1, firstWordOf[next]!, firstWordOf[next]! + 1];
+      const lost = edits.filter((edit) => edit.op === "deleted" && around.includes(edit.ref));
+      const twice = edits.filter((edit) => edit.op === "inserted" && around.some((ref) => reference[ref] === edit.word && Math.abs(ref - edit.after) <= 2));
+      const context = `around the cut at ${cut.toFixed(2)} s ("${around.map((ref) => reference[ref]).join(" ")}"), heard: ${heard.join(" ")}`;
+      assert.deepEqual(lost, [], `lost ${context}`);
+      assert.deepEqual(twice, [], `heard twice ${context}`);
     }
-    assert.ok(wer(SENTENCES.join(" "), heard) <= MAX_WER, `word error rate over ${MAX_WER}: ${heard}`);
+    assert.ok(wer(SENTENCES.join(" "), heard.join(" ")) <= MAX_WER, `word error rate over ${MAX_WER}: ${heard.join(" ")}`);
   });
 
   test("times are on the media's timeline: in order, inside the media, which is decoded to its end", () => {

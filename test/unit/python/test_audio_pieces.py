@@ -39,19 +39,25 @@ class Decoding(unittest.TestCase):
         self.assertEqual(piece.audio.dtype, np.float32)
         self.assertTrue(np.array_equal(piece.audio, self.whole))
 
-    def test_pieces_are_no_longer_than_asked_and_together_are_the_whole_waveform(self):
+    def test_pieces_are_no_longer_than_asked_and_their_own_parts_together_are_the_whole_waveform(self):
         with audio_pieces.MediaAudio(READING) as media:
             pieces = list(media.pieces(12.0))
         self.assertGreaterEqual(len(pieces), 4)
         self.assertEqual([piece.last for piece in pieces], [False] * (len(pieces) - 1) + [True])
         self.assertTrue(all(piece.duration <= 12.0 for piece in pieces))
-        self.assertTrue(np.array_equal(np.concatenate([piece.audio for piece in pieces]), self.whole))
-        starts = np.cumsum([0] + [piece.audio.shape[0] for piece in pieces[:-1]]) / RATE
-        self.assertEqual([piece.start for piece in pieces], list(starts))
+        for piece in pieces:
+            first = round(piece.start * RATE)
+            self.assertTrue(np.array_equal(piece.audio, self.whole[first : first + piece.audio.shape[0]]), "a piece is the media's own samples")
+            self.assertTrue(piece.start <= piece.owned[0] < piece.owned[1] <= piece.start + piece.duration)
+        self.assertEqual(pieces[0].owned[0], 0.0)
+        self.assertEqual([piece.owned[1] for piece in pieces[:-1]], [piece.owned[0] for piece in pieces[1:]], "each piece owns from where the one before stops")
+        self.assertEqual(pieces[-1].owned[1], self.whole.shape[0] / RATE)
+        self.assertTrue(all(piece.owned[0] - piece.start >= 2.9 for piece in pieces[1:]), "audio from before the cut, for context")
 
     def test_every_cut_falls_where_the_reader_pauses(self):
         with audio_pieces.MediaAudio(READING) as media:
-            cuts = [piece.start for piece in media.pieces(12.0)][1:]
+            cuts = [piece.owned[0] for piece in media.pieces(20.0)][1:]
+        self.assertGreaterEqual(len(cuts), 4)
         # The reading's own loudness around each cut: 100 ms either side is far below its speech.
         speech_level = np.sqrt(np.mean(np.square(self.whole)))
         for cut in cuts:
@@ -85,11 +91,11 @@ class WhereToCut(unittest.TestCase):
     def test_speech_that_fills_the_window_has_no_silence(self):
         self.assertIsNone(audio_pieces.longest_silence([(0, 600), (550, 1000)], 1000))
 
-    def test_without_a_pause_the_cut_is_in_the_quietest_tenth_of_a_second(self):
+    def test_without_a_pause_the_cut_is_in_the_quietest_fifth_of_a_second(self):
         window = np.full(RATE, 0.5, dtype=np.float32)
         window[3200:3520] = 0.0  # 20 ms of silence: a stop consonant, not a gap between words
-        window[8000:9600] = 0.05
-        self.assertEqual(audio_pieces.quietest_stretch(window), 8800)
+        window[8000:11200] = 0.05
+        self.assertEqual(audio_pieces.quietest_stretch(window), 9600)
 
 
 class Features(unittest.TestCase):
@@ -108,19 +114,25 @@ class Features(unittest.TestCase):
 
 
 class FakeTranscriber:
-    """Named as a fake: hears one segment of one word a second into each piece, in the language it is
-    given, or "de" (a detection) when given none; its coverage report counts one region of speech."""
+    """Named as a fake: hears the media's words (media-time dicts) that lie in each piece's audio,
+    timed from the piece's start, in the language it is given, or "de" (a detection) when given
+    none; its coverage report counts one region of speech per piece."""
 
-    def __init__(self):
-        self.languages = []
+    def __init__(self, media_pieces, media_words):
+        self.pieces, self.media_words = iter(media_pieces), media_words
+        self.calls = []
 
-    def __call__(self, audio, language, on_info, on_progress):
-        self.languages.append(language)
-        duration = audio.shape[0] / RATE
-        info = SimpleNamespace(language=language or "de", language_probability=0.9, duration=duration)
+    def __call__(self, audio, language, owned, on_info, on_progress):
+        piece = next(self.pieces)
+        self.calls.append((language, owned))
+        info = SimpleNamespace(language=language or "de", language_probability=0.9, duration=audio.shape[0] / RATE)
         on_info(info)
-        segment = {"start": 1.0, "end": 1.5, "text": "Wort", "words": [{"text": "Wort", "start": 1.0, "end": 1.5, "probability": 0.9}]}
-        on_progress(segment)
+        segments = []
+        for word in self.media_words:
+            if piece.start <= word["start"] and word["end"] <= piece.start + piece.duration:
+                timed = {**word, "start": word["start"] - piece.start, "end": word["end"] - piece.start, "probability": 0.9}
+                segments.append({"start": timed["start"], "end": timed["end"], "text": timed["text"], "words": [timed]})
+                on_progress(segments[-1])
         report = {
             "speech_sec": 2.0,
             "speech_with_words_sec": 1.5,
@@ -130,55 +142,69 @@ class FakeTranscriber:
             "uncovered": [{"start": 3.0, "end": 3.5}],
             "word_repairs": {"clamped": 0, "reordered": 1, "dropped_at_end": 0, "widened": 2},
         }
-        return info, [segment], report
+        return info, segments, report
 
 
-def pieces(*lengths):
-    start, result = 0.0, []
-    for index, length in enumerate(lengths):
-        result.append(audio_pieces.Piece(start, np.zeros(int(length * RATE), np.float32), last=index == len(lengths) - 1))
-        start += length
+def pieces(*cuts, end, overlap=5.0):
+    """Pieces of a media of end seconds cut at cuts, each reaching overlap seconds past what it owns."""
+    bounds = [0.0, *cuts, end]
+    result = []
+    for index in range(len(bounds) - 1):
+        start, stop = max(0.0, bounds[index] - overlap), min(end, bounds[index + 1] + overlap)
+        result.append(audio_pieces.Piece(start, np.zeros(round((stop - start) * RATE), np.float32), (bounds[index], bounds[index + 1]), last=index == len(bounds) - 2))
     return result
 
 
-def run(media_pieces, hint=None):
-    fake, infos, progress, segments = FakeTranscriber(), [], [], []
+def word(text, start, end):
+    return {"text": text, "start": start, "end": end}
+
+
+def run(media_pieces, media_words, hint=None):
+    fake, infos, progress, segments = FakeTranscriber(media_pieces, media_words), [], [], []
     result = piecewise.transcribe(media_pieces, hint, fake, lambda info, duration: infos.append((info.language, duration)), progress.append, segments.extend)
     return fake, infos, progress, segments, result
 
 
+WORDS = [word("eins", 1.0, 1.5), word("zwei", 597.0, 597.6), word("drei", 601.0, 601.5), word("vier", 1190.0, 1190.4), word("fünf", 1200.0, 1200.5)]
+
+
 class Piecewise(unittest.TestCase):
     def test_the_language_is_detected_once_and_given_to_every_later_piece(self):
-        fake, infos, _, _, (_, language, _) = run(pieces(600, 590, 100), hint=1290.5)
-        self.assertEqual(fake.languages, [None, "de", "de"])
+        fake, infos, _, _, (_, language, _) = run(pieces(599.0, 1195.0, end=1290.0), WORDS, hint=1290.5)
+        self.assertEqual([call[0] for call in fake.calls], [None, "de", "de"])
         self.assertEqual(language, "de")
         self.assertEqual(infos, [("de", 1290.5)], "one info, with the length the container declares")
 
-    def test_times_are_on_the_media_timeline(self):
-        _, _, progress, segments, (duration, _, _) = run(pieces(600, 590, 100))
-        self.assertEqual([segment["start"] for segment in segments], [1.0, 601.0, 1191.0])
-        self.assertEqual([segment["words"][0]["end"] for segment in segments], [1.5, 601.5, 1191.5])
-        self.assertEqual([record["end"] for record in progress], [1.5, 601.5, 1191.5])
+    def test_each_word_is_kept_once_from_the_piece_that_owns_its_middle_and_timed_on_the_media(self):
+        fake, _, progress, segments, (duration, _, _) = run(pieces(599.0, 1195.0, end=1290.0), WORDS)
+        self.assertEqual([(w["text"], w["start"], w["end"]) for s in segments for w in s["words"]], [(w["text"], w["start"], w["end"]) for w in WORDS])
+        self.assertEqual([s["start"] for s in segments], [w["start"] for w in WORDS])
+        self.assertIn(597.6, [record["end"] for record in progress])
+        self.assertEqual(fake.calls[1][1], (5.0, 601.0), "the second piece checks coverage only in what it owns")
         self.assertEqual(duration, 1290.0)
 
     def test_coverage_reports_are_summed_with_their_spans_on_the_media_timeline(self):
-        _, _, _, _, (_, _, report) = run(pieces(600, 590))
+        _, _, _, _, (_, _, report) = run(pieces(599.0, end=1190.0), WORDS)
         self.assertEqual(report["speech_sec"], 4.0)
         self.assertEqual(report["speech_with_words_sec"], 3.0)
         self.assertEqual(report["speech_with_words_pct"], 75.0)
         self.assertEqual(report["speech_regions"], 2)
-        self.assertEqual(report["retried"], [{"start": 2.0, "end": 3.0, "words": 1}, {"start": 602.0, "end": 603.0, "words": 1}])
-        self.assertEqual(report["uncovered"], [{"start": 3.0, "end": 3.5}, {"start": 603.0, "end": 603.5}])
+        self.assertEqual(report["retried"], [{"start": 2.0, "end": 3.0, "words": 1}, {"start": 596.0, "end": 597.0, "words": 1}])
+        self.assertEqual(report["uncovered"], [{"start": 3.0, "end": 3.5}, {"start": 597.0, "end": 597.5}])
         self.assertEqual(report["word_repairs"], {"clamped": 0, "reordered": 2, "dropped_at_end": 0, "widened": 4})
-        single = FakeTranscriber()(np.zeros(RATE), None, lambda info: None, lambda record: None)[2]
+        (only,) = pieces(end=10.0)
+        single = FakeTranscriber([only], [])(only.audio, None, None, lambda info: None, lambda record: None)[2]
         self.assertEqual(set(report), set(single), "every field of a piece's report is in the merged one")
 
     def test_one_piece_goes_through_unchanged(self):
-        fake, infos, _, segments, (duration, language, report) = run(pieces(42.5), hint=40.0)
-        self.assertEqual(fake.languages, [None])
+        fake, infos, _, segments, (duration, language, report) = run(pieces(end=42.5), WORDS[:1], hint=40.0)
+        self.assertEqual(fake.calls, [(None, None)], "no language given, coverage over all of it")
         self.assertEqual(infos, [("de", 42.5)], "a single piece's info has its exact length, not the declared one")
         self.assertEqual(segments[0]["start"], 1.0)
         self.assertEqual((duration, language, report["speech_with_words_pct"]), (42.5, "de", 75.0))
+
+    def test_speech_regions_are_cut_to_the_part_a_piece_owns(self):
+        self.assertEqual(piecewise.clipped([(0.0, 4.0), (4.5, 7.0), (9.0, 12.0), (14.0, 15.0)], (5.0, 10.0)), [(5.0, 7.0), (9.0, 10.0)])
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ time:
   Silero VAD (shipped with faster-whisper) finds there, if it lasts MIN_PAUSE_SEC or more: no word
   is cut, and each piece keeps some silence around its speech. A window without such a pause
   (music, a non-stop talker) is cut in its quietest QUIET_STRETCH_SEC, a gap between words;
-- the next piece starts at the cut: pieces do not overlap, and together they are the media.
+- each piece *owns* the media from the previous cut to its own cut, and its audio reaches
+  OVERLAP_SEC further either side: Whisper hears the first and last words it owns in context, not
+  at the very edge of its audio (where tiny.en was seen to drop a short first word), and the owned
+  parts together are the media. A word belongs to the piece that owns its middle (piecewise.py).
 """
 
 import gc
@@ -26,9 +29,10 @@ SAMPLING_RATE = 16000
 # §4.1 has the measurements), and a 2-hour file has about 12 cuts.
 PIECE_SEC = 600.0
 CUT_WINDOW_SEC = 60.0
+OVERLAP_SEC = 5.0
 MIN_PAUSE_SEC = 0.2
 QUIET_FRAME_SEC = 0.02
-QUIET_STRETCH_SEC = 0.1
+QUIET_STRETCH_SEC = 0.2
 # decode_audio resamples FFmpeg's frames in groups of this many samples; grouping the same way gives
 # the same samples.
 GROUP_SAMPLES = 500_000
@@ -43,8 +47,11 @@ class MediaUnreadable(Exception):
 @dataclass(frozen=True)
 class Piece:
     start: float
-    """Seconds from the start of the media."""
+    """Where audio starts, in seconds from the start of the media."""
     audio: np.ndarray
+    owned: tuple
+    """(start, end) of the media this piece transcribes, in seconds from the start of the media: audio
+    reaches up to OVERLAP_SEC beyond it on either side, for context."""
     last: bool
 
     @property
@@ -100,22 +107,29 @@ class MediaAudio:
         return None
 
     def pieces(self, piece_sec=PIECE_SEC):
-        """Pieces in media order (one, the whole waveform, when piece_sec is None); raises MediaUnreadable when there are no samples or decoding fails."""
+        """Pieces in media order, each at most piece_sec long (one, the whole waveform, when piece_sec is
+        None); raises MediaUnreadable when there are no samples or decoding fails."""
         limit = None if piece_sec is None else int(piece_sec * SAMPLING_RATE)
-        window = None if piece_sec is None else int(min(CUT_WINDOW_SEC, piece_sec / 2) * SAMPLING_RATE)
-        held, held_samples, start = [], 0, 0
+        overlap = 0 if piece_sec is None else int(min(OVERLAP_SEC, piece_sec / 4) * SAMPLING_RATE)
+        # The cut leaves `overlap` held after it and moves the next piece's audio on by at least that.
+        window = 0 if limit is None else min(int(CUT_WINDOW_SEC * SAMPLING_RATE), (limit - 2 * overlap) // 2)
+        held, held_samples = [], 0
+        start = owned = 0  # media samples: where held audio starts, and where the next piece's own part does
         for block in self.blocks():
             held.append(block)
             held_samples += block.shape[0]
             while limit is not None and held_samples > limit:
                 audio = np.concatenate(held)
-                cut = limit - window + cut_offset(audio[limit - window : limit])
-                yield Piece(start / SAMPLING_RATE, audio[:cut], last=False)
-                held, held_samples, start = [audio[cut:].copy()], audio.shape[0] - cut, start + cut
+                latest = limit - overlap
+                cut = latest - window + cut_offset(audio[latest - window : latest])
+                yield Piece(start / SAMPLING_RATE, audio[: cut + overlap], (owned / SAMPLING_RATE, (start + cut) / SAMPLING_RATE), last=False)
+                kept = cut - overlap
+                held, held_samples = [audio[kept:].copy()], audio.shape[0] - kept
+                start, owned = start + kept, start + cut
                 del audio
         if start == 0 and held_samples == 0:
             raise MediaUnreadable(f"media {self.media} contains no audio samples")
-        yield Piece(start / SAMPLING_RATE, np.concatenate(held) if held else np.zeros(0, np.float32), last=True)
+        yield Piece(start / SAMPLING_RATE, np.concatenate(held), (owned / SAMPLING_RATE, (start + held_samples) / SAMPLING_RATE), last=True)
 
     def blocks(self):
         """16 kHz mono float32 arrays, decoded and resampled as faster_whisper.audio.decode_audio does."""
@@ -181,7 +195,7 @@ def longest_silence(regions, length):
 def quietest_stretch(window):
     """The middle of the QUIET_STRETCH_SEC of window (in QUIET_FRAME_SEC steps) with the least energy."""
     size = int(QUIET_FRAME_SEC * SAMPLING_RATE)
-    span = int(QUIET_STRETCH_SEC / QUIET_FRAME_SEC)
+    span = round(QUIET_STRETCH_SEC / QUIET_FRAME_SEC)
     count = window.shape[0] // size
     if count < span:
         return window.shape[0] // 2

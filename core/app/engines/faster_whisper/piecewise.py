@@ -2,38 +2,75 @@
 
 - Language: the first piece's, given by the task or detected by faster-whisper from its first 30 s
   (as for a whole file), then given to every later piece: it is detected once.
+- Words: each piece's audio reaches a few seconds past the part of the media it owns, for context;
+  a word is kept from the piece that owns its middle, so a word heard by two pieces is kept once.
+  The cut between two pieces is in a pause, far from any word's middle.
 - Times: every segment, word and progress position is shifted by its piece's start, so they are
   on the media's timeline.
-- Coverage: each piece is checked on its own audio (speech_coverage.py: word repairs, uncovered
-  speech decoded again); the reports are summed into one.
+- Coverage: each piece checks the speech of its own part (speech_coverage.py: word repairs,
+  uncovered speech decoded again); the reports are summed into one.
 - Info: sent once, for the first piece. Its duration is the whole media's: the piece's own when it
   is the only one, else the length the container declares (decoding gives the exact one, in done).
 A media of one piece goes through exactly as it did before pieces existed.
 """
 
+import speech_coverage
+
 
 def transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on_segments):
     """(duration, language, coverage report) of the media; segments go to on_segments a piece at a time.
 
-    transcribe_piece(audio, language, on_info, on_progress) -> (info, segments, report) transcribes a
-    piece's audio, in the given language (None: as the task says); on_info(info, duration).
+    transcribe_piece(audio, language, owned, on_info, on_progress) -> (info, segments, report)
+    transcribes a piece's audio in the given language (None: as the task says), checking coverage
+    within owned ((start, end) in the piece's seconds; None: all of it); on_info(info, duration).
     """
     language, duration, reports = None, 0.0, []
     for piece in pieces:
-
-        def piece_info(info, piece=piece):
-            if not reports:
-                on_info(info, float(info.duration) if piece.last else max(duration_hint or 0.0, piece.duration))
-
-        def piece_progress(record, piece=piece):
-            on_progress(shifted(record, piece.start))
-
-        info, segments, report = transcribe_piece(piece.audio, language, piece_info, piece_progress)
-        language = language or info.language
-        on_segments([shifted(segment, piece.start) for segment in segments])
-        reports.append((piece.start, report))
-        duration = piece.start + float(info.duration)
+        language = transcribe_one(piece, language, not reports, duration_hint, transcribe_piece, on_info, on_progress, on_segments, reports)
+        duration = piece.owned[1]
+        # The next piece is decoded before the loop rebinds this name: one piece in memory at a time.
+        del piece
     return duration, language, merged_report(reports)
+
+
+def transcribe_one(piece, language, first, duration_hint, transcribe_piece, on_info, on_progress, on_segments, reports):
+    """The language after this piece; its segments go to on_segments, its report to reports."""
+    owned = None if first and piece.last else (piece.owned[0] - piece.start, piece.owned[1] - piece.start)
+
+    def piece_info(info):
+        if first:
+            on_info(info, float(info.duration) if piece.last else max(duration_hint or 0.0, piece.duration))
+
+    def piece_progress(record):
+        on_progress(shifted(record, piece.start))
+
+    info, segments, report = transcribe_piece(piece.audio, language, owned, piece_info, piece_progress)
+    kept = segments if owned is None else owned_segments(segments, owned)
+    on_segments([shifted(segment, piece.start) for segment in kept])
+    reports.append((piece.start, report))
+    return language or info.language
+
+
+def owned_segments(segments, owned):
+    """The segments with only their words whose middle is in [start, end); a segment left without words is dropped."""
+    start, end = owned
+    inside = lambda time: start <= time < end  # noqa: E731
+    kept = []
+    for segment in segments:
+        words = [word for word in segment["words"] if inside((word["start"] + word["end"]) / 2)]
+        if len(words) == len(segment["words"]) and words:
+            kept.append(segment)
+        elif words:
+            kept.append({**speech_coverage.with_words(segment, words, segment["words"]), "start": words[0]["start"], "end": words[-1]["end"]})
+        elif not segment["words"] and inside((segment["start"] + segment["end"]) / 2):
+            kept.append(segment)
+    return kept
+
+
+def clipped(regions, owned):
+    """The (start, end) regions cut to owned, those outside it dropped."""
+    start, end = owned
+    return [(max(a, start), min(b, end)) for a, b in regions if min(b, end) > max(a, start)]
 
 
 def shifted(record, offset):

@@ -167,10 +167,10 @@ def transcribe(channel, cache, request):
     try:
         with audio_pieces.MediaAudio(media) as audio:
             pieces = audio.pieces(audio_pieces.configured_piece_sec())
-            first = next(pieces)
+            pieces = itertools.chain([next(pieces)], pieces)  # the media decodes before a large model loads
             model = loaded_model(channel, cache, rid, name, directory, source, options)
             assert_model_speaks(model, name, options)
-            duration, language, report = transcribe_pieces(channel, rid, model, options, itertools.chain([first], pieces), audio.duration_hint())
+            duration, language, report = transcribe_pieces(channel, rid, model, options, pieces, audio.duration_hint())
     except audio_pieces.MediaUnreadable as error:  # also from a piece deep into the media
         raise WorkerError("media_unreadable", str(error))
     channel.send({"type": "done", "id": rid, "duration": duration, "language": language, "coverage": report})
@@ -199,17 +199,18 @@ def transcribe_pieces(channel, rid, model, options, pieces, duration_hint):
         for record in segments:
             channel.send({"type": "segment", "id": rid, **record})
 
-    def transcribe_piece(audio, language, piece_info, piece_progress):
-        return transcription(model, audio, {**options, "language": language} if language else options, piece_info, piece_progress)
+    def transcribe_piece(audio, language, owned, piece_info, piece_progress):
+        return transcription(model, audio, {**options, "language": language} if language else options, piece_info, piece_progress, owned)
 
     return piecewise.transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on_segments)
 
 
-def transcription(model, audio, options, on_info=lambda info: None, on_progress=lambda record: None):
-    """(info, segments, coverage report): what the model heard, with every stretch of speech checked."""
+def transcription(model, audio, options, on_info=lambda info: None, on_progress=lambda record: None, owned=None):
+    """(info, segments, coverage report): what the model heard, with every stretch of speech checked
+    (only within owned, (start, end) in seconds, when the audio is a piece of the media)."""
     decoding = decode_options(options)
     info, heard = first_pass(model, audio, decoding, options["batch_size"], on_info, on_progress)
-    segments, report = covered(model, audio, heard, info, decoding)
+    segments, report = covered(model, audio, heard, info, decoding, owned)
     return info, segments, report
 
 
@@ -225,13 +226,14 @@ def first_pass(model, audio, decoding, batch_size, on_info, on_progress):
     return info, heard
 
 
-def covered(model, audio, heard, info, decoding):
+def covered(model, audio, heard, info, decoding, owned=None):
     duration = float(info.duration)
 
     def transcribe_spans(spans):
         return [transcribe_span(model, audio, span, duration, info.language, decoding) for span in spans]
 
-    return speech_coverage.complete(heard, speech_coverage.speech_regions(audio, SAMPLING_RATE), duration, transcribe_spans)
+    regions = speech_coverage.speech_regions(audio, SAMPLING_RATE)
+    return speech_coverage.complete(heard, regions if owned is None else piecewise.clipped(regions, owned), duration, transcribe_spans)
 
 
 DECODING_OPTIONS = (
