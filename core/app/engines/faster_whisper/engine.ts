@@ -153,6 +153,7 @@ export class FasterWhisperEngine implements AsrEngine {
     const warming = this.warming.shift();
     const replacement = warming ? await warming : null;
     if (replacement?.alive && !this.closed) return replacement;
+    this.assertOpen(); // closed while the replacement was awaited: it was killed, start no other
     const worker = await WhisperWorker.start(this.workerOptions());
     if (this.closed) {
       await worker.close();
