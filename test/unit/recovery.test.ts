@@ -4,13 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { recoverOrphans } from "../../core/app/task/recovery.js";
 import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
 import { fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
+import { taskFolder } from "../support/task_folder.js";
 
 describe("recovery (in-process)", () => {
   let fx: FakeWorkspace;
@@ -27,7 +28,7 @@ describe("recovery (in-process)", () => {
   test("a canceled task whose runner died leaves no lease and no _tmp once the next runner looks", async () => {
     const file = canceledWhileRunning("canceled_then_killed", deadPid());
     await recoverOrphans(new TaskStore(fx.workspace), fx.events);
-    assert.deepEqual(readdirSync(fx.workspace.tasksDir), [path.basename(file)]);
+    assert.deepEqual(taskFolder(fx.workspace.tasksDir), [path.basename(file)]);
     assert.ok(!existsSync(fx.workspace.tmpDir("canceled_then_killed")));
   });
 
@@ -44,7 +45,7 @@ describe("recovery (in-process)", () => {
     age(`${file}.lock`, 6_000); // past the claim lock's stale time
     writeFileSync(`${file}.3141592653`, "{ half a task file");
     await recoverOrphans(new TaskStore(fx.workspace), fx.events);
-    assert.deepEqual(readdirSync(fx.workspace.tasksDir), [path.basename(file)]);
+    assert.deepEqual(taskFolder(fx.workspace.tasksDir), [path.basename(file)]);
   });
 
   test("a queued task's lease stale for long is removed; one just stale is left for the next claim to take over", async () => {

@@ -4,7 +4,7 @@
  * who may write the task file and remove outputs.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
@@ -14,6 +14,7 @@ import { recoverOrphans } from "../../core/app/task/recovery.js";
 import { TaskRunner } from "../../core/app/task/runner.js";
 import { TaskStore } from "../../core/app/task/store.js";
 import { FakeStage, FakeLeaseStore, aborted, eventsOf, fakeWorkspace, queueTask, taskOnDisk, type FakeWorkspace } from "../support/fake_pipeline.js";
+import { taskFolder } from "../support/task_folder.js";
 
 describe("runner (in-process, fake stages)", () => {
   let fx: FakeWorkspace;
@@ -48,7 +49,7 @@ describe("runner (in-process, fake stages)", () => {
     assert.equal(taskOnDisk(file).status, "canceled");
     assert.ok(!existsSync(run.context.paths.rawSrt));
     assert.deepEqual(abortedEvent("to_cancel"), { stage: "asr", reason: "canceled", removed: ["workspace/outputs/to_cancel.raw.srt"] });
-    assert.deepEqual(readdirSync(fx.workspace.tasksDir), [path.basename(file)], "no lock or lease left");
+    assert.deepEqual(taskFolder(fx.workspace.tasksDir), [path.basename(file)], "no lock or lease left");
   });
 
   test("a cancel that lands while the stage is returning still removes the file the stage wrote", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { type BigIntStats, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { type BigIntStats, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -16,6 +16,7 @@ import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
 import { TASK_CACHE_FILE } from "../../core/app/task/task_cache_file.js";
 import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
+import { taskFolder } from "../support/task_folder.js";
 
 describe("lifecycle table", () => {
   test("allows exactly the spec's edges plus retry, hand-back and recovery", () => {
@@ -88,7 +89,7 @@ describe("task store", () => {
     const created = await store.create(specExampleTask());
     await store.transition(created.file, "claim");
     await store.transition(created.file, "complete");
-    assert.deepEqual(readdirSync(store.workspace.tasksDir), [path.basename(created.file)]);
+    assert.deepEqual(taskFolder(store.workspace.tasksDir), [path.basename(created.file)]);
   });
 
   test("a claim lock left by a process that died is taken over once stale (5 s), not waited on forever", async () => {

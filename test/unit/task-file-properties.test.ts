@@ -6,7 +6,7 @@
  * exactly one clear error: a task_invalid SophiaError, one line, that names the file.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,6 +16,7 @@ import { canTransition } from "../../core/app/task/lifecycle.js";
 import { TASK_STATUSES, TaskSchema } from "../../core/app/task/schema.js";
 import { TASK_FILE_MAX_BYTES, TaskStore } from "../../core/app/task/store.js";
 import { Workspace } from "../../core/app/task/workspace.js";
+import { taskFolder } from "../support/task_folder.js";
 
 const RUNS = 100;
 const KNOWN_FIELDS = ["task_id", "run_id", "created_at", "status", "type", "requested_by", "tool", "config_snapshot", "input", "pipeline", "output", "error", "attempts", "started_at", "finished_at", "runner"];
@@ -148,7 +149,7 @@ describe("task file properties", () => {
         const files = hostile.map((file, k) => ({ ...file, name: `2026020${k}_${file.id}.task.json` }));
         const store = storeWith(files);
         const entries = await store.list();
-        assert.equal(entries.length, readdirSync(store.workspace.tasksDir).length, "one entry per file");
+        assert.equal(entries.length, taskFolder(store.workspace.tasksDir).length, "one entry per file");
         for (const entry of entries) {
           const file = files.find(({ name }) => path.join(store.workspace.tasksDir, name) === entry.file);
           assert.ok(file, `listed ${entry.file}`);
