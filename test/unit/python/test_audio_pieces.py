@@ -133,16 +133,18 @@ class FakeTranscriber:
                 timed = {**word, "start": word["start"] - piece.start, "end": word["end"] - piece.start, "probability": 0.9}
                 segments.append({"start": timed["start"], "end": timed["end"], "text": timed["text"], "words": [timed]})
                 on_progress(segments[-1])
-        report = {
-            "speech_sec": 2.0,
-            "speech_with_words_sec": 1.5,
-            "speech_with_words_pct": 75.0,
-            "speech_regions": 1,
-            "retried": [{"start": 2.0, "end": 3.0, "words": 1}],
-            "uncovered": [{"start": 3.0, "end": 3.5}],
-            "word_repairs": {"clamped": 0, "reordered": 1, "dropped_at_end": 0, "widened": 2},
-        }
-        return info, segments, report
+        return info, segments, dict(REPORT)
+
+
+REPORT = {
+    "speech_sec": 2.0,
+    "speech_with_words_sec": 1.5,
+    "speech_with_words_pct": 75.0,
+    "speech_regions": 1,
+    "retried": [{"start": 2.0, "end": 3.0, "words": 1}],
+    "uncovered": [{"start": 3.0, "end": 3.5}],
+    "word_repairs": {"clamped": 0, "reordered": 1, "dropped_at_end": 0, "widened": 2},
+}
 
 
 def pieces(*cuts, end, overlap=5.0):
@@ -202,6 +204,23 @@ class Piecewise(unittest.TestCase):
         self.assertEqual(infos, [("de", 42.5)], "a single piece's info has its exact length, not the declared one")
         self.assertEqual(segments[0]["start"], 1.0)
         self.assertEqual((duration, language, report["speech_with_words_pct"]), (42.5, "de", 75.0))
+
+    def test_a_word_after_the_cut_stretched_back_across_it_by_the_piece_before_is_kept_once(self):
+        # Measured on reading_de with base and 20 s pieces: the piece before the cut at 14.18 s heard
+        # "das" from the end of the word before it (middle 14.05 s), the piece after from 14.33 s.
+        heard = iter([[word("Simplicissimus.", 12.6, 13.66), word("das", 13.66, 14.44)], [word("Das", 5.15, 5.26), word("ist,", 5.26, 5.58)]])
+
+        def fake(audio, language, owned, on_info, on_progress):  # named as such: hears what it is told
+            info = SimpleNamespace(language="de", language_probability=0.9, duration=audio.shape[0] / RATE)
+            on_info(info)
+            words = [{**w, "probability": 0.9} for w in next(heard)]
+            return info, [{"start": words[0]["start"], "end": words[-1]["end"], "text": " ".join(w["text"] for w in words), "words": words}], dict(REPORT)
+
+        media = pieces(14.18, end=30.0)
+        segments = []
+        piecewise.transcribe(media, None, lambda *args: fake(*args), lambda info, duration: None, lambda record: None, segments.extend)
+        self.assertEqual([w["text"] for s in segments for w in s["words"]], ["Simplicissimus.", "das", "ist,"])
+        self.assertEqual(segments[-1]["text"], "ist,")
 
     def test_speech_regions_are_cut_to_the_part_a_piece_owns(self):
         self.assertEqual(piecewise.clipped([(0.0, 4.0), (4.5, 7.0), (9.0, 12.0), (14.0, 15.0)], (5.0, 10.0)), [(5.0, 7.0), (9.0, 10.0)])

@@ -4,7 +4,10 @@
   (as for a whole file), then given to every later piece: it is detected once.
 - Words: each piece's audio reaches a few seconds past the part of the media it owns, for context;
   a word is kept from the piece that owns its middle, so a word heard by two pieces is kept once.
-  The cut between two pieces is in a pause, far from any word's middle.
+  The cut between two pieces is in a pause, far from any word's middle; but Whisper may stretch
+  the first word after a pause back across it, so the same word can have its middle on either side
+  in the two pieces: a piece's first word that repeats the word before it and overlaps it in time
+  (within SAME_WORD_GAP_SEC) is that word heard twice, and is dropped.
 - Times: every segment, word and progress position is shifted by its piece's start, so they are
   on the media's timeline.
 - Coverage: each piece checks the speech of its own part (speech_coverage.py: word repairs,
@@ -17,6 +20,11 @@ A media of one piece goes through exactly as it did before pieces existed.
 import speech_coverage
 
 
+import re
+
+SAME_WORD_GAP_SEC = 0.2
+
+
 def transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on_segments):
     """(duration, language, coverage report) of the media; segments go to on_segments a piece at a time.
 
@@ -24,9 +32,16 @@ def transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on
     transcribes a piece's audio in the given language (None: as the task says), checking coverage
     within owned ((start, end) in the piece's seconds; None: all of it); on_info(info, duration).
     """
-    language, duration, reports = None, 0.0, []
+    language, duration, reports, last_word = None, 0.0, [], []
+
+    def sent(segments):
+        segments = without_repeat(segments, last_word[-1] if last_word else None)
+        words = [word for segment in segments for word in segment["words"]]
+        last_word[:] = words[-1:] or last_word
+        on_segments(segments)
+
     for piece in pieces:
-        language = transcribe_one(piece, language, not reports, duration_hint, transcribe_piece, on_info, on_progress, on_segments, reports)
+        language = transcribe_one(piece, language, not reports, duration_hint, transcribe_piece, on_info, on_progress, sent, reports)
         duration = piece.owned[1]
         # The next piece is decoded before the loop rebinds this name: one piece in memory at a time.
         del piece
@@ -65,6 +80,22 @@ def owned_segments(segments, owned):
         elif not segment["words"] and inside((segment["start"] + segment["end"]) / 2):
             kept.append(segment)
     return kept
+
+
+def without_repeat(segments, previous):
+    """segments without a first word that is previous (the last word sent) heard again: same text, overlapping it in time."""
+    if previous is None or not segments or not segments[0]["words"]:
+        return segments
+    first = segments[0]["words"][0]
+    if spelled(first["text"]) != spelled(previous["text"]) or first["start"] > previous["end"] + SAME_WORD_GAP_SEC:
+        return segments
+    rest = segments[0]["words"][1:]
+    head = [{**speech_coverage.with_words(segments[0], rest, segments[0]["words"]), "start": rest[0]["start"]}] if rest else []
+    return head + segments[1:]
+
+
+def spelled(text):
+    return re.sub(r"[^\w']+", "", text.lower())
 
 
 def clipped(regions, owned):
