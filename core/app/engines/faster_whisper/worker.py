@@ -166,11 +166,14 @@ def transcribe(channel, cache, request):
     directory, source = find_model(name, options)
     try:
         with audio_pieces.MediaAudio(media) as audio:
-            pieces = audio.pieces(audio_pieces.configured_piece_sec())
+            piece_sec = audio_pieces.configured_piece_sec()
+            pieces = audio.pieces(piece_sec)
             pieces = itertools.chain([next(pieces)], pieces)  # the media decodes before a large model loads
             model = loaded_model(channel, cache, rid, name, directory, source, options)
             assert_model_speaks(model, name, options)
-            duration, language, report = transcribe_pieces(channel, rid, model, options, pieces, audio.duration_hint())
+            hint = audio.duration_hint()
+            with heap.returning_large_blocks(hint is None or (piece_sec is not None and hint > piece_sec)):
+                duration, language, report = transcribe_pieces(channel, rid, model, options, pieces, hint)
     except audio_pieces.MediaUnreadable as error:  # also from a piece deep into the media
         raise WorkerError("media_unreadable", str(error))
     channel.send({"type": "done", "id": rid, "duration": duration, "language": language, "coverage": report})
@@ -501,7 +504,7 @@ def exit_when_orphaned(parent):
 
 def main():
     protocol = take_stdout()
-    heap.return_large_blocks()
+    heap.set_threshold(heap.USUAL_THRESHOLD_BYTES)
     threading.Thread(target=exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="faster_whisper worker: %(levelname)s %(name)s: %(message)s")
     # The runner owns this process's lifetime: Ctrl-C in a terminal reaches the whole process group,
