@@ -113,6 +113,12 @@ describe("scripts that are not a clean copy of the speech", () => {
 
   const lines = (sentences: readonly string[], at: readonly number[]) => sentences.map((text, k) => ({ text, onset: at[k] as number }));
   const refinedText = (cues: readonly Cue[]) => cues.map((cue) => cue.lines.join(" ")).join(" ");
+  /** Each sentence said begins a cue, within MAX_START_ERROR_SEC of when it is said. */
+  const assertSentencesBeginCues = (cues: readonly Cue[], said: readonly string[], at: readonly number[], message: string) => {
+    const errors = cueStartErrors(cues, lines(said, at));
+    assert.equal(errors.length, said.length, message);
+    assert.ok(errors.every((e) => e.error < MAX_START_ERROR_SEC), JSON.stringify(errors));
+  };
 
   test("speech the script does not have is subtitled as heard and counted in seconds", () => {
     const { cues, alignment, durationSec } = outcome(ws, "partial");
@@ -132,9 +138,7 @@ describe("scripts that are not a clean copy of the speech", () => {
     assert.equal(alignment.script_words_not_spoken, NEVER_SAID.split(" ").length);
     assert.equal(alignment.script_not_spoken.length, 1);
     assertInsideAndShort("cut", cues, durationSec);
-    const errors = cueStartErrors(cues, lines(S, onsets));
-    assert.equal(errors.length, S.length, "every sentence begins a cue");
-    assert.ok(errors.every((e) => e.error < MAX_START_ERROR_SEC), JSON.stringify(errors));
+    assertSentencesBeginCues(cues, S, onsets, "every sentence begins a cue");
   });
 
   test("sections said in another order than written are subtitled where they are said", () => {
@@ -143,9 +147,7 @@ describe("scripts that are not a clean copy of the speech", () => {
     assert.equal(alignment.reordered_passages, 1);
     assert.equal(alignment.script_words_not_spoken, 0);
     assertInsideAndShort("reordered", cues, durationSec);
-    const errors = cueStartErrors(cues, lines(S, onsets));
-    assert.equal(errors.length, S.length, "every sentence begins a cue");
-    assert.ok(errors.every((e) => e.error < MAX_START_ERROR_SEC), JSON.stringify(errors));
+    assertSentencesBeginCues(cues, S, onsets, "every sentence begins a cue");
   });
 
   test("a passage said three times and written once: each pass subtitled with the script's words at its own time", () => {
@@ -155,8 +157,6 @@ describe("scripts that are not a clean copy of the speech", () => {
     assert.equal(alignment.repeated_passages, 2);
     assertInsideAndShort("chorus", cues, durationSec);
     const said = [S[0], S[1], S[0], S[1], S[0], S[1]] as string[];
-    const errors = cueStartErrors(cues, lines(said, repeatOnsets));
-    assert.equal(errors.length, said.length, `every pass of each sentence begins a cue: ${JSON.stringify(cues)}`);
-    assert.ok(errors.every((e) => e.error < MAX_START_ERROR_SEC), JSON.stringify(errors));
+    assertSentencesBeginCues(cues, said, repeatOnsets, `every pass of each sentence begins a cue: ${JSON.stringify(cues)}`);
   });
 });
