@@ -1,13 +1,16 @@
 """Long media in pieces: audio_pieces.py (decoding as a stream, where cuts fall), log_mel.py (the same
-features, a block at a time) and piecewise.py (one transcript from the pieces, with a fake
-transcriber named as such). Decoding and cuts run on a real recording of the corpus.
+features, a block at a time), piecewise.py (one transcript from the pieces, with a fake
+transcriber named as such) and sample_reader.py (the samples read forward for alignment, holding only
+what is not forgotten). Decoding and cuts run on a real recording of the corpus.
 
 Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
 
 import os
 import sys
+import tempfile
 import unittest
+import wave
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "fixtures
 import audio_pieces  # noqa: E402
 import log_mel  # noqa: E402
 import piecewise  # noqa: E402
+import sample_reader  # noqa: E402
 from derive_onsets import find_corpus  # noqa: E402  (shared/corpus above the checkout, or $SOPHIA_CORPUS)
 
 RATE = audio_pieces.SAMPLING_RATE
@@ -72,7 +76,7 @@ class Decoding(unittest.TestCase):
         with self.assertRaisesRegex(audio_pieces.MediaUnreadable, "media /nonexistent.mp3 does not exist"):
             audio_pieces.MediaAudio("/nonexistent.mp3")
         with self.assertRaisesRegex(audio_pieces.MediaUnreadable, "cannot be decoded as audio"):
-            audio_pieces.read_whole(__file__)
+            next(audio_pieces.MediaAudio(__file__).pieces())
 
     def test_the_piece_length_for_tests_comes_from_the_environment_and_is_checked(self):
         self.assertEqual(audio_pieces.configured_piece_sec({}), audio_pieces.PIECE_SEC)
@@ -80,6 +84,65 @@ class Decoding(unittest.TestCase):
         for bad in ("0", "-3", "ten", "nan"):
             with self.assertRaisesRegex(ValueError, "SOPHIA_ASR_PIECE_SEC"):
                 audio_pieces.configured_piece_sec({"SOPHIA_ASR_PIECE_SEC": bad})
+
+
+class SampleReading(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        from faster_whisper.audio import decode_audio
+
+        cls.whole = decode_audio(READING, sampling_rate=RATE)
+        with audio_pieces.MediaAudio(READING) as media:
+            cls.block = max(block.shape[0] for block in media.blocks())
+
+    def test_stretches_read_forward_are_the_waveform_and_only_what_is_not_forgotten_is_held(self):
+        with sample_reader.SampleReader(READING) as reader:
+            for lo in range(0, self.whole.shape[0], 3 * RATE):
+                reader.forget(lo)
+                hi = lo + 5 * RATE
+                self.assertTrue(np.array_equal(reader.samples(lo, hi), self.whole[lo:hi]), f"samples {lo} to {hi}")
+            self.assertLessEqual(reader.peak_held, 2 * self.block, "the blocks a 5 s stretch lies in, no more")
+            self.assertLess(2 * self.block, self.whole.shape[0], "the reading is longer than what is held")
+
+    def test_a_stretch_before_what_was_forgotten_is_read_again_from_the_start(self):
+        with sample_reader.SampleReader(READING) as reader:
+            reader.forget(40 * RATE)
+            self.assertTrue(np.array_equal(reader.samples(40 * RATE, 41 * RATE), self.whole[40 * RATE : 41 * RATE]))
+            self.assertTrue(np.array_equal(reader.samples(2 * RATE, 3 * RATE), self.whole[2 * RATE : 3 * RATE]))
+
+    def test_the_end_of_the_media_clamps_times_and_shortens_stretches(self):
+        duration = self.whole.shape[0] / RATE
+        with sample_reader.SampleReader(READING) as reader:
+            self.assertEqual(reader.clamp(10.0), 10.0)
+            self.assertEqual(reader.clamp(duration + 5.0), duration)
+            self.assertEqual(reader.clamp(float("inf")), duration)
+            end = self.whole.shape[0]
+            self.assertTrue(np.array_equal(reader.samples(end - 10, end + 10), self.whole[end - 10 :]))
+            self.assertEqual(reader.samples(end + 10, end + 20).shape[0], 0)
+
+    def test_the_lookahead_reads_on_its_own_and_closes_with_its_reader(self):
+        with sample_reader.SampleReader(READING) as reader:
+            ahead = reader.lookahead()
+            self.assertIs(reader.lookahead(), ahead)
+            ahead.forget(45 * RATE)
+            self.assertTrue(np.array_equal(ahead.samples(45 * RATE, 50 * RATE), self.whole[45 * RATE : 50 * RATE]))
+            self.assertTrue(np.array_equal(reader.samples(0, RATE), self.whole[:RATE]))
+            self.assertLessEqual(reader.read_to, self.block, "the first reader is still at its first block")
+        self.assertIsNone(ahead.source)
+
+    def test_media_without_samples_or_not_media_at_all_fails_at_once_naming_the_file(self):
+        with tempfile.TemporaryDirectory() as folder:
+            empty = os.path.join(folder, "empty.wav")
+            with wave.open(empty, "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(RATE)
+            with self.assertRaisesRegex(audio_pieces.MediaUnreadable, f"media {empty} contains no audio samples"):
+                sample_reader.SampleReader(empty)
+        with self.assertRaisesRegex(audio_pieces.MediaUnreadable, "cannot be decoded as audio"):
+            sample_reader.SampleReader(__file__)
+        with self.assertRaisesRegex(audio_pieces.MediaUnreadable, "media /nonexistent.mp3 does not exist"):
+            sample_reader.SampleReader("/nonexistent.mp3")
 
 
 class WhereToCut(unittest.TestCase):

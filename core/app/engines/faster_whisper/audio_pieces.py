@@ -164,13 +164,6 @@ def as_float(frames):
         yield frame.to_ndarray().reshape(-1).astype(np.float32) / 32768.0
 
 
-def read_whole(media):
-    """The media's whole waveform, as decode_audio gives it: for requests that need all of it at once."""
-    with MediaAudio(media) as source:
-        (piece,) = source.pieces(None)
-        return piece.audio
-
-
 def cut_offset(window):
     """Where to cut in window (a sample index): the middle of its longest pause, else of its quietest stretch."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps

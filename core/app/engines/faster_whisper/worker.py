@@ -46,6 +46,12 @@ ALIGN_CHUNK_OVERLAP_WORDS = 3
 # Silence trimmed off a span before its words are aligned keeps this much around the speech: Whisper's
 # alignment puts a span's first word at the very start of the audio it is given, silence or not.
 ALIGN_SPEECH_PAD_SEC = 0.1
+ALIGN_VAD_OPTIONS = {"min_silence_duration_ms": 100, "speech_pad_ms": 0}
+# Alignment reads the media forward (sample_reader.py), holding a span whole only up to this length
+# (19 MB); a longer span's speech bounds are found window by window, ALIGN_SCAN_SEC at a time, by a
+# second reader running ahead, so a span of an hour costs no more memory than one of five minutes.
+ALIGN_WHOLE_SPAN_SEC = 300.0
+ALIGN_SCAN_SEC = 60.0
 
 log = logging.getLogger("sophia.worker")
 
@@ -141,15 +147,6 @@ def find_model(name, options):
         return models.resolve_model(name, options["allow_download"])
     except models.ModelUnavailable as error:
         raise WorkerError("model_unavailable", str(error))
-
-
-def decode(media):
-    import audio_pieces
-
-    try:
-        return audio_pieces.read_whole(media)
-    except audio_pieces.MediaUnreadable as error:
-        raise WorkerError("media_unreadable", str(error))
 
 
 def transcribe(channel, cache, request):
@@ -364,29 +361,38 @@ def align(channel, cache, request):
     if not isinstance(name, str) or not name or not isinstance(media, str) or not media or not isinstance(spans, list):
         raise WorkerError("internal", "an align request needs string fields model and media and a list of spans")
 
+    import audio_pieces
+    import sample_reader
+
     directory, source = find_model(name, options)
-    audio = decode(media)
-    model = loaded_model(channel, cache, rid, name, directory, source, options)
+    try:
+        with sample_reader.SampleReader(media) as audio:
+            model = loaded_model(channel, cache, rid, name, directory, source, options)
 
-    from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.tokenizer import Tokenizer
 
-    language = request.get("language") if model.model.is_multilingual else "en"
-    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language or "en")
-    duration = audio.shape[0] / SAMPLING_RATE
-    results = []
-    for span in spans:
-        words = [str(word) for word in span.get("words", [])]
-        start = min(max(0.0, float(span.get("start", 0.0))), duration)
-        end = min(max(start, float(span.get("end", duration))), duration)
-        results.append(align_span(model, tokenizer, audio, start, end, words))
+            language = request.get("language") if model.model.is_multilingual else "en"
+            tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language or "en")
+            results = [None] * len(spans)
+            # In time order, so the reader only goes forward; each span's result stays in its place.
+            for k in sorted(range(len(spans)), key=lambda k: max(0.0, float(spans[k].get("start", 0.0)))):
+                span = spans[k]
+                words = [str(word) for word in span.get("words", [])]
+                start = max(0.0, float(span.get("start", 0.0)))
+                end = max(start, float(span.get("end", float("inf"))))
+                results[k] = align_span(model, tokenizer, audio, start, end, words)
+    except audio_pieces.MediaUnreadable as error:  # also from a block deep into the media
+        raise WorkerError("media_unreadable", str(error))
     channel.send({"type": "aligned", "id": rid, "spans": results})
 
 
 def align_span(model, tokenizer, audio, start, end, words):
-    """[{start, end, probability}] per word, within [start, end]; None when the span holds no audio to align."""
+    """[{start, end, probability}] per word, within [start, end] (clamped to the media); None when the
+    span holds no audio to align. audio: the media's samples (sample_reader.SampleReader)."""
     if not words:
         return []
     start, end = speech_bounds(audio, start, end)
+    audio.forget(int(start * SAMPLING_RATE))
     if end - start < 0.02 * len(words):
         return None
     chars = [len(word) + 1 for word in words]
@@ -406,30 +412,71 @@ def align_span(model, tokenizer, audio, start, end, words):
         keep = len(chunk) if final else max(1, len(chunk) - ALIGN_CHUNK_OVERLAP_WORDS)
         timed.extend(chunk[:keep])
         at, first = max(at, chunk[keep - 1]["end"]), first + keep
+        audio.forget(int(at * SAMPLING_RATE))
         if at >= end and first < len(words):
             return None  # the words did not fit their span: better no times than squeezed ones
     return timed
 
 
 def speech_bounds(audio, start, end):
-    """The span without the silence at either end, by faster-whisper's bundled Silero VAD."""
+    """The span clamped to the media and without the silence at either end, by faster-whisper's bundled Silero VAD.
+
+    A span of up to ALIGN_WHOLE_SPAN_SEC is held and searched whole; a longer one is searched by the
+    reader's lookahead, a window at a time (scanned_speech_bounds).
+    """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+    audio.forget(int(start * SAMPLING_RATE))  # the media up to the span is decoded and dropped, not held
+    start = audio.clamp(start)
+    near_end = audio.clamp(min(end, start + ALIGN_WHOLE_SPAN_SEC))
+    if end > start + ALIGN_WHOLE_SPAN_SEC and near_end == start + ALIGN_WHOLE_SPAN_SEC:
+        return scanned_speech_bounds(audio.lookahead(), start, end)
+    end = near_end
     lo, hi = int(start * SAMPLING_RATE), int(end * SAMPLING_RATE)
     if hi - lo < SAMPLING_RATE // 10:
         return start, end
     pad = int(ALIGN_SPEECH_PAD_SEC * SAMPLING_RATE)
-    regions = get_speech_timestamps(audio[lo:hi], VadOptions(min_silence_duration_ms=100, speech_pad_ms=0))
+    regions = get_speech_timestamps(audio.samples(lo, hi), VadOptions(**ALIGN_VAD_OPTIONS))
     if not regions:
         return start, end
     return (lo + max(0, regions[0]["start"] - pad)) / SAMPLING_RATE, (lo + min(hi - lo, regions[-1]["end"] + pad)) / SAMPLING_RATE
+
+
+def scanned_speech_bounds(ahead, start, end):
+    """speech_bounds of a span longer than ALIGN_WHOLE_SPAN_SEC, read by a reader of its own that
+    forgets each window once searched: the first and last speech of the windows, and where the media ends."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    lo = int(start * SAMPLING_RATE)
+    hi = None if end == float("inf") else int(end * SAMPLING_RATE)
+    step = int(ALIGN_SCAN_SEC * SAMPLING_RATE)
+    ahead.forget(lo)
+    first = last = None
+    at = lo
+    while hi is None or at < hi:
+        asked = step if hi is None else min(step, hi - at)
+        window = ahead.samples(at, at + asked)
+        if window.shape[0] >= SAMPLING_RATE // 10:
+            regions = get_speech_timestamps(window, VadOptions(**ALIGN_VAD_OPTIONS))
+            if regions:
+                first = at + regions[0]["start"] if first is None else first
+                last = at + regions[-1]["end"]
+        at += window.shape[0]
+        ahead.forget(at)
+        if window.shape[0] < asked:
+            end = at / SAMPLING_RATE  # the media ends within the span
+            break
+    if first is None:
+        return start, end
+    pad = int(ALIGN_SPEECH_PAD_SEC * SAMPLING_RATE)
+    return max(lo, first - pad) / SAMPLING_RATE, min(at, last + pad) / SAMPLING_RATE
 
 
 def align_window(model, tokenizer, audio, start, end, words):
     import numpy as np
     from faster_whisper.audio import pad_or_trim
 
-    piece = audio[int(start * SAMPLING_RATE) : int(end * SAMPLING_RATE)]
+    piece = audio.samples(int(start * SAMPLING_RATE), int(end * SAMPLING_RATE))
     features = model.feature_extractor(piece)
     frames = min(features.shape[-1], int(WINDOW_SEC * SAMPLING_RATE / model.feature_extractor.hop_length))
     encoded = model.encode(pad_or_trim(features))
