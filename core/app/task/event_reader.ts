@@ -4,6 +4,7 @@
  */
 import { open, readdir } from "node:fs/promises";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { SophiaEvent } from "./schema.js";
@@ -35,17 +36,37 @@ const EventEnvelopeSchema = z.object({
 });
 
 /** Reads the stream from the start, oldest file first; calls `onLine` for each line that passes the filter. */
+/**
+ * New bytes are read this much at a time: a day's file of a long history, or a reader that starts
+ * late, never needs the whole of it in one buffer.
+ */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+interface FileState {
+  bytes: number;
+  lines: number;
+  partial: string;
+  /** Keeps the bytes of a character cut by the end of a read for the next read. */
+  decoder: StringDecoder;
+}
+
 export class EventReader {
-  private readonly offsets = new Map<string, { bytes: number; lines: number; partial: string }>();
+  private readonly offsets = new Map<string, FileState>();
 
   constructor(private readonly eventsDir: string, private readonly filter: EventFilter = {}) {}
 
   /** Everything appended since the last call (the first call reads all). */
   async readNew(): Promise<EventLine[]> {
+    // One array for every file, filled line by line: a day can hold hundreds of thousands of lines,
+    // more than a spread into push() can pass as arguments.
     const lines: EventLine[] = [];
-    for (const name of await this.files()) lines.push(...(await this.readFileFrom(path.join(this.eventsDir, name))));
+    for (const name of await this.files()) await this.readFileFrom(path.join(this.eventsDir, name), lines);
+    return lines;
+  }
+
+  private passes(line: EventLine): boolean {
     const { taskId, since } = this.filter;
-    return lines.filter((line) => line.event === null || ((taskId === undefined || line.event.task_id === taskId) && (since === undefined || line.event.ts >= since)));
+    return line.event === null || ((taskId === undefined || line.event.task_id === taskId) && (since === undefined || line.event.ts >= since));
   }
 
   /**
@@ -75,28 +96,31 @@ export class EventReader {
     }).sort();
   }
 
-  private async readFileFrom(file: string): Promise<EventLine[]> {
-    const state = this.offsets.get(file) ?? { bytes: 0, lines: 0, partial: "" };
+  /** Adds to `into` the lines of `file` after the last read that pass the filter. */
+  private async readFileFrom(file: string, into: EventLine[]): Promise<void> {
+    const state = this.offsets.get(file) ?? { bytes: 0, lines: 0, partial: "", decoder: new StringDecoder("utf8") };
+    this.offsets.set(file, state);
     const handle = await open(file, "r");
-    let chunk: string;
     try {
       const { size } = await handle.stat();
-      if (size <= state.bytes) return [];
-      const buffer = Buffer.alloc(size - state.bytes);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, state.bytes);
-      state.bytes += bytesRead;
-      chunk = state.partial + buffer.subarray(0, bytesRead).toString("utf8");
+      const buffer = Buffer.alloc(Math.min(READ_CHUNK_BYTES, Math.max(0, size - state.bytes)));
+      while (state.bytes < size) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - state.bytes), state.bytes);
+        if (bytesRead === 0) break;
+        state.bytes += bytesRead;
+        const parts = (state.partial + state.decoder.write(buffer.subarray(0, bytesRead))).split("\n");
+        // A line without its newline yet is kept until the rest arrives.
+        state.partial = parts.pop() ?? "";
+        for (const text of parts) {
+          if (text.trim() === "") continue;
+          state.lines += 1;
+          const line = parseLine(file, state.lines, text);
+          if (this.passes(line)) into.push(line);
+        }
+      }
     } finally {
       await handle.close();
     }
-    const parts = chunk.split("\n");
-    // A line without its newline yet is kept until the rest arrives.
-    state.partial = parts.pop() ?? "";
-    this.offsets.set(file, state);
-    return parts.filter((text) => text.trim() !== "").map((text) => {
-      state.lines += 1;
-      return parseLine(file, state.lines, text);
-    });
   }
 }
 
