@@ -6,6 +6,7 @@ what is not forgotten). Decoding and cuts run on a real recording of the corpus.
 Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "fixtures
 import audio_pieces  # noqa: E402
 import log_mel  # noqa: E402
 import piecewise  # noqa: E402
+import worker  # noqa: E402
 import sample_reader  # noqa: E402
 from derive_onsets import find_corpus  # noqa: E402  (shared/corpus above the checkout, or $SOPHIA_CORPUS)
 
@@ -176,6 +178,13 @@ class Features(unittest.TestCase):
         self.assertEqual((ours.n_samples, ours.nb_max_frames), (theirs.n_samples, theirs.nb_max_frames))
 
 
+class FakeModel:
+    """Named as a fake: the coverage step's retries hear nothing."""
+
+    def transcribe(self, audio, **options):
+        return iter([]), None
+
+
 class FakeTranscriber:
     """Named as a fake: hears the media's words (media-time dicts) that lie in each piece's audio,
     timed from the piece's start, in the language it is given, or "de" (a detection) when given
@@ -196,7 +205,8 @@ class FakeTranscriber:
                 timed = {**word, "start": word["start"] - piece.start, "end": word["end"] - piece.start, "probability": 0.9}
                 segments.append({"start": timed["start"], "end": timed["end"], "text": timed["text"], "words": [timed]})
                 on_progress(segments[-1])
-        return info, segments, dict(REPORT)
+        # As a transcriber must: only the words its piece owns (no speech regions here: by middles).
+        return info, segments if owned is None else piecewise.owned_segments(segments, owned), dict(REPORT)
 
 
 REPORT = {
@@ -284,6 +294,42 @@ class Piecewise(unittest.TestCase):
         piecewise.transcribe(media, None, lambda *args: fake(*args), lambda info, duration: None, lambda record: None, segments.extend)
         self.assertEqual([w["text"] for s in segments for w in s["words"]], ["Simplicissimus.", "das", "ist,"])
         self.assertEqual(segments[-1]["text"], "ist,")
+
+    def test_a_word_stretched_across_the_pause_at_a_cut_is_owned_by_the_side_its_speech_is_on(self):
+        # Measured with tiny.en, 60 s pieces, cut at 436.02 s in the pause after "thee" (speech 433.2 to
+        # 435.6 s, the next line from 437.5 s). By middles the piece before lost its "the" (436.03 s)
+        # and the piece after did not own its "thee." (435.62 s): the word was lost.
+        regions = [(433.2, 435.6), (437.5, 438.2)]
+        before = [{"start": 433.48, "end": 434.24, "text": "thy image", "words": [word("image,", 433.72, 434.24), word("the", 435.16, 436.90)]}]
+        after = [{"start": 435.14, "end": 438.2, "text": "thee. 2.", "words": [word("thee.", 435.14, 436.10), word("2.", 437.52, 438.20)]}]
+        kept = piecewise.owned_segments(before, (386.60, 436.02), regions) + piecewise.owned_segments(after, (436.02, 482.70), regions)
+        self.assertEqual([w["text"] for s in kept for w in s["words"]], ["image,", "the", "2."])
+        # Measured at the cut at 53.17 s: the piece after heard the last word before the pause stretched
+        # over it to the next speech ('cold."' 52.23 to 53.73 s; speech to 52.5 s, again from 53.67 s).
+        regions = [(49.2, 52.5), (53.67, 58.0)]
+        after = [{"start": 52.23, "end": 53.97, "text": 'cold." In', "words": [word('cold."', 52.23, 53.73), word("In", 53.73, 53.97)]}]
+        self.assertEqual([w["text"] for s in piecewise.owned_segments(after, (53.17, 103.02), regions) for w in s["words"]], ["In"])
+        self.assertEqual(piecewise.said_at(word("silence", 40.0, 41.0), regions, [end for _, end in regions]), 40.5, "no speech under it: its middle")
+
+    def test_the_worker_keeps_only_owned_words_before_the_coverage_step_moves_any(self):
+        # The same stretch as above, on a pause of the corpus reading: the last word before it heard
+        # across it. The speech onset repair (speech_coverage.speech_onsets) moves a word that starts
+        # long before the speech it ends in to where that speech starts; the piece after the cut must
+        # not own the word before it was moved, or it is sent twice.
+        from faster_whisper.audio import decode_audio
+
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "corpus_onsets", "sonnet002.json"), encoding="utf-8") as file:
+            line = next(line for line in json.load(file)["lines"] if line["onset"] and line.get("silence_before_sec", 0) >= 0.5 and line["onset"] > 10)
+        onset, pause = line["onset"], line["silence_before_sec"]
+        audio = decode_audio(READING, sampling_rate=RATE)[: int((onset + 1.0) * RATE)]
+        cut = onset - pause / 2
+        heard = [
+            {"start": onset - pause - 0.4, "end": onset + 1.0, "text": "before after", "no_speech_prob": 0.0, "avg_logprob": -0.2, "fell_back": False,
+             "words": [{**word("before", onset - pause - 0.4, onset + 0.06), "probability": 0.9}, {**word("after", onset + 0.06, onset + 1.0), "probability": 0.9}]},
+        ]
+        info = SimpleNamespace(duration=audio.shape[0] / RATE, language="en")
+        segments, _ = worker.covered(FakeModel(), audio, heard, info, {}, (cut, audio.shape[0] / RATE))
+        self.assertEqual([w["text"] for s in segments for w in s["words"]], ["after"])
 
     def test_speech_regions_are_cut_to_the_part_a_piece_owns(self):
         self.assertEqual(piecewise.clipped([(0.0, 4.0), (4.5, 7.0), (9.0, 12.0), (14.0, 15.0)], (5.0, 10.0)), [(5.0, 7.0), (9.0, 10.0)])

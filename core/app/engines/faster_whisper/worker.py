@@ -227,13 +227,18 @@ def first_pass(model, audio, decoding, batch_size, on_info, on_progress):
 
 
 def covered(model, audio, heard, info, decoding, owned=None):
+    """(segments, coverage report): heard repaired and completed; within owned, only the words owned
+    (piecewise.owned_segments), chosen before the repairs move any word."""
     duration = float(info.duration)
+    regions = speech_coverage.speech_regions(audio, SAMPLING_RATE)
+
+    def own(segments):
+        return segments if owned is None else piecewise.owned_segments(segments, owned, regions)
 
     def transcribe_spans(spans):
-        return [transcribe_span(model, audio, span, duration, info.language, decoding) for span in spans]
+        return [own(transcribe_span(model, audio, span, duration, info.language, decoding)) for span in spans]
 
-    regions = speech_coverage.speech_regions(audio, SAMPLING_RATE)
-    return speech_coverage.complete(heard, regions if owned is None else piecewise.clipped(regions, owned), duration, transcribe_spans)
+    return speech_coverage.complete(own(heard), regions if owned is None else piecewise.clipped(regions, owned), duration, transcribe_spans)
 
 
 DECODING_OPTIONS = (
