@@ -6,13 +6,16 @@
  */
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { writeFailure } from "./fs_errors.js";
+
+// Loaded with the first write: a process that only reads (`list`) never needs it.
+const loadWriteFileAtomic = () => import("write-file-atomic");
+let writeFileAtomic: ReturnType<typeof loadWriteFileAtomic> | null = null;
 
 export async function writeFileAtomically(file: string, data: string): Promise<void> {
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, data, { encoding: "utf8", fsync: true });
+    await (await (writeFileAtomic ??= loadWriteFileAtomic())).default(file, data, { encoding: "utf8", fsync: true });
     await fsyncDirectory(path.dirname(file));
   } catch (error) {
     throw writeFailure(error, `write ${file}`);

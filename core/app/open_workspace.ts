@@ -4,16 +4,14 @@
  */
 import { existsSync } from "node:fs";
 import { resolveSettings, type SophiaSettings } from "./config.js";
-import { EngineRegistry } from "./engines/registry.js";
-import { followEvents } from "./follow_events.js";
+import type { EngineRegistry } from "./engines/registry.js";
 import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo, TaskListEntry, WorkspaceStatus } from "./interfaces.js";
-import { startRunner } from "./start_runner.js";
-import { cancelTask, retryTask, submitTask } from "./task/control.js";
-import { EventWriter } from "./task/event_writer.js";
-import { TASK_STATUSES, type TaskStatus } from "./task/schema.js";
+import type { EventWriter } from "./task/event_writer.js";
+import { TASK_STATUSES, type TaskStatus } from "./task/task_status.js";
 import { TaskStore, type StoredTask } from "./task/store.js";
 import { Workspace } from "./task/workspace.js";
-import { progressOf } from "./task_progress.js";
+import type { TaskProgress } from "./interfaces.js";
+import { startRunner } from "./start_runner.js";
 
 /**
  * Opens the workspace at `settings.workspace` (else $SOPHIA_WORKSPACE, else ./workspace). Nothing is
@@ -23,19 +21,28 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
   const resolved = resolveSettings(settings);
   const workspace = new Workspace(resolved.workspace);
   const store = new TaskStore(workspace);
-  const events = new EventWriter(workspace.eventsDir);
+  // What only some calls need is loaded on first use: `list` needs neither the engines, the runner
+  // nor the event schema, and loading them is most of what a one-shot `list` would cost.
+  let events: EventWriter | null = null;
+  const eventWriter = async () => (events ??= new (await import("./task/event_writer.js")).EventWriter(workspace.eventsDir));
   // For submit's checks and the model list only: it starts no worker, so it needs no closing.
-  const engines = new EngineRegistry({ python: resolved.python, modelsDir: workspace.modelsDir, maxWorkers: 1, allowModelDownload: resolved.allowModelDownload });
+  let engines: EngineRegistry | null = null;
+  const engineRegistry = async () =>
+    (engines ??= new (await import("./engines/registry.js")).EngineRegistry({ python: resolved.python, modelsDir: workspace.modelsDir, maxWorkers: 1, allowModelDownload: resolved.allowModelDownload }));
+  const control = () => import("./task/control.js");
+
+  const progressOf = async (running: readonly StoredTask["task"][]): Promise<Map<string, TaskProgress | null>> =>
+    running.length === 0 ? new Map() : (await import("./task_progress.js")).progressOf(workspace.eventsDir, running);
 
   const info = async (stored: StoredTask): Promise<TaskInfo> => {
-    const progress = stored.task.status === "running" ? ((await progressOf(workspace.eventsDir, [stored.task])).get(stored.task.task_id) ?? null) : null;
+    const progress = stored.task.status === "running" ? ((await progressOf([stored.task])).get(stored.task.task_id) ?? null) : null;
     return toInfo(stored, progress);
   };
 
   const list = async (): Promise<TaskListEntry[]> => {
     const entries = await store.list();
     const running = entries.flatMap((entry) => (entry.ok && entry.stored.task.status === "running" ? [entry.stored.task] : []));
-    const progress = await progressOf(workspace.eventsDir, running);
+    const progress = await progressOf(running);
     return entries.map((entry): TaskListEntry =>
       entry.ok
         ? { valid: true, ...toInfo(entry.stored, progress.get(entry.stored.task.task_id) ?? null) }
@@ -50,20 +57,20 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
     },
 
     async submit(options: SubmitOptions) {
-      return info(await submitTask(store, events, engines, options));
+      return info(await (await control()).submitTask(store, await eventWriter(), await engineRegistry(), options));
     },
 
-    models() {
-      return engines.get("faster_whisper").models();
+    async models() {
+      return (await engineRegistry()).get("faster_whisper").models();
     },
 
     async cancel(taskId: string): Promise<CancelResult> {
-      const result = await cancelTask(store, events, taskId);
+      const result = await (await control()).cancelTask(store, await eventWriter(), taskId);
       return { task: await info(result.stored), previous: result.previous, stopped: result.stopped };
     },
 
     async retry(taskId: string) {
-      return info(await retryTask(store, events, taskId));
+      return info(await (await control()).retryTask(store, await eventWriter(), taskId));
     },
 
     list,
@@ -101,8 +108,8 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
       return startRunner({ store, settings: resolveSettings({ ...settings, ...definedOnly(options) }), options });
     },
 
-    followEvents(options = {}) {
-      return followEvents(workspace.eventsDir, options);
+    async *followEvents(options = {}) {
+      yield* (await import("./follow_events.js")).followEvents(workspace.eventsDir, options);
     },
   };
 }

@@ -2,21 +2,32 @@
  * A runner in the caller's process (as graphile-worker's run()): its engines, its TaskRunner and
  * Scheduler, and an emitter for what happens. It installs no signal handlers: stopping is the
  * caller's decision (the CLI stops on SIGINT/SIGTERM).
+ *
+ * The runner's modules (engines, stages, scheduler) are loaded when it starts, not when the library
+ * is imported: a process that only lists or submits never loads them.
  */
 import { EventEmitter } from "node:events";
 import path from "node:path";
 import type { ResolvedSettings } from "./config.js";
-import { EngineRegistry } from "./engines/registry.js";
 import { SophiaError, asError } from "./errors.js";
 import type { RunResult, Runner, RunnerEvents, RunnerOptions } from "./interfaces.js";
-import { createStages } from "./stages/index.js";
-import { EventWriter } from "./task/event_writer.js";
-import { assertTransition } from "./task/lifecycle.js";
-import { recoverOrphans } from "./task/recovery.js";
-import { TaskRunner, type RunOutcome } from "./task/runner.js";
-import { Scheduler } from "./task/scheduler.js";
+import type { RunOutcome, TaskRunner } from "./task/runner.js";
+import type { Scheduler } from "./task/scheduler.js";
 import type { SophiaEvent } from "./task/schema.js";
 import type { TaskStore } from "./task/store.js";
+
+async function runnerModules() {
+  const [registry, stages, eventWriter, lifecycle, recovery, runner, scheduler] = await Promise.all([
+    import("./engines/registry.js"),
+    import("./stages/index.js"),
+    import("./task/event_writer.js"),
+    import("./task/lifecycle.js"),
+    import("./task/recovery.js"),
+    import("./task/runner.js"),
+    import("./task/scheduler.js"),
+  ]);
+  return { ...registry, ...stages, ...eventWriter, ...lifecycle, ...recovery, ...runner, ...scheduler };
+}
 
 export interface StartRunnerArgs {
   store: TaskStore;
@@ -50,17 +61,6 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
   if (options.task !== undefined && options.watch) throw new SophiaError("usage", "a runner either runs one task (task) or keeps watching (watch), not both");
   const handle = new RunnerHandle();
   const kept = new KeptArtifacts(store.workspace.root);
-  const events = new EventWriter(store.workspace.eventsDir, (event) => {
-    kept.track(event);
-    handle.tell("event", event);
-  });
-  const engines = new EngineRegistry({
-    python: settings.python,
-    modelsDir: store.workspace.modelsDir,
-    maxWorkers: settings.concurrency,
-    allowModelDownload: settings.allowModelDownload,
-  });
-  const runner = new TaskRunner({ store, events, stages: createStages(engines), keepTmp: settings.keepTmp });
   const results: RunResult[] = [];
   const report = (outcome: RunOutcome) => {
     const result = kept.resultOf(outcome);
@@ -68,33 +68,50 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
     handle.tell("result", result);
   };
   let stopping = false;
-  const scheduler =
-    options.task === undefined
-      ? new Scheduler({
-          runner,
-          store,
-          events,
-          concurrency: settings.concurrency,
-          rescanSec: settings.rescanIntervalSec,
-          onOutcome: report,
-          onInvalid: (entry) => handle.tell("rejected", { id: entry.idFromName, file: entry.file, error: entry.error }),
-          onConflict: (conflict) => handle.tell("conflict", conflict),
-          onRecovered: (recovered) => handle.tell("recovered", recovered),
-          onPassError: (error) => handle.tell("scanFailed", asError(error)),
-          onWatching: () => handle.tell("watching"),
-        })
-      : null;
-
-  const runOne = async (taskId: string) => {
-    // A task left `running` by a dead runner becomes runnable again first.
-    for (const recovered of await recoverOrphans(store, events)) handle.tell("recovered", recovered);
-    const stored = await store.find(taskId);
-    assertTransition("claim", taskId, stored.task.status);
-    if (stopping) return;
-    report(await runner.run(stored));
-  };
+  // Set once the modules are loaded; a stop before that only keeps the runner from starting.
+  let started: { runner: TaskRunner; scheduler: Scheduler | null } | null = null;
 
   handle.done = (async () => {
+    const modules = await runnerModules();
+    if (stopping) return results;
+    const events = new modules.EventWriter(store.workspace.eventsDir, (event) => {
+      kept.track(event);
+      handle.tell("event", event);
+    });
+    const engines = new modules.EngineRegistry({
+      python: settings.python,
+      modelsDir: store.workspace.modelsDir,
+      maxWorkers: settings.concurrency,
+      allowModelDownload: settings.allowModelDownload,
+    });
+    const runner = new modules.TaskRunner({ store, events, stages: modules.createStages(engines), keepTmp: settings.keepTmp });
+    const scheduler =
+      options.task === undefined
+        ? new modules.Scheduler({
+            runner,
+            store,
+            events,
+            concurrency: settings.concurrency,
+            rescanSec: settings.rescanIntervalSec,
+            onOutcome: report,
+            onInvalid: (entry) => handle.tell("rejected", { id: entry.idFromName, file: entry.file, error: entry.error }),
+            onConflict: (conflict) => handle.tell("conflict", conflict),
+            onRecovered: (recovered) => handle.tell("recovered", recovered),
+            onPassError: (error) => handle.tell("scanFailed", asError(error)),
+            onWatching: () => handle.tell("watching"),
+          })
+        : null;
+    started = { runner, scheduler };
+
+    const runOne = async (taskId: string) => {
+      // A task left `running` by a dead runner becomes runnable again first.
+      for (const recovered of await modules.recoverOrphans(store, events)) handle.tell("recovered", recovered);
+      const stored = await store.find(taskId);
+      modules.assertTransition("claim", taskId, stored.task.status);
+      if (stopping) return;
+      report(await runner.run(stored));
+    };
+
     try {
       if (options.task !== undefined) await runOne(options.task);
       else if (options.watch) await scheduler?.watch();
@@ -107,8 +124,8 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
   })();
   handle.stop = async () => {
     stopping = true;
-    runner.shutdown();
-    await scheduler?.stop();
+    started?.runner.shutdown();
+    await started?.scheduler?.stop();
     await handle.done.catch(() => undefined);
   };
   return handle;

@@ -7,15 +7,39 @@ import { VERSION, resolveSettings } from "../config.js";
 import { Workspace, assertWorkspaceFolder, assertWorkspaceWritable } from "../task/workspace.js";
 import type { GlobalOptions } from "./context.js";
 import { asError, isSophiaError } from "../errors.js";
-import { eventsCommand } from "./events_command.js";
 import { EXIT, exitCodeFor } from "./exit_codes.js";
-import { modelsCommand } from "./models_command.js";
-import { runCommand } from "./run_command.js";
-import { statusCommand } from "./status_command.js";
-import { checkCommand, refineCommand } from "./subtitle_commands.js";
-import { cancelCommand, listCommand, retryCommand, showCommand, submitCommand } from "./task_commands.js";
 
-function program(): Command {
+/**
+ * Each command's module, loaded only when that command runs: `list` then loads neither the engine,
+ * the refine rules nor the runner (a cold start is most of what `list` costs). In help order.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./run_command.js")).runCommand(),
+  submit: async () => (await import("./task_commands.js")).submitCommand(),
+  list: async () => (await import("./task_commands.js")).listCommand(),
+  status: async () => (await import("./status_command.js")).statusCommand(),
+  show: async () => (await import("./task_commands.js")).showCommand(),
+  cancel: async () => (await import("./task_commands.js")).cancelCommand(),
+  retry: async () => (await import("./task_commands.js")).retryCommand(),
+  events: async () => (await import("./events_command.js")).eventsCommand(),
+  models: async () => (await import("./models_command.js")).modelsCommand(),
+  check: async () => (await import("./subtitle_commands.js")).checkCommand(),
+  refine: async () => (await import("./subtitle_commands.js")).refineCommand(),
+};
+
+/** The command argv names, or null (help, a typo: every command is loaded, for the list or the suggestion). */
+function commandNamed(argv: readonly string[]): string | null {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--workspace") i++;
+    else if (!arg.startsWith("-")) return Object.hasOwn(COMMANDS, arg) ? arg : null;
+  }
+  return null;
+}
+
+async function program(argv: readonly string[]): Promise<Command> {
+  const named = commandNamed(argv);
+  const commands = await Promise.all((named === null ? Object.values(COMMANDS) : [COMMANDS[named] as () => Promise<Command>]).map((load) => load()));
   const root = new Command("sophia-cli")
     .description("Sophia's task runner: task files in workspace/tasks, subtitles out, events in workspace/events")
     .version(VERSION)
@@ -24,7 +48,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(ONE_LINE_ERRORS)
     .hook("preAction", (_root, command) => checkWorkspace(command));
-  for (const command of [runCommand(), submitCommand(), listCommand(), statusCommand(), showCommand(), cancelCommand(), retryCommand(), eventsCommand(), modelsCommand(), checkCommand(), refineCommand()]) {
+  for (const command of commands) {
     root.addCommand(command.exitOverride().configureOutput(ONE_LINE_ERRORS));
   }
   return root;
@@ -53,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   endQuietlyWhenTheReaderLeaves(process.stdout);
   try {
-    await program().parseAsync(argv);
+    await (await program(argv)).parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {

@@ -4,8 +4,8 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SophiaError, asError } from "../errors.js";
 import type { TaskInfo, TaskListEntry } from "../interfaces.js";
-import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "../subtitles/index.js";
-import { TASK_STATUSES, type TaskStatus } from "../task/schema.js";
+import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "../subtitles/format_names.js";
+import { TASK_STATUSES, type TaskStatus } from "../task/task_status.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 
 interface SubmitFlags {

@@ -1,7 +1,7 @@
 /**
- * Every subtitle format Sophia writes, by name: the one list the task schema (`output.formats`),
- * `submit --format` and `refine -o <file>` (by extension) use, and the readers `check` and
- * `refine` use for their input.
+ * Every subtitle format Sophia writes (their names in format_names.ts: the one list the task schema's
+ * `output.formats`, `submit --format` and `refine -o <file>` (by extension) use), and the readers
+ * `check` and `refine` use for their input.
  */
 import path from "node:path";
 import { SophiaError } from "../errors.js";
@@ -12,10 +12,9 @@ import { formatSrt, parseSrt } from "./srt.js";
 import { formatTsv, parseTsv } from "./tsv.js";
 import { formatTxt } from "./txt.js";
 import { formatVtt, parseVtt } from "./vtt.js";
+import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "./format_names.js";
 
-/** The file extension of each format is its name. */
-export const SUBTITLE_FORMATS = ["srt", "vtt", "ass", "txt", "json", "tsv"] as const;
-export type SubtitleFormat = (typeof SUBTITLE_FORMATS)[number];
+export { SUBTITLE_FORMATS, isSubtitleFormat, siblingPath, type SubtitleFormat } from "./format_names.js";
 
 export interface WriteOptions {
   /** ASS only: highlight each word as it is spoken (`\k` tags). */
@@ -46,10 +45,6 @@ export function formatSubtitles(format: SubtitleFormat, cues: readonly Cue[], op
   return WRITERS[format](cues, options);
 }
 
-export function isSubtitleFormat(name: string): name is SubtitleFormat {
-  return (SUBTITLE_FORMATS as readonly string[]).includes(name);
-}
-
 /** The format a file name asks for, by its extension (any case); refused, naming the ones there are, when it is none of them. */
 export function formatOfFile(file: string, what: string): SubtitleFormat {
   const extension = path.extname(file).slice(1).toLowerCase();
@@ -70,10 +65,4 @@ export function inputFormatOf(file: string): ReadableFormat {
 /** Cues from a subtitle file's text, read as `inputFormatOf` says; `file` names it in errors. */
 export function parseSubtitles(text: string, file: string): Cue[] {
   return READERS[inputFormatOf(file)](text, file);
-}
-
-/** `talk.refined.srt` → `talk.refined.vtt`: the sibling of a subtitle file in another format. */
-export function siblingPath(file: string, format: SubtitleFormat): string {
-  const extension = path.extname(file);
-  return `${extension ? file.slice(0, -extension.length) : file}.${format}`;
 }

@@ -14,7 +14,8 @@ import { createStages } from "../stages/index.js";
 import type { EventWriter } from "./event_writer.js";
 import { assertOutputsFree } from "./output_owners.js";
 import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
-import { validateTask, type StoredTask, type TaskStore } from "./store.js";
+import type { StoredTask, TaskStore } from "./store.js";
+import { validateTask } from "./task_validation.js";
 import { resolveTaskPaths } from "./task_paths.js";
 
 /** Writes a queued task; refuses, before writing anything, engine options or a model the runner would refuse. */

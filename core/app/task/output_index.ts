@@ -29,10 +29,22 @@ export class OutputIndex {
 
   constructor(private readonly workspace: Workspace) {}
 
-  /** Brings the index in step with a list of the whole folder (in name order). */
-  update(entries: readonly TaskEntry[]): void {
-    dropAbsent(this.byFile, entries.map((entry) => path.basename(entry.file)), (name, gone) => this.remove(name, gone));
-    for (const entry of entries) this.sync(path.basename(entry.file), entry);
+  /** Brings the index in step with a list of the whole folder: each task file's name and its entry. */
+  update(names: readonly string[], entries: readonly TaskEntry[]): void {
+    dropAbsent(this.byFile, names, (name, gone) => this.remove(name, gone));
+    names.forEach((name, i) => this.sync(name, entries[i] as TaskEntry));
+  }
+
+  /**
+   * The same, from the entries read since the index was last in step (`changed`, by file name):
+   * every other entry is the object the index holds already. Whether a file is gone shows in the
+   * count: the index then holds one entry per readable file of `entries`, and more means some are gone.
+   */
+  apply(changed: ReadonlyMap<string, TaskEntry>, names: readonly string[], entries: readonly TaskEntry[]): void {
+    for (const [name, entry] of changed) this.sync(name, entry);
+    let readable = 0;
+    for (const entry of entries) if (entry.ok) readable++;
+    if (readable !== this.byFile.size) dropAbsent(this.byFile, names, (name, gone) => this.remove(name, gone));
   }
 
   /** An unreadable file declares nothing. */

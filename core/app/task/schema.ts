@@ -6,11 +6,11 @@
  * know (the desktop app's own) pass validation untouched, and the store writes them back as they were.
  */
 import { z } from "zod";
-import { SUBTITLE_FORMATS } from "../subtitles/formats.js";
+import { SUBTITLE_FORMATS } from "../subtitles/format_names.js";
+import { TASK_STATUSES } from "./task_status.js";
 
-export const TASK_STATUSES = ["queued", "running", "done", "failed", "canceled"] as const;
+export { TASK_STATUSES, type TaskStatus } from "./task_status.js";
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
-export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
 /** Safe in a file name on every OS, and not ambiguous with the `{timestamp}_` prefix (which has no `_`). */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

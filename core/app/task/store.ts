@@ -14,33 +14,34 @@
 import { statSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import lockfile from "proper-lockfile";
+import type { BigIntStats } from "node:fs";
 import { removeAbandonedTemps, writeFileAtomically } from "../atomic_write.js";
 import { writeFailure } from "../fs_errors.js";
-import { ReadRefused, readBoundedFile, readBoundedFileSync } from "../bounded_read.js";
-import { SophiaError, asError, describeIssues, isSophiaError } from "../errors.js";
+import { ReadRefused, readBoundedFileSync } from "../bounded_read.js";
+import { SophiaError, asError, isSophiaError } from "../errors.js";
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
-import { TaskSchema, type Task } from "./schema.js";
+import type { Task } from "./schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
+import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
 import { TaskFileCache, stampOf, type SavedEntry } from "./task_file_cache.js";
 import { SAVE_INTERVAL_MS, TASK_CACHE_FILE, readTaskCacheFile, writeTaskCacheFile } from "./task_cache_file.js";
 import { OutputIndex } from "./output_index.js";
 import { realPath, type Workspace } from "./workspace.js";
 
-const TASK_FILE_SUFFIX = ".task.json";
+export { isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
+
 const FINISHED: readonly string[] = ["done", "failed", "canceled"];
+
+// Loaded on first use: a `list` served by the task cache reads no file (so needs no zod) and takes no lock.
+let validationModule: Promise<typeof import("./task_validation.js")> | null = null;
+const validation = () => (validationModule ??= import("./task_validation.js"));
+let lockfileModule: Promise<typeof import("proper-lockfile")> | null = null;
+const lockfile = () => (lockfileModule ??= import("proper-lockfile"));
 /**
  * A task file is about 1 KB; 1 MiB leaves the app room for fields of its own while a runner that
  * reads every task file on every pass stays fast and small whatever lands in the folder.
  */
 export const TASK_FILE_MAX_BYTES = 1024 * 1024;
-/**
- * JSON.parse takes any depth, but writing the task back (JSON.stringify) recurses and overflows the
- * stack near ten thousand levels; no task needs more than a handful.
- */
-export const TASK_FILE_MAX_DEPTH = 64;
-/** `{timestamp}_{task_id}`: the timestamp has no `_`, so the first `_` ends it. */
-const TASK_FILE_NAME = /^(\d{8}(?:T?\d{4,6}(?:\d{3})?Z?)?)_(.+)\.task\.json$/;
 
 const CLAIM_LOCK = {
   stale: 5_000,
@@ -66,6 +67,16 @@ export type DeadRunner =
   /** Nobody has refreshed its lease for LEASE_STALE_MS: dead or frozen, on any host. */
   | "lease_stale";
 
+/** A task file the cache cannot answer for: stamped (`info`, at `stampedAt`), to be read. */
+interface Unread {
+  unread: true;
+  name: string;
+  file: string;
+  info: BigIntStats | undefined;
+  stampedAt: number;
+  entry?: TaskEntry;
+}
+
 export type TaskEntry =
   | { ok: true; file: string; stored: StoredTask }
   | { ok: false; file: string; idFromName: string; error: SophiaError };
@@ -76,6 +87,9 @@ export class TaskStore {
   private readonly outputs: OutputIndex;
   private readonly cacheFile: string;
   private cacheFileRead = false;
+  /** Every entry read since the output index was last brought in step, by file name: the latest read of each. */
+  private readonly indexChanges = new Map<string, TaskEntry>();
+  private indexBuilt = false;
   private cacheFileSavedAt = -Infinity;
 
   /** `now` only for tests of the cache's clock rules. */
@@ -104,10 +118,25 @@ export class TaskStore {
   private async entriesOf(taskNames: string[], trust: "finished" | "done"): Promise<TaskEntry[]> {
     if (!this.cacheFileRead) this.readCacheFile();
     const fullCheck = this.cache.beginPass(this.now());
-    this.cache.keepOnly(taskNames);
     // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
     // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
-    const entries = taskNames.map((name) => this.entryOf(name, fullCheck, trust));
+    let present = 0;
+    const known = taskNames.map((name) => {
+      const finished = fullCheck ? { present: false, value: undefined } : this.cache.finished(name);
+      if (finished.present) present++;
+      return this.knownEntry(name, finished.value, trust);
+    });
+    // A full check looked nothing up: it counts nothing, and the drop compares the names themselves.
+    this.cache.keepOnly(taskNames, fullCheck ? undefined : present);
+    const toRead = known.filter((entry): entry is Unread => "unread" in entry);
+    if (toRead.length > 0) {
+      const { parseTask } = await validation();
+      for (const unread of toRead) {
+        unread.entry = this.readEntry(unread, parseTask);
+        this.indexChanges.set(unread.name, unread.entry);
+      }
+    }
+    const entries = known.map((entry) => ("unread" in entry ? (entry.entry as TaskEntry) : entry));
     await this.saveCacheFile();
     return entries;
   }
@@ -119,7 +148,15 @@ export class TaskStore {
    * start there, is never missed. What they own is for the caller to judge (output_owners.ts).
    */
   async outputClaimants(realOutputs: readonly string[]): Promise<StoredTask[]> {
-    this.outputs.update(await this.list({ trust: "done" }));
+    // Not sorted: the claimants are, and sorting ten thousand names at every start is not free.
+    const names = (await this.folderNames()).filter(isTaskFileName);
+    const entries = await this.entriesOf(names, "done");
+    // Built from the first such list; then brought in step by the entries read since (every read is
+    // logged, whichever pass made it), so the ten thousand others are not looked at.
+    if (!this.indexBuilt) this.outputs.update(names, entries);
+    this.indexBuilt = true;
+    this.outputs.apply(this.indexChanges, names, entries);
+    this.indexChanges.clear();
     const realFolders = new Map<string, string>();
     const realFolder = (folder: string): string => {
       const known = realFolders.get(folder);
@@ -135,17 +172,22 @@ export class TaskStore {
     return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
 
-  private entryOf(name: string, fullCheck: boolean, trust: "finished" | "done"): TaskEntry {
-    const known = fullCheck ? undefined : this.cache.finished(name);
+  /** The entry the cache holds for the file as it is now, or what is needed to read it. */
+  private knownEntry(name: string, known: TaskEntry | undefined, trust: "finished" | "done"): TaskEntry | Unread {
     if (known && (trust === "finished" || (known.ok && known.stored.task.status === "done"))) return known;
-    const file = path.join(this.workspace.tasksDir, name);
+    const file = this.fileOf(name);
     const stampedAt = this.now();
     const info = statSync(file, { bigint: true, throwIfNoEntry: false });
     const cached = info ? this.cache.get(name, stampOf(info)) : undefined;
-    if (cached) return cached;
+    return cached ?? { unread: true, name, file, info, stampedAt };
+  }
+
+  private readEntry({ name, file, info, stampedAt }: Unread, parseTask: (file: string, bytes: Buffer) => StoredTask): TaskEntry {
     let entry: TaskEntry;
+    let bytes: Buffer | undefined;
     try {
-      entry = { ok: true, file, stored: parseTask(file, readBoundedFileSync(file, TASK_FILE_MAX_BYTES)) };
+      bytes = readBoundedFileSync(file, TASK_FILE_MAX_BYTES);
+      entry = this.cache.sameBytes(name, bytes) ?? { ok: true, file, stored: parseTask(file, bytes) };
     } catch (error) {
       const refusal = readRefusal(file, error);
       const sophiaError = refusal instanceof SophiaError ? refusal : new SophiaError("task_invalid", asError(refusal).message, { cause: refusal });
@@ -153,7 +195,7 @@ export class TaskStore {
     }
     // Stamped before the read: a change after the stamp shows as a new stamp on the next pass.
     if (info && !(!entry.ok && isSophiaError(entry.error, "task_not_found"))) {
-      this.cache.set(name, info, stampedAt, entry, entry.ok && FINISHED.includes(entry.stored.task.status));
+      this.cache.set(name, info, stampedAt, entry, entry.ok && FINISHED.includes(entry.stored.task.status), bytes);
     }
     return entry;
   }
@@ -164,7 +206,7 @@ export class TaskStore {
       readTaskCacheFile(this.cacheFile).flatMap(({ name, stamp, raw }): SavedEntry<TaskEntry>[] => {
         // As the store wrote it: a finished task, validated then; the schema's output is its input.
         if (!isTaskFileName(name) || raw.task_id !== taskIdFromFileName(name) || !FINISHED.includes(raw.status as string)) return [];
-        const file = path.join(this.workspace.tasksDir, name);
+        const file = this.fileOf(name);
         return [{ name, stamp, value: { ok: true, file, stored: { file, raw, task: raw as Task } } }];
       }),
     );
@@ -194,21 +236,23 @@ export class TaskStore {
       });
     }
     if (names.length > 1) throw taskConflict(taskId, names);
-    return this.read(path.join(this.workspace.tasksDir, names[0] as string));
+    return this.read(this.fileOf(names[0] as string));
   }
 
+  /** Synchronous, as in a list: one small file, where an async read waits for five hand-offs to libuv's threads. */
   async read(file: string): Promise<StoredTask> {
-    return parseTask(file, await readTaskBytes(file, readBoundedFile));
+    const { parseTask } = await validation();
+    return parseTask(file, readTaskBytes(file));
   }
 
   /** Writes a new task file; refuses a task_id that is already in use. */
   async create(raw: Record<string, unknown>): Promise<StoredTask> {
-    const task = validateTask(raw, "new task");
+    const task = (await validation()).validateTask(raw, "new task");
     const existing = (await this.taskFileNames()).find((name) => taskIdFromFileName(name) === task.task_id);
     if (existing) {
       throw new SophiaError("task_conflict", `task id "${task.task_id}" is already used by ${existing}; choose another --id`, { details: { task_id: task.task_id } });
     }
-    const file = path.join(this.workspace.tasksDir, taskFileName(task));
+    const file = this.fileOf(taskFileName(task));
     this.forget(file);
     await writeFileAtomically(file, serialize(raw));
     return { file, raw, task };
@@ -273,7 +317,7 @@ export class TaskStore {
 
   /** True while some runner holds a fresh run lease on the task. */
   async leaseHeld(file: string): Promise<boolean> {
-    return lockfile.check(leaseTarget(file), { lockfilePath: leasePath(file), realpath: false, stale: LEASE_STALE_MS });
+    return (await lockfile()).check(leaseTarget(file), { lockfilePath: leasePath(file), realpath: false, stale: LEASE_STALE_MS });
   }
 
   /**
@@ -304,7 +348,7 @@ export class TaskStore {
     for (const name of names) {
       const cut = name.indexOf(`${TASK_FILE_SUFFIX}.`);
       const owner = cut < 0 ? null : name.slice(0, cut + TASK_FILE_SUFFIX.length);
-      if (owner && taskFiles.has(owner)) withLeftovers.add(path.join(this.workspace.tasksDir, owner));
+      if (owner && taskFiles.has(owner)) withLeftovers.add(this.fileOf(owner));
     }
     return withLeftovers;
   }
@@ -321,7 +365,7 @@ export class TaskStore {
     guard?.(current.task);
     assertTransition(name, current.task.task_id, current.task.status);
     const raw = { ...current.raw, ...change(current.task), status: TRANSITIONS[name].to };
-    return { file, raw, task: validateTask(raw, file) };
+    return { file, raw, task: (await validation()).validateTask(raw, file) };
   }
 
   /** Under the claim lock. */
@@ -334,7 +378,7 @@ export class TaskStore {
   private async withClaimLock<T>(file: string, body: () => Promise<T>): Promise<T> {
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(file, {
+      release = await (await lockfile()).lock(file, {
         ...CLAIM_LOCK,
         lockfilePath: `${file}.lock`,
         realpath: false,
@@ -358,6 +402,11 @@ export class TaskStore {
     return (await this.folderNames()).filter(isTaskFileName).sort();
   }
 
+  /** The path of a file named in a listing of the task folder: path.join, without its cost on each of ten thousand names. */
+  private fileOf(name: string): string {
+    return `${this.workspace.tasksDir}${path.sep}${name}`;
+  }
+
   /** Everything in the task folder: task files, their locks and leases, temporary files. */
   private async folderNames(): Promise<string[]> {
     return readdir(this.workspace.tasksDir).catch((error: NodeJS.ErrnoException) => {
@@ -374,70 +423,9 @@ export function taskConflict(taskId: string, names: readonly string[]): SophiaEr
   });
 }
 
-/** Whether a file in tasks/ is a task file (the app's temporary names and the locks are not). */
-export function isTaskFileName(name: string): boolean {
-  return name.endsWith(TASK_FILE_SUFFIX);
-}
-
-export function taskFileName(task: Pick<Task, "created_at" | "task_id">): string {
-  const stamp = new Date(task.created_at).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return `${stamp}_${task.task_id}${TASK_FILE_SUFFIX}`;
-}
-
-/** The task_id a file name announces; a name without the `{timestamp}_` prefix is all id. */
-export function taskIdFromFileName(name: string): string {
-  const match = TASK_FILE_NAME.exec(name);
-  return match ? (match[2] as string) : name.slice(0, -TASK_FILE_SUFFIX.length);
-}
-
-/** The schema check every task file passes, with the field at fault named; `where` is the file (or "new task"). */
-export function validateTask(raw: unknown, where: string): Task {
-  const result = TaskSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = describeIssues(result.error);
-    throw new SophiaError("task_invalid", `${path.basename(where)} does not match the task schema: ${problems}`, {
-      details: { file: where, issues: result.error.issues },
-    });
-  }
-  const fileId = where.endsWith(TASK_FILE_SUFFIX) ? taskIdFromFileName(path.basename(where)) : result.data.task_id;
-  if (fileId !== result.data.task_id) {
-    throw new SophiaError("task_invalid", `${path.basename(where)} names task "${fileId}" but its task_id is "${result.data.task_id}"`, { details: { file: where } });
-  }
-  return result.data;
-}
-
-/** Without recursion, so that the check itself cannot overflow the stack. */
-function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 1]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [current, depth] = next;
-    if (current === null || typeof current !== "object") continue;
-    if (depth > maxDepth) return true;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
-
-/** The task in a task file's bytes: UTF-8, JSON, not too deep, and the schema. */
-function parseTask(file: string, bytes: Buffer): StoredTask {
-  const text = decodeTaskText(file, bytes);
-  let raw: unknown;
+function readTaskBytes(file: string): Buffer {
   try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    // V8 quotes the text around the fault, newlines included: one line for the user.
-    const reason = asError(error).message.replace(/\s+/g, " ");
-    throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not valid JSON: ${reason}`, { cause: error, details: { file } });
-  }
-  if (nestsDeeperThan(raw, TASK_FILE_MAX_DEPTH)) {
-    throw new SophiaError("task_invalid", `task file ${path.basename(file)} nests objects or arrays deeper than ${TASK_FILE_MAX_DEPTH} levels`, { details: { file } });
-  }
-  return { file, raw: raw as Record<string, unknown>, task: validateTask(raw, file) };
-}
-
-async function readTaskBytes(file: string, readBounded: (file: string, maxBytes: number) => Buffer | Promise<Buffer>): Promise<Buffer> {
-  try {
-    return await readBounded(file, TASK_FILE_MAX_BYTES);
+    return readBoundedFileSync(file, TASK_FILE_MAX_BYTES);
   } catch (error) {
     throw readRefusal(file, error);
   }
@@ -447,14 +435,6 @@ function readRefusal(file: string, error: unknown): unknown {
   if (!(error instanceof ReadRefused)) return error;
   if (error.problem === "missing") return new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
   return new SophiaError("task_invalid", `task file ${path.basename(file)} ${error.message}`, { cause: error, details: { file } });
-}
-
-function decodeTaskText(file: string, bytes: Buffer): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (error) {
-    throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not UTF-8 text: JSON files are UTF-8`, { cause: error, details: { file } });
-  }
 }
 
 function serialize(raw: Record<string, unknown>): string {

@@ -13,6 +13,11 @@
  * task is never claimed, so a stale finished status can only delay seeing a `retry` from another
  * process; what is queued or running is stamped on every pass, and every claim re-reads the file
  * under the claim lock whatever the cache holds.
+ *
+ * A file too recent to be cached by its stamp (racy) is read again on every pass, but its bytes are
+ * kept: when they are the bytes read last time, the entry parsed from them is used again (a parse
+ * is a function of the bytes), so a queue of just-submitted tasks is read, not parsed and validated,
+ * at every pass of its first seconds.
  */
 import type { BigIntStats } from "node:fs";
 
@@ -50,6 +55,8 @@ export interface SavedEntry<T> {
 
 export class TaskFileCache<T> {
   private readonly entries = new Map<string, Cached<T>>();
+  /** Racy files: the bytes last read and what they parsed to. */
+  private readonly recent = new Map<string, { bytes: Buffer; value: T }>();
   private lastFullCheck = -Infinity;
   /** The finished entries differ from what was last saved (or loaded). */
   private unsaved = false;
@@ -63,10 +70,17 @@ export class TaskFileCache<T> {
     return true;
   }
 
-  /** A finished task's value, trusted without a stamp between full checks. */
-  finished(name: string): T | undefined {
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * A finished task's value, trusted without a stamp between full checks; `present` is whether the
+   * cache holds the name at all (a pass counts them, to learn without another lookup whether any is gone).
+   */
+  finished(name: string): { present: boolean; value: T | undefined } {
     const cached = this.entries.get(name);
-    return cached?.finished && cached.checked ? cached.value : undefined;
+    return { present: cached !== undefined, value: cached?.finished && cached.checked ? cached.value : undefined };
   }
 
   get(name: string, stamp: Stamp): T | undefined {
@@ -76,12 +90,22 @@ export class TaskFileCache<T> {
     return cached.value;
   }
 
-  set(name: string, info: BigIntStats, stampedAtMs: number, value: T, finished: boolean): void {
-    if (!this.enabled || isRacy(info, stampedAtMs)) {
+  /** What `bytes` parsed to when they were last read from this racy file, if they are the same bytes. */
+  sameBytes(name: string, bytes: Buffer): T | undefined {
+    const recent = this.recent.get(name);
+    return recent?.bytes.equals(bytes) ? recent.value : undefined;
+  }
+
+  /** `bytes`: what was read, kept while the file is racy (undefined when nothing could be read). */
+  set(name: string, info: BigIntStats, stampedAtMs: number, value: T, finished: boolean, bytes?: Buffer): void {
+    if (!this.enabled) return;
+    if (isRacy(info, stampedAtMs)) {
       this.delete(name);
+      if (bytes) this.recent.set(name, { bytes, value });
       return;
     }
     this.delete(name);
+    this.recent.delete(name);
     this.entries.set(name, { stamp: stampOf(info), value, finished, checked: true });
     if (finished) this.unsaved = true;
   }
@@ -90,9 +114,16 @@ export class TaskFileCache<T> {
     this.delete(name);
   }
 
-  /** Drops the entries of files no longer in the folder. */
-  keepOnly(names: readonly string[]): void {
+  /**
+   * Drops the entries of files no longer in the folder. `present`, when the caller counted them, is
+   * how many of `names` the cache holds: equal to its size, nothing is gone and no set of ten
+   * thousand names is built. (The racy files' bytes go with the next drop; until then a name that
+   * comes back with the same bytes parses as it did.)
+   */
+  keepOnly(names: readonly string[], present?: number): void {
+    if (present === this.entries.size) return;
     dropAbsent(this.entries, names, (name) => this.delete(name));
+    dropAbsent(this.recent, names);
   }
 
   /** Entries read back from the cache file: each is used only once a stamp of its file matches. */

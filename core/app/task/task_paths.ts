@@ -9,7 +9,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { SophiaError } from "../errors.js";
-import { siblingPath, type SubtitleFormat } from "../subtitles/index.js";
+import { siblingPath, type SubtitleFormat } from "../subtitles/format_names.js";
 import type { Stage } from "../stages/stage.js";
 import type { Task } from "./schema.js";
 import { isInside, realPath, type Workspace } from "./workspace.js";

@@ -105,7 +105,8 @@ export function realPath(absolute: string): string {
   const rest: string[] = [];
   for (;;) {
     try {
-      return path.join(realpathSync(existing), ...rest.reverse());
+      // The native call: one realpath(3), where the JS one lstats each component (a start resolves a few paths).
+      return path.join(realpathSync.native(existing), ...rest.reverse());
     } catch {
       const parent = path.dirname(existing);
       if (parent === existing) return absolute;
