@@ -62,7 +62,13 @@ function task(taskId: string, status: string, createdAt: string): Record<string,
 const fileName = (taskId: string) => `20260206T103000Z_${taskId}.task.json`;
 const write = (ws: Ws, body: Record<string, unknown>) => writeFileSync(path.join(ws.tasksDir, fileName(String(body.task_id))), `${JSON.stringify(body, null, 2)}\n`);
 
-function workspace(history: number): Ws {
+/**
+ * A workspace with `history` finished task files, as old as a real history is: a file changed less
+ * than 2.5 s ago is never cached by its stamp (the store's racy rule, spec §3.1), so without the wait
+ * the first pass of each measurement would read the newest few thousand files of a history written
+ * a moment before.
+ */
+async function workspace(history: number): Promise<Ws> {
   const root = mkdtempSync(path.join(tmpdir(), "sophia-queue-bench-"));
   const dir = path.join(root, "workspace");
   const ws = { root, dir, tasksDir: path.join(dir, "tasks") };
@@ -72,6 +78,7 @@ function workspace(history: number): Ws {
   writeFileSync(path.join(dir, "inbox", "small.raw.srt"), SRT);
   writeFileSync(path.join(dir, "inbox", "small.wav"), "");
   for (let i = 0; i < history; i++) write(ws, task(`old_${String(i).padStart(5, "0")}`, "done", "2026-02-06T10:30:00Z"));
+  if (history > 0) await sleep(RACY_WAIT_MS);
   return ws;
 }
 
@@ -101,6 +108,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CACHE_FILE = ".sophia-task-cache.json";
+const RACY_WAIT_MS = 3_000;
 
 /** Each `list` in turn: empty workspace (start-up), cold (no cache file), warm (the cache file the cold one wrote). */
 async function measureList(ws: Ws, empty: Ws): Promise<{ warm: number; cold: number; startup: number }> {
@@ -123,7 +131,7 @@ interface Drain {
 }
 
 async function measureDrain(mode: Mode, count: number, history: number, concurrency = 1): Promise<Drain> {
-  const ws = workspace(history);
+  const ws = await workspace(history);
   try {
     // As a runner that has run before finds it: the history in the task cache file.
     if (mode === "cache" && history > 0) await runCli(ws, ["list"], {});
@@ -143,7 +151,7 @@ async function measureDrain(mode: Mode, count: number, history: number, concurre
 }
 
 async function measurePickup(mode: Mode, history: number): Promise<number[]> {
-  const ws = workspace(history);
+  const ws = await workspace(history);
   const child = spawn(process.execPath, [CLI, "--workspace", ws.dir, "run", "--watch"], { cwd: ws.root, env: { ...process.env, HF_HUB_OFFLINE: "1", NO_COLOR: "1", ...envOf(mode) }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -185,8 +193,8 @@ const fmt = (value: number, digits = 2) => value.toFixed(digits);
 async function main(): Promise<void> {
   console.log(`queue benchmark: ${HISTORY} finished task files in the folder; drain ${TASKS} refine-only tasks (${BASELINE_TASKS} without the cache); ${PICKUPS} pickups`);
   console.log(`load before: ${execSync("uptime").toString().trim()}`);
-  const listWs = workspace(HISTORY);
-  const emptyWs = workspace(0);
+  const listWs = await workspace(HISTORY);
+  const emptyWs = await workspace(0);
   let list: { warm: number; cold: number; startup: number };
   try {
     list = await measureList(listWs, emptyWs);

@@ -121,11 +121,13 @@ export class TaskStore {
     // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
     // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
     let present = 0;
-    const known = taskNames.map((name) => {
-      const finished = fullCheck ? { present: false, value: undefined } : this.cache.finished(name);
-      if (finished.present) present++;
-      return this.knownEntry(name, finished.value, trust);
-    });
+    const known: (TaskEntry | Unread)[] = new Array(taskNames.length);
+    for (let i = 0; i < taskNames.length; i++) {
+      const name = taskNames[i] as string;
+      const cached = fullCheck ? undefined : this.cache.peek(name);
+      if (cached) present++;
+      known[i] = this.knownEntry(name, cached && TaskFileCache.isTrusted(cached) ? cached.value : undefined, trust);
+    }
     // A full check looked nothing up: it counts nothing, and the drop compares the names themselves.
     this.cache.keepOnly(taskNames, fullCheck ? undefined : present);
     const toRead = known.filter((entry): entry is Unread => "unread" in entry);
@@ -376,15 +378,24 @@ export class TaskStore {
   }
 
   private async withClaimLock<T>(file: string, body: () => Promise<T>): Promise<T> {
-    let release: () => Promise<void>;
+    let release: () => unknown;
+    const { lock, lockSync } = await lockfile();
+    const options = {
+      lockfilePath: `${file}.lock`,
+      realpath: false,
+      stale: CLAIM_LOCK.stale,
+      // Held for milliseconds; if it is ever taken over, the write that follows is still atomic.
+      onCompromised: () => undefined,
+    };
     try {
-      release = await (await lockfile()).lock(file, {
-        ...CLAIM_LOCK,
-        lockfilePath: `${file}.lock`,
-        realpath: false,
-        // Held for milliseconds; if it is ever taken over, the write that follows is still atomic.
-        onCompromised: () => undefined,
-      });
+      // A claim lock is free nearly always: taken at once synchronously (a mkdir), where the async
+      // call's hand-offs to libuv's threads each wait for a time slice; only a held one is waited for.
+      try {
+        release = lockSync(file, options);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+        release = await lock(file, { ...options, retries: CLAIM_LOCK.retries });
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
         throw new SophiaError("task_busy", `task file ${path.basename(file)} stayed locked by another process; try again`, { cause: error });
@@ -394,7 +405,11 @@ export class TaskStore {
     try {
       return await body();
     } finally {
-      await release().catch(() => undefined);
+      try {
+        await release();
+      } catch {
+        // Gone already (taken over as stale): nothing of ours to remove.
+      }
     }
   }
 

@@ -38,7 +38,7 @@ export function isRacy(info: BigIntStats, stampedAtMs: number): boolean {
   return Math.abs(stampedAtMs - ctimeMs) < RACY_MS || Math.abs(stampedAtMs - mtimeMs) < RACY_MS || ctimeMs > stampedAtMs || mtimeMs > stampedAtMs;
 }
 
-interface Cached<T> {
+export interface Cached<T> {
   stamp: Stamp;
   value: T;
   finished: boolean;
@@ -75,12 +75,16 @@ export class TaskFileCache<T> {
   }
 
   /**
-   * A finished task's value, trusted without a stamp between full checks; `present` is whether the
-   * cache holds the name at all (a pass counts them, to learn without another lookup whether any is gone).
+   * What the cache holds for the name: its value is trusted without a stamp between full checks when
+   * `isTrusted` says so (a finished task). A pass counts the names found, to learn without another
+   * lookup whether any is gone.
    */
-  finished(name: string): { present: boolean; value: T | undefined } {
-    const cached = this.entries.get(name);
-    return { present: cached !== undefined, value: cached?.finished && cached.checked ? cached.value : undefined };
+  peek(name: string): Cached<T> | undefined {
+    return this.entries.get(name);
+  }
+
+  static isTrusted<T>(cached: Cached<T>): boolean {
+    return cached.finished && cached.checked;
   }
 
   get(name: string, stamp: Stamp): T | undefined {
