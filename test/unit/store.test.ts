@@ -255,6 +255,32 @@ describe("task file cache (store.list)", () => {
     assert.deepEqual(await statusIn(store), ["canceled"]);
   });
 
+  test("a racy file is read on every pass, but the same bytes give the entry parsed from them; other bytes of the same size are parsed", async () => {
+    const racy = new TaskStore(workspace); // the real clock: the file was written just now
+    const { file } = await racy.create(specExampleTask());
+    const [first] = await racy.list();
+    const [again] = await racy.list();
+    assert.ok(first?.ok && again?.ok && again.stored === first.stored, "the same bytes were parsed and validated again");
+    sameSizeStatus(file, "queued", "failed"); // within the same clock tick, most likely: the stamp may not move
+    assert.deepEqual(await statusIn(racy), ["failed"]);
+  });
+
+  test("a pass over an unchanged folder reuses what it trusted; the store's own write, a file added and a file removed are all seen", async () => {
+    const files = [];
+    for (const id of ["a", "b", "c"]) files.push((await store.create(specExampleTask({ task_id: id, status: id === "b" ? "failed" : "done", attempts: 1 }))).file);
+    const first = await store.list();
+    const again = await store.list();
+    assert.ok(first.every((entry, i) => entry.ok && again[i]?.ok && again[i].stored === entry.stored), "trusted entries were not reused");
+    assert.deepEqual((await store.list({ trust: "done" })).map((entry) => (entry.ok ? entry.stored.task.status : "")), ["done", "failed", "done"]);
+    await store.transition(files[1] as string, "retry");
+    assert.deepEqual(await statusIn(store), ["done", "queued", "done"]);
+    await store.create(specExampleTask({ task_id: "d" }));
+    assert.deepEqual(await statusIn(store), ["done", "queued", "done", "queued"]);
+    rmSync(files[0] as string);
+    assert.deepEqual(await statusIn(store), ["queued", "done", "queued"]);
+    assert.deepEqual((await store.list({ trust: "done" })).map((entry) => (entry.ok ? entry.stored.task.task_id : "")), ["b", "c", "d"]);
+  });
+
   test("a finished task is trusted between full checks, and read again once one is due or the watcher names it", async () => {
     const other = new TaskStore(workspace);
     const { file } = await store.create(specExampleTask({ status: "failed", attempts: 1 }));

@@ -1,11 +1,12 @@
 /**
- * Which task files declare an output of a given file name, kept in step by the store with every
- * list of the task folder (store.ts), so that the ownership check (output_owners.ts) looks only at
- * the few tasks that could own one of a starting task's outputs, instead of resolving the outputs of
- * the whole history at each start.
+ * Which task files declare an output of a given file name, built by the store from one list of the
+ * task folder and then kept in step from the entries it reads (store.ts), so that the ownership check
+ * (output_owners.ts) looks only at the few tasks that could own one of a starting task's outputs,
+ * instead of resolving the outputs of the whole history, or even looking at it, at each start.
  *
- * An entry is the store's parsed task file (one object per version of the file: a re-read file is a
- * new object); it is indexed again only when that object changes, and dropped when its file is gone.
+ * An entry is the store's parsed task file (one object per version of the file's bytes: a file read
+ * again with other bytes is a new object); it is indexed again only when that object changes, and
+ * dropped when its file is gone.
  * It is built on the first check, not by every list: a one-shot `list` never needs it.
  * Paths are indexed as the task file spells them (declaredOutputs): the check resolves the links of
  * the few candidates itself, so the index is never the judge of a collision, only of who to ask.

@@ -90,6 +90,14 @@ export class TaskStore {
   /** Every entry read since the output index was last brought in step, by file name: the latest read of each. */
   private readonly indexChanges = new Map<string, TaskEntry>();
   private indexBuilt = false;
+  /**
+   * The last pass: the names as the folder listed them, each one's entry, and whether it was a
+   * trusted finished entry. A folder whose set of names has not changed lists them in the same order
+   * (a directory's order changes only when entries are added or removed), so the next pass finds
+   * the same name at the same place with a string comparison, cheaper than a look-up, and skips
+   * every trusted entry whose cache entry nobody touched since (`takeTouched`).
+   */
+  private lastPass: { names: readonly string[]; known: readonly TaskEntry[]; trusted: Uint8Array; positions: ReadonlyMap<string, number> } | null = null;
   private cacheFileSavedAt = -Infinity;
 
   /** `now` only for tests of the cache's clock rules. */
@@ -106,30 +114,50 @@ export class TaskStore {
    * last call come from the cache (task_file_cache.ts); a claim never does: it re-reads under the lock.
    */
   async list(options: { trust?: "finished" | "done" } = {}): Promise<TaskEntry[]> {
-    return this.entriesOf((await this.folderNames()).filter(isTaskFileName).sort(), options.trust ?? "finished");
+    const names = (await this.folderNames()).filter(isTaskFileName);
+    return inNameOrder(names, await this.entriesOf(names, options.trust ?? "finished"));
   }
 
   /** `list` and `filesWithLeftovers` from one listing of the folder: a scheduler's scan needs both. */
   async listWithLeftovers(): Promise<{ entries: TaskEntry[]; leftovers: Set<string> }> {
     const names = await this.folderNames();
-    return { entries: await this.entriesOf(names.filter(isTaskFileName).sort(), "finished"), leftovers: this.leftoversAmong(names) };
+    const taskNames = names.filter(isTaskFileName);
+    return { entries: inNameOrder(taskNames, await this.entriesOf(taskNames, "finished")), leftovers: this.leftoversAmong(names) };
   }
 
+  /** `taskNames` in the order the folder listed them: a folder unchanged since lists them in the same order (see `lastPass`). */
   private async entriesOf(taskNames: string[], trust: "finished" | "done"): Promise<TaskEntry[]> {
     if (!this.cacheFileRead) this.readCacheFile();
     const fullCheck = this.cache.beginPass(this.now());
+    const touched = this.cache.takeTouched();
+    const same = this.lastPass !== null && sameNames(taskNames, this.lastPass.names) ? this.lastPass : null;
+    const last = fullCheck ? null : same;
+    // The positions whose cache entry changed since the last pass: looked up again.
+    const changed = new Set<number>();
+    if (last) for (const name of touched) if (last.positions.has(name)) changed.add(last.positions.get(name) as number);
     // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
     // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
     let present = 0;
     const known: (TaskEntry | Unread)[] = new Array(taskNames.length);
+    const trusted = new Uint8Array(taskNames.length);
     for (let i = 0; i < taskNames.length; i++) {
+      const before = last?.known[i];
+      if (before !== undefined && last?.trusted[i] === 1 && !changed.has(i) && (trust === "finished" || isDoneEntry(before))) {
+        // The same name at the same place, trusted then and untouched since: no look-up at all.
+        known[i] = before;
+        trusted[i] = 1;
+        continue;
+      }
       const name = taskNames[i] as string;
       const cached = fullCheck ? undefined : this.cache.peek(name);
       if (cached) present++;
-      known[i] = this.knownEntry(name, cached && TaskFileCache.isTrusted(cached) ? cached.value : undefined, trust);
+      const trustedValue = cached && TaskFileCache.isTrusted(cached) ? cached.value : undefined;
+      known[i] = this.knownEntry(name, trustedValue, trust);
+      if (trustedValue !== undefined && known[i] === trustedValue) trusted[i] = 1;
     }
-    // A full check looked nothing up: it counts nothing, and the drop compares the names themselves.
-    this.cache.keepOnly(taskNames, fullCheck ? undefined : present);
+    // The same names as the last pass, which dropped the absent ones: none can be absent. Otherwise
+    // the count tells (a full check looked nothing up: the drop then compares the names themselves).
+    if (!same) this.cache.keepOnly(taskNames, fullCheck ? undefined : present);
     const toRead = known.filter((entry): entry is Unread => "unread" in entry);
     if (toRead.length > 0) {
       const { parseTask } = await validation();
@@ -139,6 +167,7 @@ export class TaskStore {
       }
     }
     const entries = known.map((entry) => ("unread" in entry ? (entry.entry as TaskEntry) : entry));
+    this.lastPass = { names: taskNames, known: entries, trusted, positions: same ? same.positions : positionsOf(taskNames) };
     await this.saveCacheFile();
     return entries;
   }
@@ -429,6 +458,26 @@ export class TaskStore {
       throw error;
     });
   }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function positionsOf(names: readonly string[]): Map<string, number> {
+  return new Map(names.map((name, i) => [name, i]));
+}
+
+function isDoneEntry(entry: TaskEntry): boolean {
+  return entry.ok && entry.stored.task.status === "done";
+}
+
+/** Entries of a listing in name order (oldest timestamp first), as `list` promises. */
+function inNameOrder(names: readonly string[], entries: readonly TaskEntry[]): TaskEntry[] {
+  const order = names.map((_, i) => i).sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : (names[a] as string) > (names[b] as string) ? 1 : 0));
+  return order.map((i) => entries[i] as TaskEntry);
 }
 
 /** Two or more task files announce one task_id: the runner starts none of them. */

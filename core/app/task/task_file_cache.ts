@@ -55,6 +55,8 @@ export interface SavedEntry<T> {
 
 export class TaskFileCache<T> {
   private readonly entries = new Map<string, Cached<T>>();
+  /** Names whose entry was set or dropped since the last `takeTouched`. */
+  private touched = new Set<string>();
   /** Racy files: the bytes last read and what they parsed to. */
   private readonly recent = new Map<string, { bytes: Buffer; value: T }>();
   private lastFullCheck = -Infinity;
@@ -111,6 +113,7 @@ export class TaskFileCache<T> {
     this.delete(name);
     this.recent.delete(name);
     this.entries.set(name, { stamp: stampOf(info), value, finished, checked: true });
+    this.touched.add(name);
     if (finished) this.unsaved = true;
   }
 
@@ -145,9 +148,17 @@ export class TaskFileCache<T> {
     return [...this.entries].flatMap(([name, { stamp, value, finished }]) => (finished ? [{ name, stamp, value }] : []));
   }
 
+  /** The names whose entry was set or dropped since the last call: a pass that reuses the last one's entries looks these up again. */
+  takeTouched(): Set<string> {
+    const touched = this.touched;
+    this.touched = new Set();
+    return touched;
+  }
+
   private delete(name: string): void {
     if (this.entries.get(name)?.finished) this.unsaved = true;
     this.entries.delete(name);
+    this.touched.add(name);
   }
 }
 
