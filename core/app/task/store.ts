@@ -97,7 +97,7 @@ export class TaskStore {
    * the same name at the same place with a string comparison, cheaper than a look-up, and skips
    * every trusted entry whose cache entry nobody touched since (`takeTouched`).
    */
-  private lastPass: { names: readonly string[]; known: readonly TaskEntry[]; trusted: Uint8Array; positions: ReadonlyMap<string, number> } | null = null;
+  private lastPass: { names: readonly string[]; known: readonly TaskEntry[]; trusted: Uint8Array } | null = null;
   private cacheFileSavedAt = -Infinity;
 
   /** `now` only for tests of the cache's clock rules. */
@@ -133,8 +133,7 @@ export class TaskStore {
     const same = this.lastPass !== null && sameNames(taskNames, this.lastPass.names) ? this.lastPass : null;
     const last = fullCheck ? null : same;
     // The positions whose cache entry changed since the last pass: looked up again.
-    const changed = new Set<number>();
-    if (last) for (const name of touched) if (last.positions.has(name)) changed.add(last.positions.get(name) as number);
+    const changed = last ? positionsOf(last.names, touched) : new Set<number>();
     // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
     // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
     let present = 0;
@@ -167,7 +166,7 @@ export class TaskStore {
       }
     }
     const entries = known.map((entry) => ("unread" in entry ? (entry.entry as TaskEntry) : entry));
-    this.lastPass = { names: taskNames, known: entries, trusted, positions: same ? same.positions : positionsOf(taskNames) };
+    this.lastPass = { names: taskNames, known: entries, trusted };
     await this.saveCacheFile();
     return entries;
   }
@@ -466,8 +465,24 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function positionsOf(names: readonly string[]): Map<string, number> {
-  return new Map(names.map((name, i) => [name, i]));
+/**
+ * Where in `names` each of `wanted` is. A few (a pass's usual: the files written since the last)
+ * are found by comparing strings, which costs less than hashing ten thousand names into a map.
+ */
+function positionsOf(names: readonly string[], wanted: ReadonlySet<string>): Set<number> {
+  const found = new Set<number>();
+  if (wanted.size === 0) return found;
+  if (wanted.size > 16) {
+    names.forEach((name, i) => {
+      if (wanted.has(name)) found.add(i);
+    });
+    return found;
+  }
+  for (const name of wanted) {
+    const at = names.indexOf(name);
+    if (at >= 0) found.add(at);
+  }
+  return found;
 }
 
 function isDoneEntry(entry: TaskEntry): boolean {
@@ -476,6 +491,10 @@ function isDoneEntry(entry: TaskEntry): boolean {
 
 /** Entries of a listing in name order (oldest timestamp first), as `list` promises. */
 function inNameOrder(names: readonly string[], entries: readonly TaskEntry[]): TaskEntry[] {
+  // Many filesystems list a folder of names like these in order already.
+  let sorted = true;
+  for (let i = 1; i < names.length && sorted; i++) sorted = (names[i - 1] as string) < (names[i] as string);
+  if (sorted) return [...entries];
   const order = names.map((_, i) => i).sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : (names[a] as string) > (names[b] as string) ? 1 : 0));
   return order.map((i) => entries[i] as TaskEntry);
 }
