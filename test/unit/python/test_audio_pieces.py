@@ -24,6 +24,7 @@ import log_mel  # noqa: E402
 import piecewise  # noqa: E402
 import worker  # noqa: E402
 import sample_reader  # noqa: E402
+import vad_batches  # noqa: E402
 from derive_onsets import find_corpus  # noqa: E402  (shared/corpus above the checkout, or $SOPHIA_CORPUS)
 
 RATE = audio_pieces.SAMPLING_RATE
@@ -145,6 +146,32 @@ class SampleReading(unittest.TestCase):
             sample_reader.SampleReader(__file__)
         with self.assertRaisesRegex(audio_pieces.MediaUnreadable, "media /nonexistent.mp3 does not exist"):
             sample_reader.SampleReader("/nonexistent.mp3")
+
+
+class VadInSmallBatches(unittest.TestCase):
+    def test_the_speech_probabilities_are_faster_whispers_bit_for_bit(self):
+        from faster_whisper import vad
+        from faster_whisper.audio import decode_audio
+
+        reading = decode_audio(READING, sampling_rate=RATE)
+        library = vad.SileroVADModel(os.path.join(vad.get_assets_path(), "silero_vad_v6.onnx"))
+        ours = vad_batches.SmallBatchVad(library)
+        for length in (reading.shape[0], 300 * 512, 512):  # two batches and a part; one batch; one row
+            padded = np.pad(reading[:length], (0, 512 - length % 512))
+            expected = library(padded.copy())
+            self.assertTrue(np.array_equal(ours(padded.copy()), expected), f"{length} samples")
+        self.assertGreater(reading.shape[0] // 512, vad_batches.BATCH_ROWS, "the reading takes more than one batch")
+
+    def test_installed_it_is_what_get_speech_timestamps_uses(self):
+        from faster_whisper import vad
+
+        real = vad.get_vad_model
+        try:
+            vad_batches.install()
+            vad_batches.install()
+            self.assertIsInstance(vad.get_vad_model(), vad_batches.SmallBatchVad)
+        finally:
+            vad.get_vad_model = real
 
 
 class WhereToCut(unittest.TestCase):

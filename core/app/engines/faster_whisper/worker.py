@@ -568,6 +568,9 @@ def main():
     except ImportError as error:
         log.error("cannot import faster_whisper (%s): run ./scripts/setup to create the venv", error)
         return 3
+    import vad_batches
+
+    vad_batches.install()
 
     channel = Channel(protocol)
     cache = ModelCache()
