@@ -118,6 +118,21 @@ describe("output ownership", () => {
       await assert.rejects(starting(late), (error) => isSophiaError(error, "output_taken") && /belongs to task early \(running\)/.test(error.message));
     });
 
+    test("at a start a file with a run lease beside it is stamped, though the index did not name it: another runner's start is seen at once", async () => {
+      const elsewhere = { output: { raw_srt: "workspace/outputs/elsewhere.raw.srt", refined_srt: "workspace/outputs/elsewhere.srt" } };
+      put("other", elsewhere);
+      const late = put("late", running("2026-02-06T11:00:00.500Z"));
+      await starting(late); // builds the index: neither declares late's outputs
+      await starting(late); // a pass over an unchanged folder
+      // Another runner took `other` (its lease beside it) after its outputs were edited to late's.
+      const otherFile = path.join(store.workspace.tasksDir, "20260206_other.task.json");
+      writeFileSync(`${otherFile}.new`, JSON.stringify(specExampleTask({ task_id: "other", ...running("2026-02-06T11:00:00.000Z") })));
+      renameSync(`${otherFile}.new`, otherFile);
+      mkdirSync(`${otherFile}.lease`);
+      fakeNow += 1_000;
+      await assert.rejects(starting(late), (error) => isSophiaError(error, "output_taken") && /belongs to task other \(running\)/.test(error.message));
+    });
+
     test("a task whose file is removed no longer owns anything; a done task edited by hand is seen at the next full check", async () => {
       put("first", { status: "done" });
       const second = put("second", running("2026-02-06T11:00:00Z"));

@@ -41,11 +41,17 @@ export class OutputIndex {
    * every other entry is the object the index holds already. Whether a file is gone shows in the
    * count: the index then holds one entry per readable file of `entries`, and more means some are gone.
    */
-  apply(changed: ReadonlyMap<string, TaskEntry>, names: readonly string[], entries: readonly TaskEntry[]): void {
+  apply(changed: ReadonlyMap<string, TaskEntry>, names?: readonly string[], entries?: readonly TaskEntry[]): void {
     for (const [name, entry] of changed) this.sync(name, entry);
+    if (!names || !entries) return;
     let readable = 0;
     for (const entry of entries) if (entry.ok) readable++;
     if (readable !== this.byFile.size) dropAbsent(this.byFile, names, (name, gone) => this.remove(name, gone));
+  }
+
+  /** The task file names that declare an output whose file name is `base`. */
+  declaring(base: string): ReadonlySet<string> {
+    return this.byBase.get(base) ?? new Set();
   }
 
   /** An unreadable file declares nothing. */

@@ -125,8 +125,13 @@ export class TaskStore {
     return { entries: inNameOrder(taskNames, await this.entriesOf(taskNames, "finished")), leftovers: this.leftoversAmong(names) };
   }
 
-  /** `taskNames` in the order the folder listed them: a folder unchanged since lists them in the same order (see `lastPass`). */
-  private async entriesOf(taskNames: string[], trust: "finished" | "done"): Promise<TaskEntry[]> {
+  /**
+   * `taskNames` in the order the folder listed them: a folder unchanged since lists them in the same
+   * order (see `lastPass`). `trust`: what is taken from the cache without a stamp between full checks:
+   * finished tasks, only `done` ones, or (`stamp`) every file as this process last saw it except the
+   * named ones, on a pass over an unchanged folder (the start check, in `outputClaimants`).
+   */
+  private async entriesOf(taskNames: string[], trust: "finished" | "done" | { stamp: ReadonlySet<string> }): Promise<TaskEntry[]> {
     if (!this.cacheFileRead) this.readCacheFile();
     const fullCheck = this.cache.beginPass(this.now());
     const touched = this.cache.takeTouched();
@@ -134,6 +139,9 @@ export class TaskStore {
     const last = fullCheck ? null : same;
     // The positions whose cache entry changed since the last pass: looked up again.
     const changed = last ? positionsOf(last.names, touched) : new Set<number>();
+    const only = typeof trust === "object" ? trust.stamp : null;
+    const stampAt = only && last ? positionsOf(last.names, only) : null;
+    const trustNow = only ? "done" : (trust as "finished" | "done");
     // Synchronous on purpose: one small stat (and, for a changed file, one small read) each, which
     // on a loaded machine cost far less than five hand-offs to libuv's threads per file.
     let present = 0;
@@ -141,17 +149,20 @@ export class TaskStore {
     const trusted = new Uint8Array(taskNames.length);
     for (let i = 0; i < taskNames.length; i++) {
       const before = last?.known[i];
-      if (before !== undefined && last?.trusted[i] === 1 && !changed.has(i) && (trust === "finished" || isDoneEntry(before))) {
-        // The same name at the same place, trusted then and untouched since: no look-up at all.
-        known[i] = before;
-        trusted[i] = 1;
-        continue;
+      if (before !== undefined && !changed.has(i)) {
+        if (stampAt ? !stampAt.has(i) : last?.trusted[i] === 1 && (trustNow === "finished" || isDoneEntry(before))) {
+          // The same name at the same place, trusted then (or, for the start check, not among those
+          // it must stamp) and untouched since: no look-up at all.
+          known[i] = before;
+          trusted[i] = last?.trusted[i] ?? 0;
+          continue;
+        }
       }
       const name = taskNames[i] as string;
       const cached = fullCheck ? undefined : this.cache.peek(name);
       if (cached) present++;
       const trustedValue = cached && TaskFileCache.isTrusted(cached) ? cached.value : undefined;
-      known[i] = this.knownEntry(name, trustedValue, trust);
+      known[i] = this.knownEntry(name, trustedValue, trustNow);
       if (trustedValue !== undefined && known[i] === trustedValue) trusted[i] = 1;
     }
     // The same names as the last pass, which dropped the absent ones: none can be absent. Otherwise
@@ -179,8 +190,23 @@ export class TaskStore {
    */
   async outputClaimants(realOutputs: readonly string[]): Promise<StoredTask[]> {
     // Not sorted: the claimants are, and sorting ten thousand names at every start is not free.
-    const names = (await this.folderNames()).filter(isTaskFileName);
-    const entries = await this.entriesOf(names, "done");
+    const folder = await this.folderNames();
+    const names = folder.filter(isTaskFileName);
+    // Once the index is built, only the files that can matter are stamped: those it names as
+    // declaring an output of one of these file names, and those with a run lease beside them (a task
+    // being claimed or running has one, from before its claim to its final write). Any other file is
+    // taken as this process last saw it: a queued one does not count at a start, and a file's outputs
+    // edited since are seen at the next full check (as a done task's are) or when the watcher names it.
+    let entries: TaskEntry[];
+    if (this.indexBuilt) {
+      this.outputs.apply(this.indexChanges);
+      this.indexChanges.clear();
+      const stamp = new Set(leasedAmong(folder));
+      for (const real of realOutputs) for (const name of this.outputs.declaring(path.basename(real))) stamp.add(name);
+      entries = await this.entriesOf(names, { stamp });
+    } else {
+      entries = await this.entriesOf(names, "done");
+    }
     // Built from the first such list; then brought in step by the entries read since (every read is
     // logged, whichever pass made it), so the ten thousand others are not looked at.
     if (!this.indexBuilt) this.outputs.update(names, entries);
@@ -458,6 +484,12 @@ export class TaskStore {
     });
   }
 }
+
+/** The task files a run lease sits beside, in a listing of the folder. */
+function leasedAmong(folder: readonly string[]): string[] {
+  return folder.flatMap((name) => (name.endsWith(LEASE_SUFFIX) ? [name.slice(0, -".lease".length)] : []));
+}
+const LEASE_SUFFIX = `${TASK_FILE_SUFFIX}.lease`;
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
