@@ -49,13 +49,15 @@ export const SpeechCoverageSchema = z.object({
   /**
    * Stretches transcribed again on their own, and how many words that added. `reason`: "no_words",
    * speech without words; "doubtful", a region whose words Whisper got only by falling back to
-   * sampling (or doubted itself), whose words the retry `replaced` when it was sure of its own.
+   * sampling (or doubted itself), whose words the retry `replaced` when it was sure of its own;
+   * "stretched", words holding more speech than words can (spec §4.1 step 3c), replaced when the
+   * retry heard more words there.
    * Both absent in transcripts written before they were reported.
    */
   retried: z.array(
     SpanSchema.extend({
       words: z.number().int().nonnegative(),
-      reason: z.enum(["no_words", "doubtful"]).optional(),
+      reason: z.enum(["no_words", "doubtful", "stretched"]).optional(),
       replaced: z.number().int().nonnegative().optional(),
     }),
   ),

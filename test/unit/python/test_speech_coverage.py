@@ -128,8 +128,9 @@ class Complete(unittest.TestCase):
             asked.extend(spans)
             return [[segment(word("feel'st", 51.5, 51.8), word("cold.", 52.1, 52.5))]]
 
+        # "thou" reaches over the pause to the next line: 0.96 s of speech, a long word, not a stretched one.
         heard = [segment(word("and", 44.0, 44.5), word("thou", 44.5, 51.46), word("or", 53.0, 53.0))]
-        segments, report = complete(heard, [(44.0, 52.7)], 53.0, fake_transcribe_spans)
+        segments, report = complete(heard, [(44.0, 45.0), (51.0, 52.7)], 53.0, fake_transcribe_spans)
         self.assertEqual(asked, [(51.46, 52.7)])
         self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["and", "thou", "feel'st", "cold."])
         self.assertEqual(report["retried"], [{"start": 51.46, "end": 52.7, "words": 2, "reason": "no_words", "replaced": 0}])
@@ -166,6 +167,44 @@ class Complete(unittest.TestCase):
         segments, report = complete([first], [(0.05, 2.0)], 4.0, lambda spans: [[retry]])
         self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], ["This", "is", "Sunday"])
         self.assertEqual(report["retried"][0]["replaced"], 0)
+
+    def test_words_stretched_over_a_sentence_are_heard_again_and_a_retry_with_more_words_replaces_them(self):
+        # tiny.en once timed "and thou" over 3.6 s of speech that held 14 words.
+        said = "In March Maria Lopez finished the hiring plan and sent it to the board".split()
+        retry = segment(*[word(text, 10.0 + 0.25 * k, 10.0 + 0.25 * (k + 1)) for k, text in enumerate(said)])
+        asked = []
+
+        def fake_transcribe_spans(spans):
+            asked.extend(spans)
+            return [[retry]]
+
+        heard = [segment(word("and", 10.0, 11.8), word("thou", 11.8, 13.6)), segment(word("Then", 13.7, 14.0))]
+        segments, report = complete(heard, [(10.0, 14.0)], 15.0, fake_transcribe_spans)
+        self.assertEqual(asked, [(10.0, 13.6)])
+        self.assertEqual([w["text"] for w in speech_coverage.all_words(segments)], [*said, "Then"])
+        self.assertEqual(report["retried"], [{"start": 10.0, "end": 13.6, "words": 14, "reason": "stretched", "replaced": 2}])
+
+    def test_a_retry_of_stretched_words_that_hears_no_more_words_leaves_them(self):
+        heard = [segment(word("and", 10.0, 11.8), word("thou", 11.8, 13.6))]
+        segments, report = complete(heard, [(10.0, 13.6)], 15.0, lambda spans: [[segment(word("and", 10.0, 11.0), word("thou", 11.0, 13.6))]])
+        self.assertEqual(times(segments), [("and", 10.0, 11.8), ("thou", 11.8, 13.6)])
+        self.assertEqual(report["retried"], [{"start": 10.0, "end": 13.6, "words": 0, "reason": "stretched", "replaced": 0}])
+
+    def test_a_word_said_slowly_or_reaching_over_a_pause_is_not_stretched(self):
+        def must_not_be_called(spans):
+            raise AssertionError(f"asked to transcribe {spans}")
+
+        slow = [segment(word("Sooo", 1.0, 2.8), word("good.", 2.8, 3.3))]
+        _, report = complete(slow, [(1.0, 3.3)], 5.0, must_not_be_called)
+        self.assertEqual(report["retried"], [])
+        over_a_pause = [segment(word("well", 1.0, 4.0), word("then.", 4.0, 4.4))]
+        _, report = complete(over_a_pause, [(1.0, 1.6), (3.7, 4.4)], 5.0, must_not_be_called)
+        self.assertEqual(report["retried"], [])
+
+    def test_stretched_spans_sum_the_speech_beyond_each_word_over_a_run(self):
+        words = [word("a", 0.0, 1.6), word("b", 1.6, 3.2), word("c", 3.2, 3.5), word("d", 3.5, 5.3)]
+        self.assertEqual(speech_coverage.stretched_spans(words, [(0.0, 5.3)]), [(0.0, 3.2)])
+        self.assertEqual(speech_coverage.stretched_spans(words, [(0.0, 5.3)], min_sec=1.5), [])
 
     def test_media_without_speech_is_fully_covered(self):
         _, report = complete([], [], 5.0, lambda spans: [])

@@ -23,6 +23,10 @@ TIME_STEP_SEC = 0.02
 # a pause after a line, plus padding, as speech without words.
 # Whisper's own log_prob_threshold: a decode less sure than this is doubted (doubtful_regions).
 DOUBT_LOGPROB = -1.0
+# The most speech one word takes: a long word said slowly. Whisper sometimes stretches a word over
+# a whole sentence it did not write down (tiny.en once timed "and thou" over 3.6 s of 14 words);
+# the speech beyond this, under a run of such words, is checked like speech without words.
+WORD_SPEECH_MAX_SEC = 1.0
 # A word starting this much or more before the speech it ends in starts where that speech starts
 # (speech_onsets); nearer, the VAD's own edge (30 ms of padding, soft onsets) is no better.
 EARLY_START_SEC = 0.1
@@ -150,6 +154,38 @@ def all_words(segments):
     return [word for segment in segments for word in segment["words"]]
 
 
+def speech_under(word, regions):
+    """Seconds of speech (regions, in time order) within the word's time."""
+    ends = [end for _, end in regions]
+    index = bisect.bisect_right(ends, word["start"])
+    total = 0.0
+    while index < len(regions) and regions[index][0] < word["end"]:
+        total += min(word["end"], regions[index][1]) - max(word["start"], regions[index][0])
+        index += 1
+    return total
+
+
+def stretched_spans(words, regions, min_sec=MIN_UNCOVERED_SEC):
+    """[(start, end)] of runs of consecutive words holding min_sec or more of speech beyond what words can take.
+
+    No word takes more than WORD_SPEECH_MAX_SEC of speech; the speech a run of longer words holds
+    beyond that is speech heard as no word at all. The speech is overlapped by words, so the check
+    for speech without words cannot see it.
+    """
+    spans = []
+    run, excess = None, 0.0
+    for word in [*words, None]:
+        extra = speech_under(word, regions) - WORD_SPEECH_MAX_SEC if word is not None else 0.0
+        if extra > 0:
+            run = (run[0] if run else word["start"], word["end"])
+            excess += extra
+            continue
+        if run and excess >= min_sec - 1e-9:
+            spans.append(run)
+        run, excess = None, 0.0
+    return spans
+
+
 def doubtful_regions(segments, regions):
     """The speech regions some word of a doubted segment falls in.
 
@@ -213,6 +249,16 @@ def surer(retried, segments, span):
     return bool(again) and (not first or sum(again) / len(again) > sum(first) / len(first))
 
 
+def hears_more(retried, segments, span):
+    """Whether a retry has more words in span than the first pass: what a stretched word stood for."""
+    start, end = span
+
+    def inside(words):
+        return sum(1 for word in words if start <= (word["start"] + word["end"]) / 2 <= end)
+
+    return inside(all_words(retried)) > inside(all_words(segments))
+
+
 def merge_retried(segments, span, retried, replace=False):
     """(segments, words added, words replaced): a retry's words merged into segments, in time order.
 
@@ -274,12 +320,12 @@ def speech_onsets(segments, regions, counts):
 
 
 def complete(segments, regions, duration, transcribe_spans, min_sec=MIN_UNCOVERED_SEC):
-    """(segments, report): repaired words, doubted or uncovered speech transcribed again, what is left reported.
+    """(segments, report): repaired words, doubted, stretched or uncovered speech transcribed again, what is left reported.
 
     transcribe_spans([(start, end)]) returns, per span, the segments a fresh decode of that span
     heard (their times from the start of the media). A doubted region's retry replaces the first
-    pass's words there when it is surer of its own; otherwise, and for an uncovered stretch, the
-    retry adds the words the first pass lacks.
+    pass's words there when it is surer of its own, a stretched run's when it hears more words;
+    otherwise, and for an uncovered stretch, the retry adds the words the first pass lacks.
     """
     repairs = {"clamped": 0, "reordered": 0, "dropped_at_end": 0, "widened": 0, "early_start": 0}
 
@@ -292,12 +338,17 @@ def complete(segments, regions, duration, transcribe_spans, min_sec=MIN_UNCOVERE
     segments = repaired(segments)
     doubted = doubtful_regions(segments, regions)
     plain = [region for region in regions if region not in doubted]
-    spans = sorted([(region, "doubtful") for region in doubted] + [(gap, "no_words") for gap in uncovered_spans(plain, all_words(segments), min_sec)])
+    words = all_words(segments)
+    spans = sorted(
+        [(region, "doubtful") for region in doubted]
+        + [(gap, "no_words") for gap in uncovered_spans(plain, words, min_sec)]
+        + [(run, "stretched") for run in stretched_spans(words, plain, min_sec)]
+    )
     retried = []
     if spans:
         for (span, reason), heard in zip(spans, transcribe_spans([span for span, _ in spans])):
             heard = repaired(heard)
-            replace = reason == "doubtful" and surer(heard, segments, span)
+            replace = (reason == "doubtful" and surer(heard, segments, span)) or (reason == "stretched" and hears_more(heard, segments, span))
             segments, found, replaced = merge_retried(segments, span, heard, replace)
             retried.append({"start": span[0], "end": span[1], "words": found, "reason": reason, "replaced": replaced})
         segments = repaired(segments)
