@@ -35,7 +35,6 @@ const EventEnvelopeSchema = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 
-/** Reads the stream from the start, oldest file first; calls `onLine` for each line that passes the filter. */
 /**
  * New bytes are read this much at a time: a day's file of a long history, or a reader that starts
  * late, never needs the whole of it in one buffer.
@@ -50,6 +49,7 @@ interface FileState {
   decoder: StringDecoder;
 }
 
+/** Reads the stream from the start, oldest file first; calls `onLine` for each line that passes the filter. */
 export class EventReader {
   private readonly offsets = new Map<string, FileState>();
 

@@ -154,9 +154,8 @@ def all_words(segments):
     return [word for segment in segments for word in segment["words"]]
 
 
-def speech_under(word, regions):
-    """Seconds of speech (regions, in time order) within the word's time."""
-    ends = [end for _, end in regions]
+def speech_under(word, regions, ends):
+    """Seconds of speech (regions, in time order; ends, their ends) within the word's time."""
     index = bisect.bisect_right(ends, word["start"])
     total = 0.0
     while index < len(regions) and regions[index][0] < word["end"]:
@@ -172,10 +171,11 @@ def stretched_spans(words, regions, min_sec=MIN_UNCOVERED_SEC):
     beyond that is speech heard as no word at all. The speech is overlapped by words, so the check
     for speech without words cannot see it.
     """
+    ends = [end for _, end in regions]
     spans = []
     run, excess = None, 0.0
-    for word in [*words, None]:
-        extra = speech_under(word, regions) - WORD_SPEECH_MAX_SEC if word is not None else 0.0
+    for word in [*words, None]:  # None ends the last run
+        extra = speech_under(word, regions, ends) - WORD_SPEECH_MAX_SEC if word is not None else 0.0
         if extra > 0:
             run = (run[0] if run else word["start"], word["end"])
             excess += extra
