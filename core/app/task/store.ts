@@ -11,10 +11,9 @@
  * Every write goes through writeFileAtomically and starts from the file as it is on disk under the
  * claim lock, so concurrent writers (runners, `cancel`, `retry`) never lose each other's changes.
  */
-import { statSync } from "node:fs";
+import { statSync, type BigIntStats } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import type { BigIntStats } from "node:fs";
 import { removeAbandonedTemps, writeFileAtomically } from "../atomic_write.js";
 import { writeFailure } from "../fs_errors.js";
 import { ReadRefused, readBoundedFileSync } from "../bounded_read.js";
