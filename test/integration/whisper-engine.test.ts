@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +15,7 @@ import { FasterWhisperEngine } from "../../core/app/engines/faster_whisper/engin
 import { WhisperWorker } from "../../core/app/engines/faster_whisper/worker_process.js";
 import type { LoadedModel, TranscribeControls } from "../../core/app/engines/engine.js";
 import { transcriptWords, TranscriptSchema } from "../../core/app/transcript.js";
+import { CORPUS } from "../support/corpus.js";
 import { LONG_TEXT, MAX_WER, SENTENCE, bundledModelDir, transcode, wer, whisperConfig } from "../support/harness.js";
 
 const PYTHON = resolveSettings().python;
@@ -98,6 +99,37 @@ describe("faster_whisper engine (real model, offline)", () => {
     } finally {
       await worker.close();
     }
+  });
+
+  test("a reading longer than a window is shared out among two lanes: its words as right as one lane's, each word once, progress that only grows", async (t) => {
+    const reading = path.join(CORPUS, "sonnet003.mp3");
+    const text = readFileSync(path.join(CORPUS, "sonnet003.txt"), "utf8");
+    const heard = async (lanes: number) => {
+      const worker = await WhisperWorker.start({ python: PYTHON, modelsDir, env: { ...OFFLINE, SOPHIA_ASR_LANES: String(lanes) } });
+      try {
+        const models: LoadedModel[] = [];
+        const positions: number[] = [];
+        const transcript = await worker.transcribe({ media: reading, config: whisperConfig("tiny.en") }, controls({ onModel: (m) => models.push(m), onProgress: (p) => positions.push(p.position_sec) }));
+        return { transcript, lanes: models[0]?.lanes, positions, words: transcriptWords(transcript) };
+      } finally {
+        await worker.close();
+      }
+    };
+    const one = await heard(1);
+    const two = await heard(2);
+    assert.deepEqual([one.lanes, two.lanes], [1, 2]);
+    const oneWer = wer(text, one.words.map((w) => w.text).join(" "));
+    const twoWer = wer(text, two.words.map((w) => w.text).join(" "));
+    t.diagnostic(`WER one lane ${oneWer.toFixed(3)}, two lanes ${twoWer.toFixed(3)}; words ${one.words.length} and ${two.words.length}`);
+    // Two words of the 117 either way: the lanes move where Whisper's windows fall, nothing more.
+    assert.ok(twoWer <= oneWer + 0.02, `two lanes WER ${twoWer.toFixed(3)} against one lane's ${oneWer.toFixed(3)}`);
+    assert.equal(two.transcript.coverage?.speech_with_words_pct, 100, JSON.stringify(two.transcript.coverage?.uncovered));
+    for (const [i, word] of two.words.entries()) {
+      const before = two.words[i - 1];
+      if (before) assert.ok(word.start >= before.start && !(word.text === before.text && word.start < before.end), `word ${i} "${word.text}" ${word.start}-${word.end} after "${before.text}" ${before.start}-${before.end}`);
+    }
+    assert.deepEqual(two.positions, [...two.positions].sort((a, b) => a - b), "progress only grows");
+    assert.ok(two.positions.length > 0 && (two.positions.at(-1) ?? 0) <= two.transcript.duration_sec);
   });
 
   test("aligns given words on the audio: each inside its span, in order, where the speech says them", async () => {

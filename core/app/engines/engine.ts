@@ -31,6 +31,8 @@ export interface LoadedModel {
   load_sec: number;
   /** True when the engine had it loaded already, from an earlier request. */
   cached: boolean;
+  /** Stretches of the media the engine transcribes at once, where it shares them out (faster_whisper: lanes.py). */
+  lanes?: number;
 }
 
 export interface TranscribeControls {

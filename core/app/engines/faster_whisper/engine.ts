@@ -5,6 +5,7 @@
  * by one that loads the same model, so the next task does not wait for the model again.
  */
 import { stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
@@ -198,7 +199,17 @@ export class FasterWhisperEngine implements AsrEngine {
   }
 
   private workerOptions(): WhisperWorkerOptions {
-    return { python: this.options.python, modelsDir: this.options.modelsDir, script: this.options.script, env: this.options.env };
+    return { python: this.options.python, modelsDir: this.options.modelsDir, script: this.options.script, env: { ...this.lanes(), ...this.options.env } };
+  }
+
+  /**
+   * Each worker's share of the cores, as lanes of one CTranslate2 thread (lanes.py): the cores over
+   * the most workers at once, so that a runner of concurrency 2 on 2 cores runs a lane per task.
+   * SOPHIA_ASR_LANES set for the runner is kept.
+   */
+  private lanes(): Record<string, string> {
+    if (process.env.SOPHIA_ASR_LANES) return {};
+    return { SOPHIA_ASR_LANES: String(Math.max(1, Math.floor(availableParallelism() / this.options.maxWorkers))) };
   }
 
   private putBack(worker: WhisperWorker): void {

@@ -68,7 +68,15 @@ export const FasterWhisperConfigSchema = z
       .describe("Seconds: skip silences longer than this around a likely hallucination; null keeps every segment."),
     compute_type: z.enum(COMPUTE_TYPES).default("int8").describe("CTranslate2 weight precision: int8 is fastest on a CPU."),
     device: z.enum(["cpu", "cuda", "auto"]).default("cpu").describe("Where the model runs."),
-    cpu_threads: z.number().int().min(0).max(256).default(0).describe("CPU threads per worker; 0 lets CTranslate2 choose."),
+    cpu_threads: z
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .default(0)
+      .describe(
+        "CPU threads per worker. 0: one thread per lane, a lane per core the worker has (the cores over the runner's concurrency), each lane transcribing its own stretch of the media; above 0: that many threads on one stretch at a time.",
+      ),
     batch_size: z
       .number()
       .int()

@@ -63,6 +63,8 @@ export const ModelMessageSchema = z.object({
   load_sec: seconds,
   /** True when this worker had the model loaded already (load_sec is then 0). */
   cached: z.boolean(),
+  /** Stretches of the media it transcribes at once, one CTranslate2 thread each (lanes.py); 1 when cpu_threads is set, on a GPU, or batched. */
+  lanes: z.number().int().positive(),
 });
 
 export const InfoMessageSchema = z.object({

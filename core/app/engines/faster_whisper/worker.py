@@ -95,7 +95,7 @@ class Channel:
 
 
 class ModelCache:
-    """The loaded model, keyed by (directory, device, compute_type, cpu_threads).
+    """The loaded model, keyed by (directory, device, compute_type, threads, lanes).
 
     At most one model stays loaded: a worker serves one request at a time, and the runner's pool
     already multiplies workers, so keeping a second model per worker would multiply memory (a large
@@ -105,9 +105,11 @@ class ModelCache:
     def __init__(self):
         self.key = None
         self.model = None
+        self.lanes = 1
 
     def get(self, directory, options):
-        key = (directory, options["device"], options["compute_type"], options["cpu_threads"])
+        threads, lanes = cpu_layout(options)
+        key = (directory, options["device"], options["compute_type"], threads, lanes)
         if key == self.key:
             return self.model, 0.0, True
         self.key, self.model = None, None  # drop the old model before the new one takes memory
@@ -119,7 +121,8 @@ class ModelCache:
                 directory,
                 device=options["device"],
                 compute_type=options["compute_type"],
-                cpu_threads=options["cpu_threads"],
+                cpu_threads=threads,
+                num_workers=lanes,  # CTranslate2's replicas on one device share the weights
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as error:
@@ -127,8 +130,27 @@ class ModelCache:
         from log_mel import BlockwiseFeatureExtractor
 
         model.feature_extractor = BlockwiseFeatureExtractor(**model.feat_kwargs)
-        self.key, self.model = key, model
+        self.key, self.model, self.lanes = key, model, lanes
         return model, time.monotonic() - started, False
+
+
+def cpu_layout(options):
+    """(CTranslate2 threads per lane, lanes): with cpu_threads 0 on a CPU, one thread per lane and a
+    lane per core the runner gives this worker (lanes.py says why); otherwise one lane, as asked.
+    The batched pipeline is one lane too: its batches are what share out its work."""
+    if options["cpu_threads"] != 0 or options["batch_size"] > 1 or runs_on_gpu(options["device"]):
+        return options["cpu_threads"], 1
+    import lanes
+
+    return 1, lanes.configured_lanes()
+
+
+def runs_on_gpu(device):
+    if device == "auto":
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0
+    return device == "cuda"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +192,7 @@ def transcribe(channel, cache, request):
             assert_model_speaks(model, name, options)
             hint = audio.duration_hint()
             with heap.returning_large_blocks(hint is None or (piece_sec is not None and hint > piece_sec)):
-                duration, language, report = transcribe_pieces(channel, rid, model, options, pieces, hint)
+                duration, language, report = transcribe_pieces(channel, rid, model, cache.lanes, options, pieces, hint)
     except audio_pieces.MediaUnreadable as error:  # also from a piece deep into the media
         raise WorkerError("media_unreadable", str(error))
     channel.send({"type": "done", "id": rid, "duration": duration, "language": language, "coverage": report})
@@ -178,12 +200,14 @@ def transcribe(channel, cache, request):
 
 def loaded_model(channel, cache, rid, name, directory, source, options):
     model, load_sec, cached = cache.get(directory, options)
-    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
+    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached, "lanes": cache.lanes})
     return model
 
 
-def transcribe_pieces(channel, rid, model, options, pieces, duration_hint):
-    """(duration, language, coverage report) of the media; info, progress and segments sent as they come (piecewise.py)."""
+def transcribe_pieces(channel, rid, model, lane_count, options, pieces, duration_hint):
+    """(duration, language, coverage report) of the media; info, progress and segments sent as they come
+    (piecewise.py), each piece shared out among lane_count lanes (lanes.py)."""
+    import lanes
 
     def on_info(info, duration):
         # faster-whisper reports probability 1 for a language it was given, and for an English-only
@@ -199,8 +223,11 @@ def transcribe_pieces(channel, rid, model, options, pieces, duration_hint):
         for record in segments:
             channel.send({"type": "segment", "id": rid, **record})
 
+    def transcribe_part(audio, language, owned, part_info, part_progress):
+        return transcription(model, audio, {**options, "language": language} if language else options, part_info, part_progress, owned)
+
     def transcribe_piece(audio, language, owned, piece_info, piece_progress):
-        return transcription(model, audio, {**options, "language": language} if language else options, piece_info, piece_progress, owned)
+        return lanes.transcribe(audio, language, owned, lane_count, transcribe_part, piece_info, piece_progress)
 
     return piecewise.transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on_segments)
 
@@ -517,7 +544,7 @@ def load(channel, cache, request):
         raise WorkerError("internal", "a load request needs a string field model")
     directory, source = find_model(name, options)
     _, load_sec, cached = cache.get(directory, options)
-    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached})
+    channel.send({"type": "model", "id": rid, "model": name, "path": directory, "source": source, "load_sec": load_sec, "cached": cached, "lanes": cache.lanes})
 
 
 def handle_line(channel, cache, line):
