@@ -64,7 +64,7 @@ export const ModelMessageSchema = z.object({
   /** True when this worker had the model loaded already (load_sec is then 0). */
   cached: z.boolean(),
   /** Stretches of the media it transcribes at once, one CTranslate2 thread each (lanes.py); 1 when cpu_threads is set, on a GPU, or batched. */
-  lanes: z.number().int().positive(),
+  lanes: z.number().int().positive().optional(),
 });
 
 export const InfoMessageSchema = z.object({
