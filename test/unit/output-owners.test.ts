@@ -97,11 +97,20 @@ describe("output ownership", () => {
       store = new TaskStore(store.workspace, () => fakeNow);
     });
 
-    test("a task file another process writes after the index was built is seen at the next check", async () => {
+    test("a task file another process writes after the index was built is seen at a start once the watcher names it", async () => {
       const second = put("second", running("2026-02-06T11:00:00Z"));
       await starting(second);
       put("first", { status: "done" }); // written by another process: this store has not listed it
+      store.forget(path.join(store.workspace.tasksDir, "20260206_first.task.json"));
       fakeNow += 1_000;
+      await assert.rejects(starting(second), (error) => isSophiaError(error, "output_taken") && /belongs to task first \(done\)/.test(error.message));
+    });
+
+    test("without a watcher, a task file written after the last listing is seen at a start once that listing is FULL_CHECK_MS old", async () => {
+      const second = put("second", running("2026-02-06T11:00:00Z"));
+      await starting(second);
+      put("first", { status: "done" });
+      fakeNow += FULL_CHECK_MS;
       await assert.rejects(starting(second), (error) => isSophiaError(error, "output_taken") && /belongs to task first \(done\)/.test(error.message));
     });
 
@@ -123,12 +132,27 @@ describe("output ownership", () => {
       put("other", elsewhere);
       const late = put("late", running("2026-02-06T11:00:00.500Z"));
       await starting(late); // builds the index: neither declares late's outputs
-      await starting(late); // a pass over an unchanged folder
-      // Another runner took `other` (its lease beside it) after its outputs were edited to late's.
+      const otherFile = path.join(store.workspace.tasksDir, "20260206_other.task.json");
+      mkdirSync(`${otherFile}.lease`); // another runner is taking `other`
+      await store.list(); // a pass lists the folder: the lease is in that listing
+      // Its claim came with outputs edited to late's (written as a runner writes: a new file renamed over the old).
+      writeFileSync(`${otherFile}.new`, JSON.stringify(specExampleTask({ task_id: "other", ...running("2026-02-06T11:00:00.000Z") })));
+      renameSync(`${otherFile}.new`, otherFile);
+      fakeNow += 1_000;
+      await assert.rejects(starting(late), (error) => isSophiaError(error, "output_taken") && /belongs to task other \(running\)/.test(error.message));
+    });
+
+    test("at a start a file the watcher named is stamped, though the index did not name it and the lease came after the last listing", async () => {
+      const elsewhere = { output: { raw_srt: "workspace/outputs/elsewhere.raw.srt", refined_srt: "workspace/outputs/elsewhere.srt" } };
+      put("other", elsewhere);
+      const late = put("late", running("2026-02-06T11:00:00.500Z"));
+      await starting(late);
+      await starting(late); // a check over an unchanged folder
       const otherFile = path.join(store.workspace.tasksDir, "20260206_other.task.json");
       writeFileSync(`${otherFile}.new`, JSON.stringify(specExampleTask({ task_id: "other", ...running("2026-02-06T11:00:00.000Z") })));
       renameSync(`${otherFile}.new`, otherFile);
       mkdirSync(`${otherFile}.lease`);
+      store.forget(otherFile);
       fakeNow += 1_000;
       await assert.rejects(starting(late), (error) => isSophiaError(error, "output_taken") && /belongs to task other \(running\)/.test(error.message));
     });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { type BigIntStats, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -226,10 +226,7 @@ describe("task file cache (store.list)", () => {
 
   test("a file changed within one clock tick of being listed is never cached (racy rule): a same-size write in that tick would keep its stamp", () => {
     const stampedAt = Date.parse("2026-02-06T10:30:00Z");
-    const fakeStats = (msBefore: number) => {
-      const ns = BigInt(stampedAt - msBefore) * 1_000_000n;
-      return { mtimeNs: ns, ctimeNs: ns } as BigIntStats;
-    };
+    const fakeStats = (msBefore: number) => ({ mtimeMs: stampedAt - msBefore, ctimeMs: stampedAt - msBefore });
     assert.equal(isRacy(fakeStats(0), stampedAt), true);
     assert.equal(isRacy(fakeStats(1_000), stampedAt), true, "1 s: one tick of a coarse filesystem clock");
     assert.equal(isRacy(fakeStats(-60_000), stampedAt), true, "from the future (a share with a skewed clock)");
@@ -340,7 +337,8 @@ describe("task cache file (tasks/.sophia-task-cache.json)", () => {
   for (const [what, content] of [
     ["not JSON", "{ half a cache"],
     ["another version", JSON.stringify({ format: "sophia.task-cache", version: 99, entries: [] })],
-    ["entries of the wrong shape", JSON.stringify({ format: "sophia.task-cache", version: 1, entries: [["20260206_kept.task.json", 5, null], "x"] })],
+    ["of version 1 (stamps in nanoseconds)", JSON.stringify({ format: "sophia.task-cache", version: 1, entries: [["20260206_kept.task.json", "1:2:3:4:5", specExampleTask({ task_id: "kept", status: "done", tool: "from the cache file" })]] })],
+    ["entries of the wrong shape", JSON.stringify({ format: "sophia.task-cache", version: 2, entries: [["20260206_kept.task.json", 5, null], "x"] })],
   ] as const) {
     test(`a cache file that is ${what} is ignored and written again from the task files`, async () => {
       put("kept", { status: "done" });

@@ -15,9 +15,10 @@
  * `output.overwrite: true` lifts the rule for that task. Files no task owns (a file the user put
  * in the workspace) are replaced as before.
  *
- * The check costs one directory listing per task, not a read of the history: the store's output
- * index (output_index.ts) names the tasks whose task file names an output of the same file name in a folder
- * that leads to the same place, and only those are judged, their paths resolved as always. (An
+ * The check reads no history: the store's output index (output_index.ts) names the tasks whose
+ * task file names an output of the same file name in a folder that leads to the same place, and
+ * only those are judged, their paths resolved as always; a start takes the store's last listing of
+ * the folder while it is recent (store.ts, outputClaimants). (An
  * output of another task that is itself a symbolic link is not followed: outputs are written by
  * rename, so a task's output is a file, never a link.)
  */
@@ -35,7 +36,7 @@ export async function assertOutputsFree(store: TaskStore, task: Task, paths: Tas
   if (task.output?.overwrite === true) return;
   const mine = new Map(pipelineOutputs(task, paths, stages).map((output) => [realPath(output.path), output]));
   if (mine.size === 0) return;
-  for (const stored of await store.outputClaimants([...mine.keys()])) {
+  for (const stored of await store.outputClaimants([...mine.keys()], check.when)) {
     if (stored.task.task_id === task.task_id || !ownsFirst(stored, task, check)) continue;
     const other = stored.task;
     for (const theirs of outputsOf(other, store, stages)) {

@@ -11,7 +11,7 @@
  * Every write goes through writeFileAtomically and starts from the file as it is on disk under the
  * claim lock, so concurrent writers (runners, `cancel`, `retry`) never lose each other's changes.
  */
-import { statSync, type BigIntStats } from "node:fs";
+import { statSync, type Stats } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { removeAbandonedTemps, writeFileAtomically } from "../atomic_write.js";
@@ -22,7 +22,7 @@ import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.
 import type { Task } from "./schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
 import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
-import { TaskFileCache, stampOf, type SavedEntry } from "./task_file_cache.js";
+import { FULL_CHECK_MS, TaskFileCache, stampOf } from "./task_file_cache.js";
 import { SAVE_INTERVAL_MS, TASK_CACHE_FILE, readTaskCacheFile, writeTaskCacheFile } from "./task_cache_file.js";
 import { OutputIndex } from "./output_index.js";
 import { realPath, type Workspace } from "./workspace.js";
@@ -71,9 +71,19 @@ interface Unread {
   unread: true;
   name: string;
   file: string;
-  info: BigIntStats | undefined;
+  info: Stats | undefined;
   stampedAt: number;
   entry?: TaskEntry;
+}
+
+/** A listing of the folder whose every task file a pass looked up. */
+interface Listing {
+  at: number;
+  folder: readonly string[];
+  /** The task files a run lease sits beside. */
+  leased: readonly string[];
+  /** `folder` as a set, made when first needed. */
+  names: Set<string> | null;
 }
 
 export type TaskEntry =
@@ -98,6 +108,10 @@ export class TaskStore {
    */
   private lastPass: { names: readonly string[]; known: readonly TaskEntry[]; trusted: Uint8Array } | null = null;
   private cacheFileSavedAt = -Infinity;
+  /** The last listing a pass looked up every task file of (see `outputClaimants`). */
+  private listing: Listing | null = null;
+  /** Task files the watcher named since the last such listing. */
+  private named = new Set<string>();
 
   /** `now` only for tests of the cache's clock rules. */
   constructor(
@@ -113,15 +127,20 @@ export class TaskStore {
    * last call come from the cache (task_file_cache.ts); a claim never does: it re-reads under the lock.
    */
   async list(options: { trust?: "finished" | "done" } = {}): Promise<TaskEntry[]> {
-    const names = (await this.folderNames()).filter(isTaskFileName);
-    return inNameOrder(names, await this.entriesOf(names, options.trust ?? "finished"));
+    const listing = await this.listForPass();
+    const names = listing.folder.filter(isTaskFileName);
+    const entries = await this.entriesOf(names, options.trust ?? "finished");
+    this.listed(listing);
+    return inNameOrder(names, entries);
   }
 
   /** `list` and `filesWithLeftovers` from one listing of the folder: a scheduler's scan needs both. */
   async listWithLeftovers(): Promise<{ entries: TaskEntry[]; leftovers: Set<string> }> {
-    const names = await this.folderNames();
-    const taskNames = names.filter(isTaskFileName);
-    return { entries: inNameOrder(taskNames, await this.entriesOf(taskNames, "finished")), leftovers: this.leftoversAmong(names) };
+    const listing = await this.listForPass();
+    const taskNames = listing.folder.filter(isTaskFileName);
+    const entries = await this.entriesOf(taskNames, "finished");
+    this.listed(listing);
+    return { entries: inNameOrder(taskNames, entries), leftovers: this.leftoversAmong(listing.folder) };
   }
 
   /**
@@ -187,31 +206,27 @@ export class TaskStore {
    * changes status again), every other file is stamped, so a `retry` from another process, then a
    * start there, is never missed. What they own is for the caller to judge (output_owners.ts).
    */
-  async outputClaimants(realOutputs: readonly string[]): Promise<StoredTask[]> {
-    // Not sorted: the claimants are, and sorting ten thousand names at every start is not free.
-    const folder = await this.folderNames();
-    const names = folder.filter(isTaskFileName);
+  async outputClaimants(realOutputs: readonly string[], when: "start" | "submit"): Promise<StoredTask[]> {
     // Once the index is built, only the files that can matter are stamped: those it names as
-    // declaring an output of one of these file names, and those with a run lease beside them (a task
-    // being claimed or running has one, from before its claim to its final write). Any other file is
-    // taken as this process last saw it: a queued one does not count at a start, and a file's outputs
-    // edited since are seen at the next full check (as a done task's are) or when the watcher names it.
-    let entries: TaskEntry[];
-    if (this.indexBuilt) {
+    // declaring an output of one of these file names, those with a run lease beside them (a task
+    // being claimed or running has one, from before its claim to its final write) and those the
+    // watcher named. Any other file is taken as this process last saw it: a queued one does not count
+    // at a start, and a file's outputs edited since are seen at the next full check (as a done
+    // task's are) or when the watcher names it. The folder is listed again only when the listing the
+    // index was last brought in step with is FULL_CHECK_MS old, or the watcher named a file it does
+    // not hold: a listing of ten thousand names costs more than the rest of a small task's start.
+    // A submit lists the folder every time: it is not in a queue's path, and a task submitted a
+    // moment ago elsewhere (queued, so it counts against a submit) must be seen.
+    const listing = this.indexBuilt && when === "start" ? this.freshListing() : null;
+    if (listing) {
+      const stamp = new Set([...listing.leased, ...this.named]);
+      for (const real of realOutputs) for (const name of this.outputs.declaring(path.basename(real))) stamp.add(name);
+      await this.stampOnly(stamp);
       this.outputs.apply(this.indexChanges);
       this.indexChanges.clear();
-      const stamp = new Set(leasedAmong(folder));
-      for (const real of realOutputs) for (const name of this.outputs.declaring(path.basename(real))) stamp.add(name);
-      entries = await this.entriesOf(names, { stamp });
     } else {
-      entries = await this.entriesOf(names, "done");
+      await this.claimantsFromListing(realOutputs);
     }
-    // Built from the first such list; then brought in step by the entries read since (every read is
-    // logged, whichever pass made it), so the ten thousand others are not looked at.
-    if (!this.indexBuilt) this.outputs.update(names, entries);
-    this.indexBuilt = true;
-    this.outputs.apply(this.indexChanges, names, entries);
-    this.indexChanges.clear();
     const realFolders = new Map<string, string>();
     const realFolder = (folder: string): string => {
       const known = realFolders.get(folder);
@@ -227,12 +242,77 @@ export class TaskStore {
     return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
 
+  /** The start check's own list of the folder: every name looked up, the index brought in step with it. */
+  private async claimantsFromListing(realOutputs: readonly string[]): Promise<void> {
+    const listing = await this.listForPass();
+    const { folder, named } = listing;
+    const names = folder.filter(isTaskFileName);
+    let entries: TaskEntry[];
+    if (this.indexBuilt) {
+      this.outputs.apply(this.indexChanges);
+      this.indexChanges.clear();
+      const stamp = new Set([...leasedAmong(folder), ...named]);
+      for (const real of realOutputs) for (const name of this.outputs.declaring(path.basename(real))) stamp.add(name);
+      entries = await this.entriesOf(names, { stamp });
+    } else {
+      entries = await this.entriesOf(names, "done");
+    }
+    // Built from the first such list; then brought in step by the entries read since (every read is
+    // logged, whichever pass made it), so the ten thousand others are not looked at.
+    if (!this.indexBuilt) this.outputs.update(names, entries);
+    this.indexBuilt = true;
+    this.outputs.apply(this.indexChanges, names, entries);
+    this.indexChanges.clear();
+    this.listed(listing);
+  }
+
+  /**
+   * Lists the folder for a pass that looks up every task file in it, and the names the watcher
+   * named before the listing: each was dropped from the cache, so the pass reads it.
+   */
+  private async listForPass(): Promise<{ folder: string[]; at: number; named: ReadonlySet<string> }> {
+    const at = this.now();
+    const named = new Set(this.named);
+    return { folder: await this.folderNames(), at, named };
+  }
+
+  /**
+   * A pass has looked up every task file of `folder`, listed at `at`, and the files the watcher
+   * named before it: the start check may take that listing as the folder's state for a while.
+   */
+  private listed({ folder, at, named }: { folder: readonly string[]; at: number; named: ReadonlySet<string> }): void {
+    for (const name of named) this.named.delete(name);
+    this.listing = { at, leased: leasedAmong(folder), names: null, folder };
+  }
+
+  /** The listing the start check may use instead of its own: recent, and holding every file the watcher named since. */
+  private freshListing(): Listing | null {
+    const listing = this.listing;
+    if (!listing || this.now() - listing.at >= FULL_CHECK_MS) return null;
+    if (this.named.size === 0) return listing;
+    listing.names ??= new Set(listing.folder);
+    for (const name of this.named) if (!listing.names.has(name)) return null;
+    return listing;
+  }
+
+  /** Each named file as it is now (one stat, and a read if it changed): the start check's look at the files that can matter. */
+  private async stampOnly(names: ReadonlySet<string>): Promise<void> {
+    const toRead: Unread[] = [];
+    for (const name of names) {
+      const known = this.knownEntry(name, undefined, "done");
+      if ("unread" in known) toRead.push(known);
+    }
+    if (toRead.length === 0) return;
+    const { parseTask } = await validation();
+    for (const unread of toRead) this.indexChanges.set(unread.name, this.readEntry(unread, parseTask));
+  }
+
   /** The entry the cache holds for the file as it is now, or what is needed to read it. */
   private knownEntry(name: string, known: TaskEntry | undefined, trust: "finished" | "done"): TaskEntry | Unread {
     if (known && (trust === "finished" || (known.ok && known.stored.task.status === "done"))) return known;
     const file = this.fileOf(name);
     const stampedAt = this.now();
-    const info = statSync(file, { bigint: true, throwIfNoEntry: false });
+    const info = statSync(file, { throwIfNoEntry: false });
     const cached = info ? this.cache.get(name, stampOf(info)) : undefined;
     return cached ?? { unread: true, name, file, info, stampedAt };
   }
@@ -257,14 +337,12 @@ export class TaskStore {
 
   private readCacheFile(): void {
     this.cacheFileRead = true;
-    this.cache.load(
-      readTaskCacheFile(this.cacheFile).flatMap(({ name, stamp, raw }): SavedEntry<TaskEntry>[] => {
-        // As the store wrote it: a finished task, validated then; the schema's output is its input.
-        if (!isTaskFileName(name) || raw.task_id !== taskIdFromFileName(name) || !FINISHED.includes(raw.status as string)) return [];
-        const file = this.fileOf(name);
-        return [{ name, stamp, value: { ok: true, file, stored: { file, raw, task: raw as Task } } }];
-      }),
-    );
+    readTaskCacheFile(this.cacheFile, ({ name, stamp, raw }) => {
+      // As the store wrote it: a finished task, validated then; the schema's output is its input.
+      if (!isTaskFileName(name) || raw.task_id !== taskIdFromFileName(name) || !FINISHED.includes(raw.status as string)) return;
+      const file = this.fileOf(name);
+      this.cache.restore(name, stamp, { ok: true, file, stored: { file, raw, task: raw as Task } });
+    });
   }
 
   private async saveCacheFile(): Promise<void> {
@@ -278,8 +356,15 @@ export class TaskStore {
     await writeTaskCacheFile(this.cacheFile, entries).catch(() => undefined);
   }
 
-  /** The watcher saw the file change: the next `list` reads it whatever its stamp says. */
+  /** The watcher saw the file change: the next `list` and the next start check read it whatever its stamp says. */
   forget(file: string): void {
+    const name = path.basename(file);
+    this.named.add(name);
+    this.cache.forget(name);
+  }
+
+  /** The store's own write: what it wrote is read again by the next pass. */
+  private dropEntry(file: string): void {
     this.cache.forget(path.basename(file));
   }
 
@@ -308,7 +393,7 @@ export class TaskStore {
       throw new SophiaError("task_conflict", `task id "${task.task_id}" is already used by ${existing}; choose another --id`, { details: { task_id: task.task_id } });
     }
     const file = this.fileOf(taskFileName(task));
-    this.forget(file);
+    this.dropEntry(file);
     await writeFileAtomically(file, serialize(raw));
     return { file, raw, task };
   }
@@ -320,7 +405,7 @@ export class TaskStore {
   async discardUnclaimed(file: string): Promise<void> {
     await this.withClaimLock(file, async () => {
       const current = await this.read(file);
-      this.forget(file);
+      this.dropEntry(file);
       if (current.task.status === "queued" && current.task.attempts === 0) await rm(file, { force: true });
     });
   }
@@ -425,7 +510,7 @@ export class TaskStore {
 
   /** Under the claim lock. */
   private async write(stored: StoredTask): Promise<StoredTask> {
-    this.forget(stored.file);
+    this.dropEntry(stored.file);
     await writeFileAtomically(stored.file, serialize(stored.raw));
     return stored;
   }

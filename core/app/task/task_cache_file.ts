@@ -15,7 +15,8 @@ import { writeFileAtomically } from "../atomic_write.js";
 export const TASK_CACHE_FILE = ".sophia-task-cache.json";
 export const SAVE_INTERVAL_MS = 10_000;
 const FORMAT = "sophia.task-cache";
-const VERSION = 1;
+// 2: stamps with times in milliseconds (task_file_cache.ts); a file of version 1 is written again.
+const VERSION = 2;
 
 export interface CachedTaskFile {
   name: string;
@@ -23,20 +24,24 @@ export interface CachedTaskFile {
   raw: Record<string, unknown>;
 }
 
-/** The entries of the cache file, or none when it is missing or not one this version wrote. */
-export function readTaskCacheFile(file: string): CachedTaskFile[] {
+/**
+ * Hands each entry of the cache file to `take`, in the file's order; none when it is missing or not
+ * one this version wrote. A callback, not an array: ten thousand entries are made into the store's
+ * own entries without an object in between.
+ */
+export function readTaskCacheFile(file: string, take: (entry: CachedTaskFile) => void): void {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch {
-    return [];
+    return;
   }
-  if (!isRecord(parsed) || parsed.format !== FORMAT || parsed.version !== VERSION || !Array.isArray(parsed.entries)) return [];
-  return parsed.entries.flatMap((entry: unknown) => {
-    if (!Array.isArray(entry) || entry.length !== 3) return [];
+  if (!isRecord(parsed) || parsed.format !== FORMAT || parsed.version !== VERSION || !Array.isArray(parsed.entries)) return;
+  for (const entry of parsed.entries as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) continue;
     const [name, stamp, raw] = entry as unknown[];
-    return typeof name === "string" && typeof stamp === "string" && isRecord(raw) ? [{ name, stamp, raw }] : [];
-  });
+    if (typeof name === "string" && typeof stamp === "string" && isRecord(raw)) take({ name, stamp, raw });
+  }
 }
 
 export async function writeTaskCacheFile(file: string, entries: readonly CachedTaskFile[]): Promise<void> {

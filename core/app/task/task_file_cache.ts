@@ -2,7 +2,7 @@
  * What the store already knows about each task file, so that a scheduler pass reads (and validates)
  * only the files that changed since the last one.
  *
- * An entry is keyed by the file's stamp: device, inode, size, mtime and ctime in nanoseconds. An
+ * An entry is keyed by the file's stamp: device, inode, size, mtime and ctime. An
  * atomic replace gives a new inode; a write in place moves ctime, which no one can set back (utimes
  * sets mtime only). Two writes in place with the same size inside one tick of the filesystem's clock
  * would leave the stamp unchanged, so a file whose ctime is within RACY_MS of the moment it was
@@ -19,7 +19,7 @@
  * is a function of the bytes), so a queue of just-submitted tasks is read, not parsed and validated,
  * at every pass of its first seconds.
  */
-import type { BigIntStats } from "node:fs";
+import type { Stats } from "node:fs";
 
 /** Covers the coarsest common timestamp (FAT's 2 s) and a little clock skew on a share. */
 const RACY_MS = 2_500;
@@ -27,14 +27,19 @@ export const FULL_CHECK_MS = 5_000;
 
 export type Stamp = string;
 
-export function stampOf(info: BigIntStats): Stamp {
-  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+/**
+ * Times in milliseconds as doubles (a quarter of a microsecond apart at today's dates), not BigInt
+ * nanoseconds: a `list` stamps ten thousand files, and BigInt stats and their strings cost more
+ * than the stats themselves. Nothing is lost: a cached file's ctime is at least RACY_MS old, and any
+ * write since moves it to now, seconds away.
+ */
+export function stampOf(info: Stats): Stamp {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
 }
 
 /** True when a same-size write in place could still leave the stamp as it is. */
-export function isRacy(info: BigIntStats, stampedAtMs: number): boolean {
-  const ctimeMs = Number(info.ctimeNs / 1_000_000n);
-  const mtimeMs = Number(info.mtimeNs / 1_000_000n);
+export function isRacy(info: Pick<Stats, "mtimeMs" | "ctimeMs">, stampedAtMs: number): boolean {
+  const { ctimeMs, mtimeMs } = info;
   return Math.abs(stampedAtMs - ctimeMs) < RACY_MS || Math.abs(stampedAtMs - mtimeMs) < RACY_MS || ctimeMs > stampedAtMs || mtimeMs > stampedAtMs;
 }
 
@@ -103,10 +108,13 @@ export class TaskFileCache<T> {
   }
 
   /** `bytes`: what was read, kept while the file is racy (undefined when nothing could be read). */
-  set(name: string, info: BigIntStats, stampedAtMs: number, value: T, finished: boolean, bytes?: Buffer): void {
+  set(name: string, info: Stats, stampedAtMs: number, value: T, finished: boolean, bytes?: Buffer): void {
     if (!this.enabled) return;
     if (isRacy(info, stampedAtMs)) {
-      this.delete(name);
+      // The same bytes read again give the very entry parsed before: nothing changed, so nothing is
+      // touched, and a start check (which takes unchanged files as last seen) need not read it again.
+      const reread = !this.entries.has(name) && this.recent.get(name)?.value === value;
+      if (!reread) this.delete(name);
       if (bytes) this.recent.set(name, { bytes, value });
       return;
     }
@@ -133,12 +141,9 @@ export class TaskFileCache<T> {
     dropAbsent(this.recent, names);
   }
 
-  /** Entries read back from the cache file: each is used only once a stamp of its file matches. */
-  load(saved: Iterable<SavedEntry<T>>): void {
-    if (!this.enabled) return;
-    for (const { name, stamp, value } of saved) {
-      if (!this.entries.has(name)) this.entries.set(name, { stamp, value, finished: true, checked: false });
-    }
+  /** An entry read back from the cache file: used only once a stamp of its file matches. */
+  restore(name: string, stamp: Stamp, value: T): void {
+    if (this.enabled && !this.entries.has(name)) this.entries.set(name, { stamp, value, finished: true, checked: false });
   }
 
   /** The finished entries to save, or null when the cache file already holds them. */
