@@ -64,11 +64,18 @@ export interface TaskProgress {
 export interface TaskInfo {
   id: string;
   status: TaskStatus;
+  /** `task.created_at`. */
+  created_at: string;
+  /** `task.input.media`, as the task file gives it. */
+  media: string;
   /** Absolute path of the task file. */
   file: string;
-  /** The task file as validated. */
+  /**
+   * The task file as validated. Read when asked for: a finished task that `list` took from the
+   * store's cache file is parsed only then (the fields above need no parsing).
+   */
   task: Task;
-  /** The task file as stored, fields Sophia does not know included. */
+  /** The task file as stored, fields Sophia does not know included; read when asked for, as `task`. */
   raw: Record<string, unknown>;
   /** Only for a `running` task: its stage and how far it is (null until its first stage starts). */
   progress: TaskProgress | null;

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
 import { TRANSITIONS, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/lifecycle.js";
 import { TASK_STATUSES, TaskSchema } from "../../core/app/task/schema.js";
-import { TaskStore, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
+import { TaskStore, summaryOf, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
 import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
 import { TASK_CACHE_FILE } from "../../core/app/task/task_cache_file.js";
 import { Workspace } from "../../core/app/task/workspace.js";
@@ -309,7 +309,18 @@ describe("task cache file (tasks/.sophia-task-cache.json)", () => {
     writeFileSync(file, `${JSON.stringify(specExampleTask({ task_id: taskId, attempts: 1, ...fields }), null, 2)}\n`);
     return file;
   };
-  const saved = () => JSON.parse(readFileSync(cacheFile(), "utf8")) as { format: string; version: number; entries: [string, string, Record<string, unknown>][] };
+  /** The cache file's header and entries: [name, stamp, summary, task] (the task's JSON parsed). */
+  type SavedLine = [string, string, string[], Record<string, unknown>];
+  const saved = () => {
+    const [header, ...lines] = readFileSync(cacheFile(), "utf8").trimEnd().split("\n");
+    const entries = lines.map((line): SavedLine => {
+      const [name, stamp, summary, json] = line.split("\t") as [string, string, string, string];
+      return [name, stamp, JSON.parse(summary) as string[], JSON.parse(json) as Record<string, unknown>];
+    });
+    return { ...(JSON.parse(header as string) as { format: string; version: number }), entries };
+  };
+  const writeSaved = (entries: SavedLine[]) =>
+    writeFileSync(cacheFile(), `${JSON.stringify({ format: "sophia.task-cache", version: 3 })}\n${entries.map(([name, stamp, summary, raw]) => `${name}\t${stamp}\t${JSON.stringify(summary)}\t${JSON.stringify(raw)}`).join("\n")}\n`);
 
   beforeEach(() => {
     root = mkdtempSync(path.join(tmpdir(), "sophia-cache-file-"));
@@ -327,18 +338,42 @@ describe("task cache file (tasks/.sophia-task-cache.json)", () => {
     assert.deepEqual(saved().entries.map(([name]) => name), ["20260206_edited.task.json", "20260206_kept.task.json"], "finished tasks only");
     // Proof that the entry is used without reading the file: the cache file says otherwise, under the file's stamp.
     const forged = saved();
-    for (const entry of forged.entries) entry[2].tool = "from the cache file";
-    writeFileSync(cacheFile(), JSON.stringify(forged));
+    for (const entry of forged.entries) entry[3].tool = "from the cache file";
+    writeSaved(forged.entries);
     await new Promise((resolve) => setTimeout(resolve, 30)); // the edit's ctime must move past the saved stamp
     writeFileSync(edited, readFileSync(edited, "utf8").replace('"tool": "sophia-desktop-v0.1.4"', '"tool": "hand-edited-app-v9"'));
     assert.deepEqual(await rows(coldStore()), ["edited failed hand-edited-app-v9", "kept done from the cache file", "waiting queued sophia-desktop-v0.1.4"]);
   });
 
+  test("a cold list parses only each task's summary; its JSON is parsed when the task is asked for, and a damaged one says to delete the cache file", async () => {
+    put("kept", { status: "done" });
+    await coldStore().list();
+    const [name, stamp, summary] = saved().entries[0] as SavedLine;
+    writeFileSync(cacheFile(), `${JSON.stringify({ format: "sophia.task-cache", version: 3 })}\n${name}\t${stamp}\t${JSON.stringify(summary)}\t{"half a task\n`);
+    const [entry] = await coldStore().list();
+    assert.ok(entry?.ok);
+    assert.deepEqual(summaryOf(entry.stored), { id: "kept", status: "done", created_at: "2026-02-06T10:30:00Z", media: "workspace/inbox/meeting_audio.mp3" });
+    assert.throws(() => entry.stored.task, (error) => isSophiaError(error, "task_invalid") && /is damaged: delete \.sophia-task-cache\.json/.test(error.message));
+  });
+
+  test("tasks taken from the cache file are written back as they were when it is saved again", async () => {
+    put("kept", { status: "done" });
+    await coldStore().list();
+    const forged = saved();
+    for (const entry of forged.entries) entry[3].tool = "from the cache file";
+    writeSaved(forged.entries);
+    const store = coldStore();
+    await store.list();
+    put("later", { status: "failed" });
+    assert.deepEqual(await rows(store), ["kept done from the cache file", "later failed sophia-desktop-v0.1.4"]);
+    assert.deepEqual(saved().entries.map(([entryName, , , raw]) => `${entryName} ${String(raw.tool)}`), ["20260206_kept.task.json from the cache file", "20260206_later.task.json sophia-desktop-v0.1.4"]);
+  });
+
   for (const [what, content] of [
     ["not JSON", "{ half a cache"],
-    ["another version", JSON.stringify({ format: "sophia.task-cache", version: 99, entries: [] })],
-    ["of version 1 (stamps in nanoseconds)", JSON.stringify({ format: "sophia.task-cache", version: 1, entries: [["20260206_kept.task.json", "1:2:3:4:5", specExampleTask({ task_id: "kept", status: "done", tool: "from the cache file" })]] })],
-    ["entries of the wrong shape", JSON.stringify({ format: "sophia.task-cache", version: 2, entries: [["20260206_kept.task.json", 5, null], "x"] })],
+    ["another version", `${JSON.stringify({ format: "sophia.task-cache", version: 99 })}\n`],
+    ["lines of the wrong shape", `${JSON.stringify({ format: "sophia.task-cache", version: 3 })}\n20260206_kept.task.json\t5\n\t\t\t\nx\ty\t{"a":1}\t{}\n`],
+    ["of version 1 (one JSON document)", JSON.stringify({ format: "sophia.task-cache", version: 1, entries: [["20260206_kept.task.json", "1:2:3:4:5", specExampleTask({ task_id: "kept", status: "done", tool: "from the cache file" })]] })],
   ] as const) {
     test(`a cache file that is ${what} is ignored and written again from the task files`, async () => {
       put("kept", { status: "done" });
@@ -346,20 +381,17 @@ describe("task cache file (tasks/.sophia-task-cache.json)", () => {
       assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
       const rewritten = saved();
       assert.equal(rewritten.format, "sophia.task-cache");
-      assert.deepEqual(rewritten.entries.map(([name, , raw]) => [name, raw.status]), [["20260206_kept.task.json", "done"]]);
+      assert.deepEqual(rewritten.entries.map(([name, , , raw]) => [name, raw.status]), [["20260206_kept.task.json", "done"]]);
     });
   }
 
   test("an entry the file's name does not match, or of a task not finished, is not used", async () => {
     const file = put("kept", { status: "done" });
     await coldStore().list();
-    const forged = saved();
-    const [name, stamp, raw] = forged.entries[0] as [string, string, Record<string, unknown>];
-    forged.entries = [[name, stamp, { ...raw, task_id: "other", tool: "forged" }]];
-    writeFileSync(cacheFile(), JSON.stringify(forged));
+    const [name, stamp, summary, raw] = saved().entries[0] as SavedLine;
+    writeSaved([[name, stamp, ["other", ...summary.slice(1)], { ...raw, task_id: "other", tool: "forged" }]]);
     assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
-    forged.entries = [[name, stamp, { ...raw, status: "queued", tool: "forged" }]];
-    writeFileSync(cacheFile(), JSON.stringify(forged));
+    writeSaved([[name, stamp, [summary[0] as string, "queued", ...summary.slice(2)], { ...raw, status: "queued", tool: "forged" }]]);
     assert.deepEqual(await rows(coldStore()), ["kept done sophia-desktop-v0.1.4"]);
     assert.ok(existsSync(file));
   });

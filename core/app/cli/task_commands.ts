@@ -158,7 +158,7 @@ export function retryCommand(): Command {
 
 function listTable(rows: TaskListEntry[]): string {
   if (rows.length === 0) return "no tasks\n";
-  const lines = rows.map((entry) => (entry.valid ? [entry.id, entry.status, entry.task.created_at, noteOf(entry)] : [entry.id, "invalid", "", entry.error.message]));
+  const lines = rows.map((entry) => (entry.valid ? [entry.id, entry.status, entry.created_at, noteOf(entry)] : [entry.id, "invalid", "", entry.error.message]));
   return table([["TASK", "STATUS", "CREATED", "DETAIL"], ...lines]);
 }
 
@@ -166,7 +166,7 @@ function listTable(rows: TaskListEntry[]): string {
 function noteOf(info: TaskInfo): string {
   if (info.status === "running") return progressText(info);
   if (info.status === "failed" && info.task.error) return info.task.error.message;
-  return info.task.input.media;
+  return info.media;
 }
 
 export function progressText(info: TaskInfo): string {

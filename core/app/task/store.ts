@@ -23,7 +23,7 @@ import type { Task } from "./schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
 import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
 import { FULL_CHECK_MS, TaskFileCache, stampOf } from "./task_file_cache.js";
-import { SAVE_INTERVAL_MS, TASK_CACHE_FILE, readTaskCacheFile, writeTaskCacheFile } from "./task_cache_file.js";
+import { SAVE_INTERVAL_MS, SavedTask, TASK_CACHE_FILE, readTaskCacheFile, summaryOfTask, writeTaskCacheFile, type TaskSummary } from "./task_cache_file.js";
 import { OutputIndex } from "./output_index.js";
 import { realPath, type Workspace } from "./workspace.js";
 
@@ -57,6 +57,11 @@ export interface StoredTask {
   raw: Record<string, unknown>;
   /** The validated view of `raw`. */
   task: Task;
+}
+
+/** What `list` shows of a stored task; for one taken from the task cache file, without parsing it. */
+export function summaryOf(stored: StoredTask): TaskSummary {
+  return stored instanceof SavedTask ? stored.summary : summaryOfTask(stored.task);
 }
 
 /** How a running task's runner is gone, when it is: the task is then recovered (`recover`). */
@@ -309,7 +314,7 @@ export class TaskStore {
 
   /** The entry the cache holds for the file as it is now, or what is needed to read it. */
   private knownEntry(name: string, known: TaskEntry | undefined, trust: "finished" | "done"): TaskEntry | Unread {
-    if (known && (trust === "finished" || (known.ok && known.stored.task.status === "done"))) return known;
+    if (known && (trust === "finished" || isDoneEntry(known))) return known;
     const file = this.fileOf(name);
     const stampedAt = this.now();
     const info = statSync(file, { throwIfNoEntry: false });
@@ -337,11 +342,11 @@ export class TaskStore {
 
   private readCacheFile(): void {
     this.cacheFileRead = true;
-    readTaskCacheFile(this.cacheFile, ({ name, stamp, raw }) => {
-      // As the store wrote it: a finished task, validated then; the schema's output is its input.
-      if (!isTaskFileName(name) || raw.task_id !== taskIdFromFileName(name) || !FINISHED.includes(raw.status as string)) return;
+    readTaskCacheFile(this.cacheFile, ({ name, stamp, summary, json }) => {
+      // As the store wrote it: a finished task, validated then.
+      if (!isTaskFileName(name) || summary.id !== taskIdFromFileName(name) || !FINISHED.includes(summary.status)) return;
       const file = this.fileOf(name);
-      this.cache.restore(name, stamp, { ok: true, file, stored: { file, raw, task: raw as Task } });
+      this.cache.restore(name, stamp, { ok: true, file, stored: new SavedTask(file, summary, json) });
     });
   }
 
@@ -351,7 +356,12 @@ export class TaskStore {
     const saved = this.cache.toSave();
     if (!saved) return;
     this.cacheFileSavedAt = now;
-    const entries = saved.flatMap(({ name, stamp, value }) => (value.ok ? [{ name, stamp, raw: value.stored.raw }] : []));
+    const entries = saved.flatMap(({ name, stamp, value }) => {
+      if (!value.ok) return [];
+      const { stored } = value;
+      // A task taken from the cache file is written again as it was, unparsed.
+      return stored instanceof SavedTask ? [{ name, stamp, summary: stored.summary, json: stored.json }] : [{ name, stamp, summary: summaryOfTask(stored.task), json: JSON.stringify(stored.raw) }];
+    });
     // A cache: a workspace it cannot be written in (read-only, full) only goes without it.
     await writeTaskCacheFile(this.cacheFile, entries).catch(() => undefined);
   }
@@ -602,7 +612,7 @@ function positionsOf(names: readonly string[], wanted: ReadonlySet<string>): Set
 }
 
 function isDoneEntry(entry: TaskEntry): boolean {
-  return entry.ok && entry.stored.task.status === "done";
+  return entry.ok && summaryOf(entry.stored).status === "done";
 }
 
 /** Entries of a listing in name order (oldest timestamp first), as `list` promises. */

@@ -6,46 +6,127 @@
  * validated, each with the stamp of its file (task_file_cache.ts), and an entry is used only when a
  * stamp of the file taken now matches; a file changed since (by a runner, the app or by hand) is
  * read again. Written whole and atomically by the store, at most every SAVE_INTERVAL_MS; a file that
- * is missing, unreadable, not JSON or of another version is ignored and written again from the
- * task files, and a workspace where it cannot be written simply goes without it.
+ * is missing, unreadable, not of this format or of another version is ignored and written again
+ * from the task files, and a workspace where it cannot be written simply goes without it.
+ *
+ * One line per task, after a header line: its file name, its stamp, its summary (what `list`
+ * shows: id, status, created_at, media) as a JSON array, and the task's JSON, tab-separated (JSON
+ * text holds no raw tab or line break). A cold `list` splits the lines and parses only the small
+ * summaries; each task's JSON is parsed when something first asks for the task (`SavedTask`).
+ * Parsing all of them, and the garbage collector copying what that made, was a third of `list`.
  */
 import { readFileSync } from "node:fs";
 import { writeFileAtomically } from "../atomic_write.js";
+import { SophiaError } from "../errors.js";
+import type { Task } from "./schema.js";
+import type { TaskStatus } from "./task_status.js";
 
 export const TASK_CACHE_FILE = ".sophia-task-cache.json";
 export const SAVE_INTERVAL_MS = 10_000;
-const FORMAT = "sophia.task-cache";
-// 2: stamps with times in milliseconds (task_file_cache.ts); a file of version 1 is written again.
-const VERSION = 2;
+// Version 3: one line per task with its summary; stamps in milliseconds (task_file_cache.ts) since 2.
+const HEADER = JSON.stringify({ format: "sophia.task-cache", version: 3 });
+
+/** What `list` shows of a task without parsing it: its id, status, created_at and media. */
+export interface TaskSummary {
+  id: string;
+  status: TaskStatus;
+  created_at: string;
+  media: string;
+}
+
+export function summaryOfTask(task: Task): TaskSummary {
+  return { id: task.task_id, status: task.status, created_at: task.created_at, media: task.input.media };
+}
+
+/**
+ * A finished task as the cache file holds it: the store's StoredTask, whose JSON is parsed the first
+ * time `raw` or `task` is asked for (the schema's output is its input, so the one object is both).
+ */
+export class SavedTask {
+  private parsed: Record<string, unknown> | null = null;
+
+  constructor(
+    readonly file: string,
+    readonly summary: TaskSummary,
+    /** The task's JSON as the cache file holds it, written again as it is. */
+    readonly json: string,
+  ) {}
+
+  get raw(): Record<string, unknown> {
+    this.parsed ??= parseSaved(this.json, this.file, this.summary);
+    return this.parsed;
+  }
+
+  get task(): Task {
+    return this.raw as Task;
+  }
+}
+
+/** The store wrote the line from one validated task; a line damaged since (by hand) says so. */
+function parseSaved(json: string, file: string, summary: TaskSummary): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    raw = null;
+  }
+  if (!isRecord(raw) || raw.task_id !== summary.id || raw.status !== summary.status) {
+    throw new SophiaError("task_invalid", `the task cache file's entry for ${file} is damaged: delete ${TASK_CACHE_FILE} in that folder (it is only a cache) and try again`);
+  }
+  return raw;
+}
 
 export interface CachedTaskFile {
   name: string;
   stamp: string;
-  raw: Record<string, unknown>;
+  summary: TaskSummary;
+  json: string;
 }
 
 /**
  * Hands each entry of the cache file to `take`, in the file's order; none when it is missing or not
- * one this version wrote. A callback, not an array: ten thousand entries are made into the store's
- * own entries without an object in between.
+ * one this version wrote. A line that is not an entry is skipped.
  */
 export function readTaskCacheFile(file: string, take: (entry: CachedTaskFile) => void): void {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch {
     return;
   }
-  if (!isRecord(parsed) || parsed.format !== FORMAT || parsed.version !== VERSION || !Array.isArray(parsed.entries)) return;
-  for (const entry of parsed.entries as unknown[]) {
-    if (!Array.isArray(entry) || entry.length !== 3) continue;
-    const [name, stamp, raw] = entry as unknown[];
-    if (typeof name === "string" && typeof stamp === "string" && isRecord(raw)) take({ name, stamp, raw });
+  let start = text.indexOf("\n");
+  if (start < 0 || text.slice(0, start) !== HEADER) return;
+  while (start < text.length) {
+    const end = text.indexOf("\n", start + 1);
+    const line = text.slice(start + 1, end < 0 ? text.length : end);
+    start = end < 0 ? text.length : end;
+    const entry = entryOf(line);
+    if (entry) take(entry);
   }
 }
 
+function entryOf(line: string): CachedTaskFile | null {
+  const afterName = line.indexOf("\t");
+  const afterStamp = line.indexOf("\t", afterName + 1);
+  const afterSummary = line.indexOf("\t", afterStamp + 1);
+  if (afterName < 0 || afterStamp < 0 || afterSummary < 0) return null;
+  let summary: unknown;
+  try {
+    summary = JSON.parse(line.slice(afterStamp + 1, afterSummary));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(summary) || summary.length !== 4 || !summary.every((field) => typeof field === "string")) return null;
+  const [id, status, created_at, media] = summary as [string, TaskStatus, string, string];
+  return { name: line.slice(0, afterName), stamp: line.slice(afterName + 1, afterStamp), summary: { id, status, created_at, media }, json: line.slice(afterSummary + 1) };
+}
+
 export async function writeTaskCacheFile(file: string, entries: readonly CachedTaskFile[]): Promise<void> {
-  await writeFileAtomically(file, JSON.stringify({ format: FORMAT, version: VERSION, entries: entries.map(({ name, stamp, raw }) => [name, stamp, raw]) }));
+  // A name with a tab or a line break in it (the app may choose one) is left out: it is read from its file.
+  const lines = entries.flatMap(({ name, stamp, summary, json }) =>
+    /[\t\n\r]/.test(name) ? [] : [`${name}\t${stamp}\t${JSON.stringify([summary.id, summary.status, summary.created_at, summary.media])}\t${json}`],
+  );
+  await writeFileAtomically(file, `${HEADER}\n${lines.join("\n")}\n`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
