@@ -3,6 +3,7 @@
  * 5 to 15 s each, and times side by side in one run, each path on the same 20 files with tiny.en:
  *
  *  - cli: one `sophia-cli submit` with the 20 files, then one `sophia-cli run` (two Node starts);
+ *    and the same with `run --concurrency 2` (two clips at once, a worker of one lane each);
  *  - api: openWorkspace().submit() for each file and one startRunner(), in this process (what the
  *    desktop app does: Node is already running);
  *  - wct2: whisper-ctranslate2 given the 20 files in one call, its defaults, `--output_format srt`.
@@ -38,7 +39,7 @@ const COUNT = Number(process.env.SMALL_FILES_COUNT ?? 20);
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const ENV = { ...process.env, HF_HUB_OFFLINE: "1", NO_COLOR: "1" };
 
-type PathName = "cli asr" | "api asr" | "cli asr+refine" | "api asr+refine" | "whisper-ctranslate2";
+type PathName = "cli asr" | "api asr" | "cli asr, 2 at once" | "cli asr+refine" | "api asr+refine" | "whisper-ctranslate2";
 
 interface Timing {
   wall_sec: number;
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
     const paths: Record<PathName, (round: number) => Promise<Timing>> = {
       "cli asr": (round) => viaCli(path.join(dir, `cli-asr-${round}`), clips, false),
       "api asr": (round) => viaApi(path.join(dir, `api-asr-${round}`), clips, false),
+      // Two clips at once, a worker and a lane each: what `run --concurrency 2` does with the second core.
+      "cli asr, 2 at once": (round) => viaCli(path.join(dir, `cli-asr-c2-${round}`), clips, false, ["--concurrency", "2"]),
       "whisper-ctranslate2": (round) => viaWct2(wct2 as string, modelDir, path.join(dir, `wct2-${round}`), clips),
       "cli asr+refine": (round) => viaCli(path.join(dir, `cli-full-${round}`), clips, true),
       "api asr+refine": (round) => viaApi(path.join(dir, `api-full-${round}`), clips, true),
@@ -118,13 +121,13 @@ function wavSeconds(file: string): number {
   return (data.length - 44) / data.readUInt32LE(28);
 }
 
-async function viaCli(root: string, clips: string[], refine: boolean): Promise<Timing> {
+async function viaCli(root: string, clips: string[], refine: boolean, runArgs: string[] = []): Promise<Timing> {
   const workspace = path.join(root, "workspace");
   mkdirSync(root, { recursive: true });
   const cpu = cpuSeconds();
   const started = performance.now();
   await run(process.execPath, [CLI, "--workspace", workspace, "submit", ...clips, "--language", "en", ...(refine ? [] : ["--no-refine"])], root);
-  await run(process.execPath, [CLI, "--workspace", workspace, "run", "--no-progress"], root);
+  await run(process.execPath, [CLI, "--workspace", workspace, "run", "--no-progress", ...runArgs], root);
   const wall = (performance.now() - started) / 1000;
   return { wall_sec: wall, cpu_sec: cpuSeconds() - cpu, ...fromEvents(workspace, clips.length) };
 }
