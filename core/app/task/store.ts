@@ -206,10 +206,10 @@ export class TaskStore {
   }
 
   /**
-   * The tasks that declare one of `realOutputs` (real paths) as an output, in name order, from a
-   * list made for the purpose: a `done` task is trusted between full checks (a done task never
-   * changes status again), every other file is stamped, so a `retry` from another process, then a
-   * start there, is never missed. What they own is for the caller to judge (output_owners.ts).
+   * The tasks that declare one of `realOutputs` (real paths) as an output, in name order: a `done`
+   * task is trusted between full checks (a done task never changes status again), every file that
+   * can matter is stamped, so a `retry` from another process, then a start there, is never missed.
+   * What they own is for the caller to judge (output_owners.ts).
    */
   async outputClaimants(realOutputs: readonly string[], when: "start" | "submit"): Promise<StoredTask[]> {
     // Once the index is built, only the files that can matter are stamped: those it names as
