@@ -3,6 +3,7 @@
  * `--concurrency N` up to N run at once, each with its own engine worker; a task that names English
  * and no model gets the bundled tiny.en.
  */
+import { availableParallelism } from "node:os";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
@@ -44,6 +45,7 @@ describe("scheduling", () => {
     const asr = readEvents(ws, "made_first").find((event) => event.type === "stage.completed");
     assert.ok(asr?.type === "stage.completed");
     assert.equal(asr.payload.summary.model, "tiny.en", "English and no model named: the bundled tiny.en");
+    assert.equal(asr.payload.summary.model_lanes, availableParallelism(), "one task at a time: every core is a lane of its worker");
   });
 
   test("--concurrency 2 runs two tasks at once, each with its own worker", async () => {
@@ -54,10 +56,20 @@ describe("scheduling", () => {
     for (const taskId of ["parallel_a", "parallel_b"]) assert.equal(readTask(ws, taskId).status, "done");
     const at = (taskId: string, type: SophiaEvent["type"]) => Date.parse(readEvents(ws, taskId).find((event) => event.type === type)?.ts ?? "");
     assert.ok(at("parallel_b", "task.started") < at("parallel_a", "task.completed"), "the second task started before the first finished");
-    const cached = ["parallel_a", "parallel_b"].map((taskId) => {
+    const summaries = ["parallel_a", "parallel_b"].map((taskId) => {
       const asr = readEvents(ws, taskId).find((event) => event.type === "stage.completed");
-      return asr?.type === "stage.completed" ? asr.payload.summary.model_cached : undefined;
+      return asr?.type === "stage.completed" ? asr.payload.summary : {};
     });
-    assert.deepEqual(cached, [false, false], "two workers, each loading the model");
+    assert.deepEqual(
+      summaries.map((summary) => summary.model_cached),
+      [false, false],
+      "two workers, each loading the model",
+    );
+    const share = Math.max(1, Math.floor(availableParallelism() / 2));
+    assert.deepEqual(
+      summaries.map((summary) => summary.model_lanes),
+      [share, share],
+      "each worker has its share of the cores as lanes",
+    );
   });
 });

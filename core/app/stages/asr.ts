@@ -57,6 +57,8 @@ export function createAsrStage(engines: EngineRegistry): Stage {
           model_path: loaded[0]?.path ?? null,
           model_cached: loaded[0]?.cached ?? false,
           model_load_sec: loaded[0]?.load_sec ?? null,
+          // Stretches of the media transcribed at once (spec §4.1, "the cores as lanes"); null for an engine that does not say.
+          model_lanes: loaded[0]?.lanes ?? null,
           task: config.task,
           language: transcript.language,
           spoken_language: transcript.spoken_language,

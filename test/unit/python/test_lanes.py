@@ -64,6 +64,25 @@ class Parts(unittest.TestCase):
                 lanes.configured_lanes({"SOPHIA_ASR_LANES": bad})
 
 
+class CpuLayout(unittest.TestCase):
+    OPTIONS = {"cpu_threads": 0, "batch_size": 1, "device": "cpu"}
+
+    def layout(self, lanes_env="3", **options):
+        import worker
+        from unittest import mock
+
+        with mock.patch.dict(os.environ, {"SOPHIA_ASR_LANES": lanes_env}):
+            return worker.cpu_layout({**self.OPTIONS, **options})
+
+    def test_cpu_threads_0_on_a_cpu_is_one_thread_per_lane_and_the_lanes_the_runner_gives(self):
+        self.assertEqual(self.layout(), (1, 3))
+
+    def test_threads_asked_for_batching_or_a_gpu_is_one_lane(self):
+        self.assertEqual(self.layout(cpu_threads=2), (2, 1))
+        self.assertEqual(self.layout(batch_size=8), (0, 1))
+        self.assertEqual(self.layout(device="cuda"), (0, 1))
+
+
 class FakePartTranscriber:
     """Named as a fake: hears the media's words (piece-time dicts) lying in the audio of each part it
     is given, timed from the part's start; detects "de" when given no language; reports progress at
