@@ -7,7 +7,9 @@ resident at the peak of a 5-minute piece of long media (spec §4.1), but CTransl
 zeroed pages for each large activation: about 40 % more CPU time (spec §4.1). So the worker pays it
 only for long media, where memory is the limit that matters, and otherwise fixes the threshold at
 glibc's own ceiling (32 MB): as fast as the sliding default, and, unlike it, a fixed threshold can
-be set back after long media.
+be set back after long media. With lanes (lanes.py) two threads taking and returning fresh pages
+contend in the kernel: 128 KB then cost 44 % more wall time on ten minutes of speech than 32 MB,
+1 MB 19 %, for 7 MiB more at the peak (spec §4.1, "revised with lanes"), so long media uses 1 MB.
 """
 
 import contextlib
@@ -15,7 +17,7 @@ import ctypes
 import ctypes.util
 
 M_MMAP_THRESHOLD = -3
-LONG_MEDIA_THRESHOLD_BYTES = 128 * 1024
+LONG_MEDIA_THRESHOLD_BYTES = 1024 * 1024
 USUAL_THRESHOLD_BYTES = 32 * 1024 * 1024
 
 
