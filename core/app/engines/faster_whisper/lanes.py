@@ -114,10 +114,8 @@ def transcribe(audio, language, owned, lanes, transcribe_part, on_info, on_progr
 
     segments, last_word = [], None
     for _, part_segments, _ in results:
-        part_segments = piecewise.without_repeat(part_segments, last_word)
+        part_segments, last_word = piecewise.following(part_segments, last_word)
         segments.extend(part_segments)
-        words = [word for segment in part_segments for word in segment["words"]]
-        last_word = words[-1] if words else last_word
     report = piecewise.merged_report([(a / SAMPLING_RATE, result[2]) for (a, _, _), result in zip(cut, results)])
     return info, segments, report
 

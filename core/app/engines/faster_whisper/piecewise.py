@@ -40,9 +40,8 @@ def transcribe(pieces, duration_hint, transcribe_piece, on_info, on_progress, on
     language, duration, reports, last_word = None, 0.0, [], []
 
     def sent(segments):
-        segments = without_repeat(segments, last_word[-1] if last_word else None)
-        words = [word for segment in segments for word in segment["words"]]
-        last_word[:] = words[-1:] or last_word
+        segments, last = following(segments, last_word[-1] if last_word else None)
+        last_word[:] = [last] if last else []
         on_segments(segments)
 
     for piece in pieces:
@@ -104,6 +103,14 @@ def said_at(word, regions, ends):
             best, at = hi - lo, (lo + hi) / 2
         index += 1
     return at
+
+
+def following(segments, previous):
+    """(segments without a repeat of previous, the last word sent once they are): how the segments of
+    one stretch follow those of the stretch before it (a piece, or a lane's part, lanes.py)."""
+    segments = without_repeat(segments, previous)
+    words = [word for segment in segments for word in segment["words"]]
+    return segments, words[-1] if words else previous
 
 
 def without_repeat(segments, previous):
