@@ -224,9 +224,7 @@ export class TaskStore {
     // moment ago elsewhere (queued, so it counts against a submit) must be seen.
     const listing = this.indexBuilt && when === "start" ? this.freshListing() : null;
     if (listing) {
-      const stamp = new Set([...listing.leased, ...this.named]);
-      for (const real of realOutputs) for (const name of this.outputs.declaring(path.basename(real))) stamp.add(name);
-      await this.stampOnly(stamp);
+      await this.stampOnly(this.mayClaim(realOutputs, [...listing.leased, ...this.named]));
       this.outputs.apply(this.indexChanges);
       this.indexChanges.clear();
     } else {
@@ -247,6 +245,13 @@ export class TaskStore {
     return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
 
+  /** The task files a start check stamps: `also`, and those the index names as declaring one of these outputs' file names. */
+  private mayClaim(realOutputs: readonly string[], also: readonly string[]): Set<string> {
+    const stamp = new Set(also);
+    for (const real of realOutputs) for (const name of this.outputs.declaring(path.basename(real))) stamp.add(name);
+    return stamp;
+  }
+
   /** The start check's own list of the folder: every name looked up, the index brought in step with it. */
   private async claimantsFromListing(realOutputs: readonly string[]): Promise<void> {
     const listing = await this.listForPass();
@@ -256,9 +261,7 @@ export class TaskStore {
     if (this.indexBuilt) {
       this.outputs.apply(this.indexChanges);
       this.indexChanges.clear();
-      const stamp = new Set([...leasedAmong(folder), ...named]);
-      for (const real of realOutputs) for (const name of this.outputs.declaring(path.basename(real))) stamp.add(name);
-      entries = await this.entriesOf(names, { stamp });
+      entries = await this.entriesOf(names, { stamp: this.mayClaim(realOutputs, [...leasedAmong(folder), ...named]) });
     } else {
       entries = await this.entriesOf(names, "done");
     }
