@@ -12,4 +12,22 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // Every test file's top-level describe/test names its timeout (subtests inherit it), so a
+    // regression that hangs fails instead, also when a file is run on its own without --test-timeout.
+    files: ["test/**/*.test.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Program > ExpressionStatement > CallExpression[callee.name=/^(describe|test|it)$/]:not([arguments.1.type='ObjectExpression'])",
+          message: "a top-level describe/test takes an options object with a timeout: describe(name, { timeout: ms }, fn)",
+        },
+        {
+          selector: "Program > ExpressionStatement > CallExpression[callee.name=/^(describe|test|it)$/] > ObjectExpression:not(:has(> Property[key.name='timeout']))",
+          message: "a top-level describe/test names its timeout: { timeout: ms } (10× its measured time)",
+        },
+      ],
+    },
+  },
 );

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { syntheticSrt } from "../support/synthetic_srt.js";
 import { LONG_TEXT, SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
 
-describe("cancel", () => {
+describe("cancel", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

@@ -21,7 +21,7 @@ async function until<T>(probe: () => Promise<T | null>, deadlineMs = 120_000): P
   throw new Error(`nothing found within ${deadlineMs} ms`);
 }
 
-describe("cli output", () => {
+describe("cli output", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

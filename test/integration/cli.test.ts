@@ -11,7 +11,7 @@ import { TaskSchema } from "../../core/app/task/schema.js";
 import { CLI, SENTENCE, cli, makeWorkspace, readEvents, speech, type TestWorkspace } from "../support/harness.js";
 import { mountReadOnly } from "../support/mounts.js";
 
-describe("cli", () => {
+describe("cli", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
   let media: string;
 

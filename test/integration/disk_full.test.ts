@@ -26,7 +26,7 @@ function fill(dir: string): string {
   return filler;
 }
 
-describe("disk full", () => {
+describe("disk full", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
   const mounts: Array<Extract<Mounted, { ok: true }>> = [];
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
 import { PROJECT, SENTENCE, cli, makeWorkspace, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
 
-describe("events", () => {
+describe("events", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SENTENCE, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, type TestWorkspace } from "../support/harness.js";
 
-describe("failures", () => {
+describe("failures", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
   let media: Buffer;
 

@@ -30,7 +30,7 @@ function heardInText(heard: string, text: string): number {
   return said.filter((word) => known.has(word)).length / Math.max(1, said.length);
 }
 
-describe("languages and engine options", () => {
+describe("languages and engine options", { timeout: 600_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { TranscriptSchema } from "../../core/app/transcript.js";
 import { MAX_WER, SENTENCE, bundledModelDir, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, transcode, wer, type TestWorkspace } from "../support/harness.js";
 
-describe("lifecycle", () => {
+describe("lifecycle", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
   let mediaBytes: Buffer;
 

@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
 
-describe("locking", () => {
+describe("locking", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

@@ -69,7 +69,7 @@ with audio_pieces.MediaAudio(sys.argv[2]) as media:
   return JSON.parse(execFileSync(VENV_PYTHON, ["-c", program, engineDir, media, String(PIECE_SEC)], { encoding: "utf8" })) as number[];
 }
 
-describe("long media in pieces", () => {
+describe("long media in pieces", { timeout: 600_000 }, () => {
   let ws: TestWorkspace;
   let onsets: number[];
   let cuts: number[];

@@ -13,7 +13,7 @@ import { parseVtt } from "../../core/app/subtitles/vtt.js";
 import { parseSrt } from "../../core/app/subtitles/index.js";
 import { SENTENCE, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, type TestWorkspace } from "../support/harness.js";
 
-describe("outputs", () => {
+describe("outputs", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

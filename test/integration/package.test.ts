@@ -65,7 +65,7 @@ void done;
 export {};
 `;
 
-describe("package", () => {
+describe("package", { timeout: 600_000 }, () => {
   let ws: TestWorkspace;
   let consumer: string;
 

@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { LONG_TEXT, SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
 
-describe("recovery", () => {
+describe("recovery", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

@@ -13,7 +13,7 @@ import { cli, makeWorkspace, PROJECT, type TestWorkspace } from "../support/harn
 const FIXTURES = path.join(PROJECT, "test", "fixtures", "refine");
 const CHINESE = path.join(FIXTURES, "talk_zh.srt");
 
-describe("refine in other languages", () => {
+describe("refine in other languages", { timeout: 600_000 }, () => {
   let ws: TestWorkspace;
   before(() => {
     ws = makeWorkspace();

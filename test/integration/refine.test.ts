@@ -23,7 +23,7 @@ const SCRIPT = SENTENCES.join(" ");
 
 const UNRELATED = "Mix the flour with two eggs and a pinch of salt, then bake the loaf for forty minutes at a high heat until golden.";
 
-describe("refine", () => {
+describe("refine", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
   /** When each of SENTENCES really starts in review.wav (from the samples espeak-ng wrote). */
   let onsets: number[];

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import type { SophiaEvent } from "../../core/app/task/schema.js";
 import { LONG_TEXT, SENTENCE, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, type TestWorkspace } from "../support/harness.js";
 
-describe("scheduling", () => {
+describe("scheduling", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
 
   before(() => {

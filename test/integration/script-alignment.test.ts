@@ -46,7 +46,7 @@ function assertInsideAndShort(taskId: string, cues: readonly Cue[], durationSec:
 
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 
-describe("a human reading with its printed text as the script", () => {
+describe("a human reading with its printed text as the script", { timeout: 600_000 }, () => {
   const READINGS = ["sonnet002", "sonnet003"];
   let ws: TestWorkspace;
 
@@ -80,7 +80,7 @@ describe("a human reading with its printed text as the script", () => {
   }
 });
 
-describe("scripts that are not a clean copy of the speech", () => {
+describe("scripts that are not a clean copy of the speech", { timeout: 600_000 }, () => {
   const S = [
     "Good morning, everyone. Thank you for joining the quarterly review.",
     "Revenue grew by twelve percent, and our customers renewed at record rates.",

@@ -19,11 +19,11 @@ import { runPythonTests } from "../support/python_tests.js";
 
 const MAX_CUE_SEC = 7;
 
-test("a stretch of speech transcribed again keeps its first word and adds no word twice (the worker with tiny.en, Python unittest)", () => {
+test("a stretch of speech transcribed again keeps its first word and adds no word twice (the worker with tiny.en, Python unittest)", { timeout: 600_000 }, () => {
   runPythonTests("test/integration/python");
 });
 
-describe("speech coverage on a human reading", () => {
+describe("speech coverage on a human reading", { timeout: 600_000 }, () => {
   let ws: TestWorkspace;
   before(() => {
     ws = makeWorkspace();

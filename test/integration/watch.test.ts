@@ -11,7 +11,7 @@ import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LONG_TEXT, SENTENCE, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, startCli, waitFor, type CliResult, type TestWorkspace } from "../support/harness.js";
 
-describe("watch", () => {
+describe("watch", { timeout: 300_000 }, () => {
   let ws: TestWorkspace;
   let watcher: ChildProcess;
   let exit: Promise<CliResult>;

@@ -43,7 +43,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail("expected a rejection");
 }
 
-describe("faster_whisper engine (real model, offline)", () => {
+describe("faster_whisper engine (real model, offline)", { timeout: 600_000 }, () => {
   let sentence: string;
   let engine: FasterWhisperEngine;
 

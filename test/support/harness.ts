@@ -10,6 +10,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { resolveFasterWhisperConfig, type ResolvedFasterWhisperConfig } from "../../core/app/engines/faster_whisper/options.js";
+import { refuseStaleBuild } from "./fresh_build.js";
 import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -48,6 +49,7 @@ export function cli(ws: TestWorkspace, args: string[], env: Record<string, strin
 
 /** Starts sophia-cli and returns the process (for watch mode, signals, kill -9). */
 export function startCli(ws: TestWorkspace, args: string[], env: Record<string, string> = {}): ChildProcess {
+  refuseStaleBuild(PROJECT);
   return spawn(process.execPath, [CLI, "--workspace", ws.dir, ...args], { cwd: ws.root, env: { ...BASE_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
 }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import { AsrSteps } from "../../core/app/stages/asr_progress.js";
 
-describe("asr progress", () => {
+describe("asr progress", { timeout: 60_000 }, () => {
   let reports: [number, string][];
   let steps: AsrSteps;
 

@@ -32,7 +32,7 @@ function fakeEngine(transcript: Transcript): AsrEngine {
   } as unknown as AsrEngine;
 }
 
-test("speech left without words finishes the stage, and the summary and the last progress message say where it is", async () => {
+test("speech left without words finishes the stage, and the summary and the last progress message say where it is", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "sophia-asr-stage-"));
   try {
     const media = path.join(dir, "talk.wav");

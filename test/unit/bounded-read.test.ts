@@ -14,7 +14,7 @@ import { TEXT_INPUT_MAX_BYTES, readUtf8File } from "../../core/app/utf8_file.js"
 
 const CODES = { unreadable: "script_missing", invalid: "script_invalid" } as const;
 
-describe("bounded reads", () => {
+describe("bounded reads", { timeout: 60_000 }, () => {
   let dir: string;
   before(() => (dir = mkdtempSync(path.join(tmpdir(), "sophia-read-"))));
   after(() => rmSync(dir, { recursive: true, force: true }));

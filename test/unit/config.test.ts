@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import { PACKAGE_DIR, VERSION, resolveSettings, venvPython } from "../../core/app/config.js";
 import { isSophiaError } from "../../core/app/errors.js";
 
-describe("settings", () => {
+describe("settings", { timeout: 60_000 }, () => {
   test("defaults apply when neither an option nor the environment sets a value", () => {
     const settings = resolveSettings({}, {});
     assert.equal(settings.workspace, path.resolve("workspace"));

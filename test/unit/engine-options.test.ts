@@ -22,7 +22,7 @@ function refusal(settings: Record<string, unknown>): string {
   assert.fail(`expected ${JSON.stringify(settings)} to be refused`);
 }
 
-describe("engine options", () => {
+describe("engine options", { timeout: 60_000 }, () => {
   test("an empty engine object gets every default, documented in the schema", () => {
     const config = resolveFasterWhisperConfig(ENGINE);
     assert.deepEqual(config, {

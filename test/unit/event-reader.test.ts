@@ -15,7 +15,7 @@ function eventLine(taskId: string, msg: string): string {
   return `${JSON.stringify({ ts: "2026-11-25T10:00:00.000Z", run_id: "run_1", task_id: taskId, type: "stage.progress", payload: { stage: "asr", progress: 0.5, msg } })}\n`;
 }
 
-describe("event reader", () => {
+describe("event reader", { timeout: 60_000 }, () => {
   let dir: string;
   before(() => (dir = mkdtempSync(path.join(tmpdir(), "sophia-event-reader-"))));
   after(() => rmSync(dir, { recursive: true, force: true }));

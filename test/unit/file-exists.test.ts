@@ -13,7 +13,7 @@ import { assertFileExists } from "../../core/app/file_exists.js";
 
 const ERRORS = { missing: "media_missing", notAFile: "media_unreadable", ifMissing: "check the path", ifNotAFile: "give an audio file" } as const;
 
-describe("file exists", () => {
+describe("file exists", { timeout: 60_000 }, () => {
   let dir: string;
   before(() => (dir = mkdtempSync(path.join(tmpdir(), "sophia-exists-"))));
   after(() => rmSync(dir, { recursive: true, force: true }));

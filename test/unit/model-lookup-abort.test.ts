@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { findModel } from "../../core/app/engines/faster_whisper/models.js";
 
-describe("model lookup", () => {
+describe("model lookup", { timeout: 60_000 }, () => {
   let dir: string;
   let fakePython: string;
   before(() => {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { FasterWhisperEngine } from "../../core/app/engines/faster_whisper/engine.js";
 import { bundledModelDir, VENV_PYTHON, whisperConfig } from "../support/harness.js";
 
-describe("model lookups", () => {
+describe("model lookups", { timeout: 60_000 }, () => {
   let dir: string;
   let countingPython: string;
   let calls: string;

@@ -19,7 +19,7 @@ import { resolveTaskPaths } from "../../core/app/task/task_paths.js";
 import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 
-describe("output ownership", () => {
+describe("output ownership", { timeout: 60_000 }, () => {
   let root: string;
   let store: TaskStore;
 

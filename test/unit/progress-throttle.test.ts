@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import { ProgressThrottle } from "../../core/app/task/progress_throttle.js";
 
-describe("progress throttle", () => {
+describe("progress throttle", { timeout: 60_000 }, () => {
   let sent: [number, string][];
   let throttle: ProgressThrottle;
 

@@ -27,7 +27,7 @@ const events: SophiaEvent[] = [
   { ...subject, type: "stage.completed", payload: { stage: "asr", duration_sec: 12.25, summary: {} } },
 ];
 
-test("on a terminal: a bar per stage that moves with the progress events", () => {
+test("on a terminal: a bar per stage that moves with the progress events", { timeout: 60_000 }, () => {
   const halfway = fakeStream(true);
   const running = createProgressView(true, halfway);
   try {
@@ -50,7 +50,7 @@ test("on a terminal: a bar per stage that moves with the progress events", () =>
   assert.match(finished.text, /talk\/asr\s+\|█{30}\| 100% done in 12\.3 s/);
 });
 
-test("off a terminal: one line per stage start and end, no bars", () => {
+test("off a terminal: one line per stage start and end, no bars", { timeout: 60_000 }, () => {
   const stream = fakeStream(false);
   const view = createProgressView(true, stream);
   for (const event of events) view.onEvent(event);
@@ -58,7 +58,7 @@ test("off a terminal: one line per stage start and end, no bars", () => {
   assert.equal(stream.text, "talk: asr started\ntalk: asr done in 12.3 s\n");
 });
 
-test("--no-progress: stage events print nothing, messages still do", () => {
+test("--no-progress: stage events print nothing, messages still do", { timeout: 60_000 }, () => {
   const stream = fakeStream(true);
   const view = createProgressView(false, stream);
   for (const event of events) view.onEvent(event);

@@ -13,7 +13,7 @@ import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
 import { fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
 import { taskFolder } from "../support/task_folder.js";
 
-describe("recovery (in-process)", () => {
+describe("recovery (in-process)", { timeout: 60_000 }, () => {
   let fx: FakeWorkspace;
   beforeEach(() => (fx = fakeWorkspace()));
   afterEach(() => fx.dispose());

@@ -49,7 +49,7 @@ function widest(cues: readonly Cue[], rules: RefineRules): number {
   return Math.max(...linesOf(cues).map((line) => textWidth(line, rules.writing)));
 }
 
-describe("limits per language", () => {
+describe("limits per language", { timeout: 60_000 }, () => {
   test("each language gets its style guide's line length and reading speed; others get English's", () => {
     const limits = (language: string | null, settings: Record<string, unknown> = {}) => {
       const rules = resolveRules(settings, "test", language);
@@ -93,7 +93,7 @@ describe("limits per language", () => {
   });
 });
 
-describe("measuring and joining", () => {
+describe("measuring and joining", { timeout: 60_000 }, () => {
   test("Chinese, Japanese and Korean count a half-width character as half; other languages count every character a reader sees", () => {
     assert.equal(textWidth("我用iPhone拍照", writingOf("zh")), 7);
     assert.equal(textWidth("東京タワー", writingOf("ja")), 5);
@@ -138,7 +138,7 @@ describe("measuring and joining", () => {
   });
 });
 
-describe("German", () => {
+describe("German", { timeout: 60_000 }, () => {
   test("a line never ends with an article or a preposition; it breaks before a conjunction", () => {
     assert.deepEqual(lines("Wir haben im Garten gearbeitet und danach zusammen gegessen", "de"), ["Wir haben im Garten gearbeitet", "und danach zusammen gegessen"]);
     const classes = classifyBreaks("mit dem Hund weil er".split(" "), "de");
@@ -175,7 +175,7 @@ describe("German", () => {
   });
 });
 
-describe("Spanish", () => {
+describe("Spanish", { timeout: 60_000 }, () => {
   test("a line never ends with an article, determiner, preposition or clitic; it breaks before a conjunction", () => {
     assert.deepEqual(classifyBreaks("con los amigos y se fue".split(" "), "es"), ["avoid", "never", "before_function", "avoid", "avoid"]);
     for (const text of [
@@ -196,7 +196,7 @@ describe("Spanish", () => {
   });
 });
 
-describe("Italian", () => {
+describe("Italian", { timeout: 60_000 }, () => {
   test("a lone i is the article, not the English pronoun", () => {
     const rules = resolveRules(NO_CLEANING, "test", "it");
     const result = refineSegments([{ words: spoken("mangiamo i biscotti. i bambini dormono.") }], rules);
@@ -204,7 +204,7 @@ describe("Italian", () => {
   });
 });
 
-describe("filler heard in silence", () => {
+describe("filler heard in silence", { timeout: 60_000 }, () => {
   const doubted = (words: TimedWord[]) => ({ words, no_speech_prob: 0.8 });
   const kept = (language: string, segments: Parameters<typeof refineSegments>[0]) =>
     refineSegments(segments, resolveRules({ collapse_loops: false }, "test", language)).cues.flatMap((cue) => cue.lines).join(" ");
@@ -223,7 +223,7 @@ describe("filler heard in silence", () => {
   });
 });
 
-describe("Chinese", () => {
+describe("Chinese", { timeout: 60_000 }, () => {
   test("a break never falls inside a word Whisper split in two, and prefers the comma", () => {
     assert.deepEqual(classifyBreaks(["我们", "讨论", "人", "工智能", "，", "然后"], "zh").slice(2, 3), ["never"]);
     assert.equal(classifyBreaks(["应用，", "以及"], "zh")[0], "clause");
@@ -258,7 +258,7 @@ describe("Chinese", () => {
   });
 });
 
-describe("Japanese", () => {
+describe("Japanese", { timeout: 60_000 }, () => {
   test("a line never starts with a particle, a small kana or a closing mark", () => {
     assert.deepEqual(classifyBreaks(["今日", "は", "いい", "天気", "です", "ね。"], "ja"), ["never", "plain", "plain", "never", "never"]);
     assert.equal(classifyBreaks(["行き", "ょう"], "ja")[0], "never");
@@ -277,7 +277,7 @@ describe("Japanese", () => {
   });
 });
 
-describe("the refine stage", () => {
+describe("the refine stage", { timeout: 60_000 }, () => {
   const FIXTURES = path.join(PROJECT, "test", "fixtures", "refine");
 
   /** The refine stage on a task whose asr left a corpus reading's transcript (made with Whisper base, see the fixtures' README). */

@@ -36,7 +36,7 @@ function assertWellFormed(cues: readonly Cue[], rules: ReturnType<typeof resolve
   });
 }
 
-describe("refine properties", () => {
+describe("refine properties", { timeout: 120_000 }, () => {
   test("any timed words: every word kept in order, cues ordered, apart and within their lines; violations reported as check sees them", () => {
     const word = fc.record({ text: fc.tuple(letters(1, 50), punctuation).map(([w, p]) => w + p), gap: fc.double({ min: -0.5, max: 3, noNaN: true }), duration: fc.double({ min: 0, max: 2, noNaN: true }) });
     fc.assert(

@@ -26,7 +26,7 @@ function refine(text: string, how: Parameters<typeof spoken>[1] = {}, rules = RU
   return refineSegments([{ words: spoken(text, how) }], rules);
 }
 
-describe("rule settings", () => {
+describe("rule settings", { timeout: 60_000 }, () => {
   test("defaults are the Netflix English ones, in the milliseconds an SRT file holds", () => {
     assert.equal(RULES.max_lines, 2);
     assert.equal(RULES.max_chars_per_line, 42);
@@ -52,7 +52,7 @@ describe("rule settings", () => {
   });
 });
 
-describe("check", () => {
+describe("check", { timeout: 60_000 }, () => {
   test("reports each rule a cue breaks, with the cue's number", () => {
     const cues: Cue[] = [
       { start: 0, end: 2, lines: ["Fine."] },
@@ -85,7 +85,7 @@ describe("check", () => {
   });
 });
 
-describe("line breaking", () => {
+describe("line breaking", { timeout: 60_000 }, () => {
   test("a cue that fits on one line stays on one line", () => {
     assert.deepEqual(lines("Thank you for joining the quarterly call."), ["Thank you for joining the quarterly call."]);
   });
@@ -121,7 +121,7 @@ describe("line breaking", () => {
   });
 });
 
-describe("segmentation and timing", () => {
+describe("segmentation and timing", { timeout: 60_000 }, () => {
   test("one cue per sentence when each can be read on its own", () => {
     const { cues, violations } = refine("Good morning, everyone. Thank you for joining the quarterly review. Let us begin with the numbers.");
     assert.deepEqual(cues.map((cue) => cue.lines.join(" ")), ["Good morning, everyone.", "Thank you for joining the quarterly review.", "Let us begin with the numbers."]);
@@ -190,7 +190,7 @@ describe("segmentation and timing", () => {
   });
 });
 
-describe("cleaning", () => {
+describe("cleaning", { timeout: 60_000 }, () => {
   test("Whisper's repeated-phrase loops keep their first occurrence; a real triple 'no' stays", () => {
     const loop = "thank you for coming ".repeat(5).trim();
     const { cues, cleaning } = refine(`${loop} and no, no, no, that is not it.`);
@@ -214,7 +214,7 @@ describe("cleaning", () => {
   });
 });
 
-describe("script alignment", () => {
+describe("script alignment", { timeout: 60_000 }, () => {
   const script = "Good morning, everyone. Revenue grew by twelve percent, and our customers renewed at record rates. Please send your questions before Friday.";
 
   test("the refined text is the script word for word, where the engine missed, misheard and invented words", () => {

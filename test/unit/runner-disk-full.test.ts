@@ -41,7 +41,7 @@ function fakeStageThatFillsTheDisk(store: FakeFullDiskStore): Stage {
   };
 }
 
-describe("runner on a full disk (in-process, fakes)", () => {
+describe("runner on a full disk (in-process, fakes)", { timeout: 60_000 }, () => {
   let fx: FakeWorkspace;
   beforeEach(() => (fx = fakeWorkspace()));
   afterEach(() => fx.dispose());

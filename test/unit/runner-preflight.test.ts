@@ -28,7 +28,7 @@ function fakeStageStuckInPreflight(onPreflight: () => void): Stage {
   };
 }
 
-describe("runner preflight", () => {
+describe("runner preflight", { timeout: 60_000 }, () => {
   let root: string;
   let store: TaskStore;
   before(() => {

@@ -16,7 +16,7 @@ import { TaskStore } from "../../core/app/task/store.js";
 import { FakeStage, FakeLeaseStore, aborted, eventsOf, fakeWorkspace, queueTask, taskOnDisk, type FakeWorkspace } from "../support/fake_pipeline.js";
 import { taskFolder } from "../support/task_folder.js";
 
-describe("runner (in-process, fake stages)", () => {
+describe("runner (in-process, fake stages)", { timeout: 60_000 }, () => {
   let fx: FakeWorkspace;
   beforeEach(() => (fx = fakeWorkspace()));
   afterEach(() => fx.dispose());

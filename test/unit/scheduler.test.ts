@@ -28,7 +28,7 @@ class FakeFaultyLeaseStore extends TaskStore {
   }
 }
 
-describe("scheduler (in-process, fake stages)", () => {
+describe("scheduler (in-process, fake stages)", { timeout: 60_000 }, () => {
   let fx: FakeWorkspace;
   beforeEach(() => (fx = fakeWorkspace()));
   afterEach(() => fx.dispose());

@@ -29,7 +29,7 @@ const assertInOrder = (words: readonly TimedWord[]) =>
     if (k > 0) assert.ok(word.start >= (words[k - 1] as TimedWord).start, `${word.text} is not before the word before it`);
   });
 
-describe("scripts that are not a clean copy of the speech", () => {
+describe("scripts that are not a clean copy of the speech", { timeout: 60_000 }, () => {
   test("speech the script does not have is subtitled as heard, and counted", () => {
     const heard = heardSaying(A, B, C, D);
     const { words, report } = alignScript(heard, `${B} ${C}`, 0.5);
@@ -89,7 +89,7 @@ describe("scripts that are not a clean copy of the speech", () => {
   });
 });
 
-describe("timing script words nobody heard", () => {
+describe("timing script words nobody heard", { timeout: 60_000 }, () => {
   const script = `${A} ${B}`;
   // The engine stopped after "harbour": the rest of the script was said in the 4.5 s after it.
   const heard = heardSaying(A).slice(0, 9);
@@ -142,7 +142,7 @@ describe("timing script words nobody heard", () => {
   });
 });
 
-describe("heard times", () => {
+describe("heard times", { timeout: 60_000 }, () => {
   test("a segment's first word stretched back into the silence before it starts where its length says it does", () => {
     const said = heardSaying(A, B);
     // Whisper opened the second segment 0.9 s early, in the pause before "several".
@@ -162,7 +162,7 @@ describe("heard times", () => {
   });
 });
 
-describe("scripts written without spaces", () => {
+describe("scripts written without spaces", { timeout: 60_000 }, () => {
   // Whisper and ICU's dictionary cut Chinese into different words: only the characters agree.
   const heardWords = ["我们", "今天", "讨论", "人", "工智能", "的", "未来", "发展"];
   const heard: TimedWord[] = heardWords.map((text, k) => ({ text, start: k * 0.6, end: k * 0.6 + 0.5 }));

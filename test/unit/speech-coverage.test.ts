@@ -6,6 +6,6 @@
 import { test } from "node:test";
 import { runPythonTests } from "../support/python_tests.js";
 
-test("speech coverage: word-time repair, uncovered speech, decoding a span again and merging it (Python unittest)", () => {
+test("speech coverage: word-time repair, uncovered speech, decoding a span again and merging it (Python unittest)", { timeout: 120_000 }, () => {
   runPythonTests("test/unit/python");
 });

@@ -18,7 +18,7 @@ import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 import { taskFolder } from "../support/task_folder.js";
 
-describe("lifecycle table", () => {
+describe("lifecycle table", { timeout: 60_000 }, () => {
   test("allows exactly the spec's edges plus retry, hand-back and recovery", () => {
     const allowed = new Set<string>();
     for (const name of Object.keys(TRANSITIONS) as TransitionName[]) {
@@ -43,7 +43,7 @@ describe("lifecycle table", () => {
   });
 });
 
-describe("task store", () => {
+describe("task store", { timeout: 60_000 }, () => {
   let root: string;
   let store: TaskStore;
 
@@ -177,7 +177,7 @@ describe("task store", () => {
   });
 });
 
-describe("workspace paths", () => {
+describe("workspace paths", { timeout: 60_000 }, () => {
   test("relative paths resolve against the folder containing the workspace; outputs must stay inside it", () => {
     const workspace = new Workspace("/srv/data/workspace");
     assert.equal(workspace.resolveInput("workspace/inbox/a.mp3"), "/srv/data/workspace/inbox/a.mp3");
@@ -195,7 +195,7 @@ describe("workspace paths", () => {
   });
 });
 
-describe("task file cache (store.list)", () => {
+describe("task file cache (store.list)", { timeout: 60_000 }, () => {
   let root: string;
   let workspace: Workspace;
   // A fake clock ahead of the files' ctime, so that the racy rule does not keep them out of the cache.
@@ -296,7 +296,7 @@ describe("task file cache (store.list)", () => {
   });
 });
 
-describe("task cache file (tasks/.sophia-task-cache.json)", () => {
+describe("task cache file (tasks/.sophia-task-cache.json)", { timeout: 60_000 }, () => {
   let root: string;
   let workspace: Workspace;
   let fakeNow: number;

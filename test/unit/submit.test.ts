@@ -25,7 +25,7 @@ class FakeFullDiskEventWriter extends EventWriter {
 /** Finds every model without looking (a fake): these tests are about the event write, not models. */
 const FAKE_ENGINES = { get: () => ({ check: () => Promise.resolve() }) } as unknown as EngineRegistry;
 
-describe("submit", () => {
+describe("submit", { timeout: 60_000 }, () => {
   let root: string;
   let store: TaskStore;
   let media: string;

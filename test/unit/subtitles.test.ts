@@ -40,7 +40,7 @@ const CUES: Cue[] = [
 const withoutWords = (cues: readonly Cue[]) => cues.map(({ start, end, lines }) => ({ start, end, lines }));
 const centiseconds = (seconds: number) => Math.round(Math.round(seconds * 1000) / 10) / 100;
 
-describe("srt", () => {
+describe("srt", { timeout: 60_000 }, () => {
   test("format and parse round-trip, past 24 hours and with several lines", () => {
     const cues: Cue[] = [
       { start: 1.5, end: 3.25, lines: ["Hello there,", "general Kenobi."] },
@@ -70,7 +70,7 @@ describe("srt", () => {
   });
 });
 
-describe("webvtt", () => {
+describe("webvtt", { timeout: 60_000 }, () => {
   test("a WEBVTT header, no cue numbers, times with a dot, and &, <, > as character references", () => {
     const text = formatSubtitles("vtt", CUES);
     assert.equal(
@@ -104,7 +104,7 @@ describe("webvtt", () => {
   });
 });
 
-describe("ass", () => {
+describe("ass", { timeout: 60_000 }, () => {
   test("[Script Info], [V4+ Styles] and [Events], centisecond times, \\N between lines, braces escaped", () => {
     const text = formatSubtitles("ass", CUES);
     assert.match(text, /^\[Script Info\]\n(?:.*\n)*ScriptType: v4\.00\+\n/);
@@ -150,7 +150,7 @@ describe("ass", () => {
   });
 });
 
-describe("txt and tsv", () => {
+describe("txt and tsv", { timeout: 60_000 }, () => {
   test("txt: one cue per line, its lines joined by a space", () => {
     const text = formatSubtitles("txt", CUES);
     assert.equal(text.split("\n")[0], "Hello there, general Kenobi.");
@@ -170,7 +170,7 @@ describe("txt and tsv", () => {
   });
 });
 
-describe("json", () => {
+describe("json", { timeout: 60_000 }, () => {
   test("cues with their lines and words, each word with its times, valid against the published schema", () => {
     const text = formatSubtitles("json", CUES, { language: "en" });
     const document = SubtitleDocumentSchema.parse(JSON.parse(text));
@@ -184,7 +184,7 @@ describe("json", () => {
   });
 });
 
-describe("random cues round-trip through every format that holds times", () => {
+describe("random cues round-trip through every format that holds times", { timeout: 60_000 }, () => {
   const word = fc.stringMatching(/^[A-Za-z0-9éß&<>{}\\,.!?'"-]{1,8}$/);
   const line = fc.array(word, { minLength: 1, maxLength: 6 }).map((words) => words.join(" "));
   const cues = fc
@@ -214,7 +214,7 @@ describe("random cues round-trip through every format that holds times", () => {
   });
 });
 
-describe("srt text never holds a cue arrow", () => {
+describe("srt text never holds a cue arrow", { timeout: 60_000 }, () => {
   test("a run of dashes before > becomes one arrow, so \"--->\" cannot turn into \"-->\" (found by the round-trip property)", () => {
     const written = formatSrt([{ start: 0, end: 1, lines: ["--->0 .", "a ---> b --> c"] }]);
     assert.equal(written.split("\n").filter((line) => line.includes("-->")).length, 1, written);
@@ -222,7 +222,7 @@ describe("srt text never holds a cue arrow", () => {
   });
 });
 
-describe("formats by file name", () => {
+describe("formats by file name", { timeout: 60_000 }, () => {
   test("the extension names the format, in any case; another extension is refused, listing the ones there are", () => {
     assert.equal(formatOfFile("out/talk.VTT", "--output"), "vtt");
     assert.equal(formatOfFile("talk.ass", "--output"), "ass");
@@ -242,7 +242,7 @@ describe("formats by file name", () => {
   });
 });
 
-test("the library exports the formats, so an app can read Sophia's JSON and write any format after an edit", () => {
+test("the library exports the formats, so an app can read Sophia's JSON and write any format after an edit", { timeout: 60_000 }, () => {
   const edited = library.parseSubtitles(library.formatSubtitles("json", CUES), "talk.refined.json").map((cue) => ({ ...cue, lines: cue.lines.map((line) => line.toUpperCase()) }));
   assert.deepEqual(library.SUBTITLE_FORMATS, ["srt", "vtt", "ass", "txt", "json", "tsv"]);
   assert.match(library.formatSubtitles("vtt", edited), /\nHELLO THERE,\nGENERAL KENOBI\.\n/);

@@ -109,7 +109,7 @@ const hostileFile: fc.Arbitrary<HostileFile> = fc.oneof(
   })),
 );
 
-describe("task file properties", () => {
+describe("task file properties", { timeout: 60_000 }, () => {
   let root: string;
   before(() => (root = mkdtempSync(path.join(tmpdir(), "sophia-props-"))));
   after(() => rmSync(root, { recursive: true, force: true }));

@@ -16,7 +16,7 @@ import { pipelineOutputs, resolveTaskPaths } from "../../core/app/task/task_path
 import { Workspace } from "../../core/app/task/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 
-describe("task paths", () => {
+describe("task paths", { timeout: 60_000 }, () => {
   let root: string;
   let workspace: Workspace;
 

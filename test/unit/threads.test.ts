@@ -15,7 +15,7 @@ import { offThreadJob, runOffThread } from "../../core/app/threads/off_thread.js
 
 const JOBS = new URL("../support/fake_jobs.js", import.meta.url);
 
-describe("runOffThread", () => {
+describe("runOffThread", { timeout: 60_000 }, () => {
   test("runs a job of a module in a worker thread and resolves with its result, passing its progress on", async () => {
     const progress: string[] = [];
     const result = await runOffThread(offThreadJob<{ numbers: number[] }, { sum: number }>(JOBS, "sumJob"), { numbers: [1, 2, 3] }, { onProgress: (fraction, msg) => progress.push(`${fraction} ${msg}`) });
@@ -48,7 +48,7 @@ describe("runOffThread", () => {
   });
 });
 
-describe("lease keeper", () => {
+describe("lease keeper", { timeout: 60_000 }, () => {
   test("keeps a lease fresh while the main thread is blocked for longer than its stale time", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "sophia-lease-"));
     try {

@@ -46,7 +46,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail("expected a rejection");
 }
 
-describe("protocol", () => {
+describe("protocol", { timeout: 60_000 }, () => {
   test("accepts every worker message", () => {
     const lines = [
       { type: "ready", pid: 12, faster_whisper: "1.2.1", ctranslate2: "4.8.5" },
@@ -104,7 +104,7 @@ describe("protocol", () => {
   });
 });
 
-describe("worker process", () => {
+describe("worker process", { timeout: 60_000 }, () => {
   test("collects segments into a transcript with its coverage report, with progress and each step before it", async () => {
     const worker = await WhisperWorker.start(FAKE_OPTIONS);
     const progress: TranscribeProgress[] = [];
@@ -225,7 +225,7 @@ describe("worker process", () => {
   });
 });
 
-describe("engine pool", () => {
+describe("engine pool", { timeout: 60_000 }, () => {
   const pidOf = (model: { path: string }) => Number(model.path.split("/").pop());
 
   test("reuses an idle worker, and replaces a dead one", async () => {

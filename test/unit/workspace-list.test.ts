@@ -17,7 +17,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-test("a listed task carries its id, status, created_at and media, and its task and raw survive JSON and structured clone (an app's IPC)", async () => {
+test("a listed task carries its id, status, created_at and media, and its task and raw survive JSON and structured clone (an app's IPC)", { timeout: 60_000 }, async () => {
   const raw = specExampleTask({ task_id: "kept", status: "done", attempts: 1, app_field: { nested: [1, null] } });
   writeFileSync(path.join(root, "workspace", "tasks", "20260206_kept.task.json"), JSON.stringify(raw));
   const [entry] = await openWorkspace({ workspace: path.join(root, "workspace") }).list();
