@@ -3,13 +3,15 @@
  * what a writer has appended so far, and a day's file of hundreds of thousands of lines.
  */
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EventReader, READ_CHUNK_BYTES } from "../../core/app/task/event_reader.js";
 
 const DAY_FILE = "2026-11-25_events.jsonl";
+/** The spec's bound on a line a reader holds (§2.4). */
+const EVENT_LINE_MAX_CHARS = 4 * 1024 * 1024;
 
 function eventLine(taskId: string, msg: string): string {
   return `${JSON.stringify({ ts: "2026-11-25T10:00:00.000Z", run_id: "run_1", task_id: taskId, type: "stage.progress", payload: { stage: "asr", progress: 0.5, msg } })}\n`;
@@ -52,5 +54,27 @@ describe("event reader", { timeout: 60_000 }, () => {
         [5, "step 4 — é"],
       ],
     );
+  });
+
+  test("a line that never ends is reported once it passes the limit, not held: the events after its newline are read", { timeout: 60_000 }, async () => {
+    const events = mkdtempSync(path.join(dir, "endless-"));
+    const file = path.join(events, DAY_FILE);
+    writeFileSync(file, eventLine("before_1", "first"));
+    const fd = openSync(file, "a");
+    const block = Buffer.alloc(READ_CHUNK_BYTES, "x");
+    for (let written = 0; written <= EVENT_LINE_MAX_CHARS + READ_CHUNK_BYTES; written += block.length) writeSync(fd, block);
+    closeSync(fd);
+    const reader = new EventReader(events);
+    const first = await reader.readNew();
+    assert.deepEqual(
+      first.map((line) => (line.event ? line.event.task_id : line.error)),
+      ["before_1", `a line longer than ${EVENT_LINE_MAX_CHARS / (1024 * 1024)} Mi characters: not an event, skipped`],
+      "reported while its newline has not come",
+    );
+    assert.deepEqual(reader.unfinishedLines(), [], "nothing of it is held");
+    appendFileSync(file, Buffer.alloc(READ_CHUNK_BYTES, "y"));
+    appendFileSync(file, `yyy\n${eventLine("after_1", "next")}`);
+    const next = await reader.readNew();
+    assert.deepEqual(next.map((line) => [line.line, (line.event ? line.event.task_id : line.error)]), [[3, "after_1"]], "reported once; the line after it is read");
   });
 });

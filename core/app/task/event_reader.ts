@@ -41,10 +41,19 @@ const EventEnvelopeSchema = z.object({
  */
 export const READ_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * The longest line a reader holds while it waits for the line's newline. Sophia's own lines are a
+ * few hundred bytes (a failure's stack is capped well below this); a longer one is not an event
+ * anyone wrote, and holding it whole is how 300 MB of one line once took 2.5 GB.
+ */
+export const EVENT_LINE_MAX_CHARS = 4 * 1024 * 1024;
+
 interface FileState {
   bytes: number;
   lines: number;
   partial: string;
+  /** Inside a line already reported as too long: its text is dropped up to its newline. */
+  skipping: boolean;
   /** Keeps the bytes of a character cut by the end of a read for the next read. */
   decoder: StringDecoder;
 }
@@ -98,7 +107,7 @@ export class EventReader {
 
   /** Adds to `into` the lines of `file` after the last read that pass the filter. */
   private async readFileFrom(file: string, into: EventLine[]): Promise<void> {
-    const state = this.offsets.get(file) ?? { bytes: 0, lines: 0, partial: "", decoder: new StringDecoder("utf8") };
+    const state = this.offsets.get(file) ?? { bytes: 0, lines: 0, partial: "", skipping: false, decoder: new StringDecoder("utf8") };
     this.offsets.set(file, state);
     const handle = await open(file, "r");
     try {
@@ -112,15 +121,30 @@ export class EventReader {
         // A line without its newline yet is kept until the rest arrives.
         state.partial = parts.pop() ?? "";
         for (const text of parts) {
+          if (state.skipping) {
+            state.skipping = false; // the end of the line reported as too long
+            continue;
+          }
           if (text.trim() === "") continue;
           state.lines += 1;
           const line = parseLine(file, state.lines, text);
           if (this.passes(line)) into.push(line);
         }
+        if (state.skipping) state.partial = "";
+        else if (state.partial.length > EVENT_LINE_MAX_CHARS) this.tooLong(file, state, into);
       }
     } finally {
       await handle.close();
     }
+  }
+
+  /** Reported once, at once (its newline may never come), and its text dropped up to that newline. */
+  private tooLong(file: string, state: FileState, into: EventLine[]): void {
+    state.partial = "";
+    state.skipping = true;
+    state.lines += 1;
+    const line: EventLine = { file, line: state.lines, event: null, error: `a line longer than ${EVENT_LINE_MAX_CHARS / (1024 * 1024)} Mi characters: not an event, skipped` };
+    if (this.passes(line)) into.push(line);
   }
 }
 

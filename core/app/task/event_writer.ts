@@ -6,7 +6,7 @@
  * holds the inode lock for the whole write, so lines from concurrent runner processes never
  * interleave or tear. The file name follows the event's own `ts`, so the stream rotates at UTC midnight.
  */
-import { appendFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { writeFailure } from "../fs_errors.js";
 import path from "node:path";
@@ -43,7 +43,7 @@ export class EventWriter {
     // slice on a busy machine, five events a task. Being synchronous also keeps this process's
     // events in the order they were emitted.
     try {
-      appendFileSync(file, `${JSON.stringify(event)}\n`, { flag: "a" });
+      appendLine(file, `${JSON.stringify(event)}\n`);
     } catch (error) {
       throw writeFailure(error, `append a ${type} event to ${file}`);
     }
@@ -72,6 +72,29 @@ export class EventWriter {
     await this.dirReady;
   }
 }
+
+/**
+ * Appends `line` as a line of its own. A write cut short by a full disk, or a writer killed
+ * mid-line, leaves the file without its final newline; a line appended straight after it would be
+ * glued to that fragment and lost with it. So the last byte is looked at first, and a line that
+ * follows a fragment starts with a newline: the fragment stays one unreadable line, reported by
+ * readers, and this event is whole on the next.
+ */
+function appendLine(file: string, line: string): void {
+  const fd = openSync(file, "a+");
+  try {
+    const { size } = fstatSync(fd);
+    const last = Buffer.alloc(1);
+    const afterFragment = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== NEWLINE;
+    const bytes = Buffer.from(afterFragment ? `\n${line}` : line, "utf8");
+    // One write(2) of the whole line (see the class comment); a short one happens only when the
+    // disk fills, and the rest is then written (or fails) as appendFileSync would.
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+  } finally {
+    closeSync(fd);
+  }
+}
+const NEWLINE = 0x0a;
 
 /** `{UTC date}_events.jsonl`: the one definition of the stream's file names, for the writer and every reader. */
 const EVENT_FILE = /^(\d{4}-\d{2}-\d{2})_events\.jsonl$/;
