@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
 import { TRANSITIONS, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/lifecycle.js";
 import { TASK_STATUSES, TaskSchema } from "../../core/app/task/schema.js";
-import { TaskStore, summaryOf, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
+import { TASK_FILE_MAX_BYTES, TaskStore, summaryOf, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
 import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
 import { TASK_CACHE_FILE } from "../../core/app/task/task_cache_file.js";
 import { Workspace } from "../../core/app/task/workspace.js";
@@ -142,6 +142,29 @@ describe("task store", { timeout: 60_000 }, () => {
     const finished = await claimed("finished_meanwhile");
     await store.transition(finished, "complete");
     await assert.rejects(store.recover(finished, "recover", "process_gone", () => ({})), (error) => isSophiaError(error, "transition_refused"));
+  });
+
+  test("a task file just under 1 MiB, written compactly, stays readable through claim and completion (the runner's writes fit)", { timeout: 60_000 }, async () => {
+    const file = path.join(store.workspace.tasksDir, "20260206_near_limit.task.json");
+    // Many small numbers: indentation would more than double the file.
+    const task = specExampleTask({ task_id: "near_limit", app_state: [] as number[] });
+    const room = TASK_FILE_MAX_BYTES - Buffer.byteLength(JSON.stringify(task)) - 64;
+    task.app_state = Array.from({ length: Math.floor(room / 2) }, () => 7);
+    writeFileSync(file, JSON.stringify(task));
+    assert.ok(statSync(file).size <= TASK_FILE_MAX_BYTES && statSync(file).size > TASK_FILE_MAX_BYTES - 1024, "just under the limit");
+    const runner = { host: "h", pid: 1, started_at: "2026-02-06T10:31:00.000Z" };
+    await store.transition(file, "claim", () => ({ attempts: 1, started_at: runner.started_at, runner, error: null }));
+    assert.equal((await store.read(file)).task.status, "running", "readable once claimed");
+    await store.transition(file, "fail", () => ({ error: { code: "internal", message: "m".repeat(4096), stack: "s".repeat(16 * 1024), at: runner.started_at, stage: "asr" }, finished_at: runner.started_at, runner: null }));
+    const failed = await store.read(file);
+    assert.equal(failed.task.status, "failed", "readable once settled, with a failure's longest message and stack");
+    assert.deepEqual(failed.raw.app_state, task.app_state, "the app's field is kept as it was");
+  });
+
+  test("a task whose own fields are over 1 MiB written compactly is refused, naming the limit", { timeout: 30_000 }, async () => {
+    const file = path.join(store.workspace.tasksDir, "20260206_over.task.json");
+    writeFileSync(file, JSON.stringify(specExampleTask({ task_id: "over", notes: "x".repeat(TASK_FILE_MAX_BYTES) })));
+    await assert.rejects(store.read(file), (error) => isSophiaError(error, "task_invalid") && /20260206_over\.task\.json is 1 MiB written compactly, over the limit of 1 MiB/.test(error.message));
   });
 
   test("two files claiming one task id are reported, not guessed between", async () => {
@@ -345,7 +368,7 @@ describe("task cache file (tasks/.sophia-task-cache.json)", { timeout: 60_000 },
     assert.deepEqual(await rows(coldStore()), ["edited failed hand-edited-app-v9", "kept done from the cache file", "waiting queued sophia-desktop-v0.1.4"]);
   });
 
-  test("a cold list parses only each task's summary; its JSON is parsed when the task is asked for, and a damaged one says to delete the cache file", async () => {
+  test("a cold list parses only each task's summary; its JSON is parsed when the task is asked for, and a damaged one is read from the task file", { timeout: 30_000 }, async () => {
     put("kept", { status: "done" });
     await coldStore().list();
     const [name, stamp, summary] = saved().entries[0] as SavedLine;
@@ -353,7 +376,20 @@ describe("task cache file (tasks/.sophia-task-cache.json)", { timeout: 60_000 },
     const [entry] = await coldStore().list();
     assert.ok(entry?.ok);
     assert.deepEqual(summaryOf(entry.stored), { id: "kept", status: "done", created_at: "2026-02-06T10:30:00Z", media: "workspace/inbox/meeting_audio.mp3" });
-    assert.throws(() => entry.stored.task, (error) => isSophiaError(error, "task_invalid") && /is damaged: delete \.sophia-task-cache\.json/.test(error.message));
+    assert.equal(entry.stored.task.status, "done", "the damaged entry stops nothing: the task comes from its file");
+    assert.equal(entry.stored.raw.tool, "sophia-desktop-v0.1.4");
+  });
+
+  test("a forged summary (a status its task's JSON does not have) is not shown: the task is read from its file", { timeout: 30_000 }, async () => {
+    put("kept", { status: "done" });
+    await coldStore().list();
+    const [name, stamp, summary, raw] = saved().entries[0] as SavedLine;
+    writeSaved([[name, stamp, [summary[0] as string, "canceled", ...summary.slice(2)], raw]]);
+    const store = coldStore();
+    const [entry] = await store.list();
+    assert.ok(entry?.ok);
+    assert.equal(summaryOf(entry.stored).status, "done");
+    assert.equal(entry.stored.task.status, "done");
   });
 
   test("tasks taken from the cache file are written back as they were when it is saved again", async () => {

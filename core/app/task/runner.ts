@@ -25,6 +25,7 @@ import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./sch
 import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
 import { ProgressThrottle } from "./progress_throttle.js";
+import { ERROR_MESSAGE_MAX_CHARS, ERROR_STACK_MAX_CHARS, clipped } from "./task_file_limits.js";
 import { assertOutputsFree } from "./output_owners.js";
 import { namedOutputs, pipelineOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 
@@ -466,7 +467,8 @@ function taskErrorOf(thrown: unknown, stage: string | null): TaskError & { at: s
   const error = asError(thrown);
   const code = isSophiaError(error) ? error.code : "internal";
   const traceback = isSophiaError(error) && typeof error.details.traceback === "string" ? `\n\nEngine traceback:\n${error.details.traceback}` : "";
-  return { code, message: error.message, stage, stack: `${fullStack(error)}${traceback}`, at: new Date().toISOString() };
+  // Capped: the task file must stay readable whatever an engine's traceback holds (task_file_limits.ts).
+  return { code, message: clipped(error.message, ERROR_MESSAGE_MAX_CHARS), stage, stack: clipped(`${fullStack(error)}${traceback}`, ERROR_STACK_MAX_CHARS), at: new Date().toISOString() };
 }
 
 function fullStack(error: Error): string {

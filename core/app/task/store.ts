@@ -16,7 +16,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { removeAbandonedTemps, writeFileAtomically } from "../atomic_write.js";
 import { writeFailure } from "../fs_errors.js";
-import { ReadRefused, readBoundedFileSync } from "../bounded_read.js";
+import { ReadRefused, formatBytes, readBoundedFileSync } from "../bounded_read.js";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
 import type { Task } from "./schema.js";
@@ -25,6 +25,7 @@ import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } fr
 import { FULL_CHECK_MS, TaskFileCache, stampOf } from "./task_file_cache.js";
 import { SAVE_INTERVAL_MS, SavedTask, TASK_CACHE_FILE, readTaskCacheFile, summaryOfTask, writeTaskCacheFile, type TaskSummary } from "./task_cache_file.js";
 import { OutputIndex } from "./output_index.js";
+import { RUNNER_FIELDS_MAX_BYTES, TASK_FILE_MAX_BYTES, TASK_FILE_READ_MAX_BYTES } from "./task_file_limits.js";
 import { realPath, type Workspace } from "./workspace.js";
 
 export { isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
@@ -36,11 +37,7 @@ let validationModule: Promise<typeof import("./task_validation.js")> | null = nu
 const validation = () => (validationModule ??= import("./task_validation.js"));
 let lockfileModule: Promise<typeof import("proper-lockfile")> | null = null;
 const lockfile = () => (lockfileModule ??= import("proper-lockfile"));
-/**
- * A task file is about 1 KB; 1 MiB leaves the app room for fields of its own while a runner that
- * reads every task file on every pass stays fast and small whatever lands in the folder.
- */
-export const TASK_FILE_MAX_BYTES = 1024 * 1024;
+export { TASK_FILE_MAX_BYTES } from "./task_file_limits.js";
 
 const CLAIM_LOCK = {
   stale: 5_000,
@@ -329,7 +326,7 @@ export class TaskStore {
     let entry: TaskEntry;
     let bytes: Buffer | undefined;
     try {
-      bytes = readBoundedFileSync(file, TASK_FILE_MAX_BYTES);
+      bytes = readTaskBytes(file);
       entry = this.cache.sameBytes(name, bytes) ?? { ok: true, file, stored: parseTask(file, bytes) };
     } catch (error) {
       const refusal = readRefusal(file, error);
@@ -349,7 +346,7 @@ export class TaskStore {
       // As the store wrote it: a finished task, validated then.
       if (!isTaskFileName(name) || summary.id !== taskIdFromFileName(name) || !FINISHED.includes(summary.status)) return;
       const file = this.fileOf(name);
-      this.cache.restore(name, stamp, { ok: true, file, stored: new SavedTask(file, summary, json) });
+      this.cache.restore(name, stamp, { ok: true, file, stored: new SavedTask(file, summary, json, () => rawOfFile(file)) });
     });
   }
 
@@ -395,7 +392,13 @@ export class TaskStore {
   /** Synchronous, as in a list: one small file, where an async read waits for five hand-offs to libuv's threads. */
   async read(file: string): Promise<StoredTask> {
     const { parseTask } = await validation();
-    return parseTask(file, readTaskBytes(file));
+    let bytes: Buffer;
+    try {
+      bytes = readTaskBytes(file);
+    } catch (error) {
+      throw readRefusal(file, error);
+    }
+    return parseTask(file, bytes);
   }
 
   /** Writes a new task file; refuses a task_id that is already in use. */
@@ -636,21 +639,42 @@ export function taskConflict(taskId: string, names: readonly string[]): SophiaEr
 }
 
 function readTaskBytes(file: string): Buffer {
+  return readBoundedFileSync(file, TASK_FILE_READ_MAX_BYTES);
+}
+
+/**
+ * A task file's JSON, for a cache entry whose own copy is damaged: the file matched the entry's
+ * stamp, so it is the file that was validated then (a file that no longer parses is invalid now).
+ */
+function rawOfFile(file: string): Record<string, unknown> {
+  let raw: unknown;
   try {
-    return readBoundedFileSync(file, TASK_FILE_MAX_BYTES);
+    raw = JSON.parse(readTaskBytes(file).toString("utf8"));
   } catch (error) {
-    throw readRefusal(file, error);
+    if (error instanceof ReadRefused) throw readRefusal(file, error);
+    throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not valid JSON`, { cause: error, details: { file } });
   }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new SophiaError("task_invalid", `task file ${path.basename(file)} is not a JSON object`, { details: { file } });
+  return raw as Record<string, unknown>;
 }
 
 function readRefusal(file: string, error: unknown): unknown {
   if (!(error instanceof ReadRefused)) return error;
   if (error.problem === "missing") return new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
-  return new SophiaError("task_invalid", `task file ${path.basename(file)} ${error.message}`, { cause: error, details: { file } });
+  const message =
+    error.problem === "too_large"
+      ? `${error.message.replace(formatBytes(TASK_FILE_READ_MAX_BYTES), formatBytes(TASK_FILE_MAX_BYTES))} (and ${formatBytes(RUNNER_FIELDS_MAX_BYTES)} for the runner's fields)`
+      : error.message;
+  return new SophiaError("task_invalid", `task file ${path.basename(file)} ${message}`, { cause: error, details: { file } });
 }
 
+/**
+ * Pretty-printed, for people who open the file, unless indentation would take it past what a
+ * reader takes: then compactly (the task's own fields were checked at that size, task_validation.ts).
+ */
 function serialize(raw: Record<string, unknown>): string {
-  return `${JSON.stringify(raw, null, 2)}\n`;
+  const pretty = `${JSON.stringify(raw, null, 2)}\n`;
+  return pretty.length <= TASK_FILE_READ_MAX_BYTES / 3 || Buffer.byteLength(pretty) <= TASK_FILE_READ_MAX_BYTES ? pretty : `${JSON.stringify(raw)}\n`;
 }
 
 // proper-lockfile keys its bookkeeping by target path, so the lease needs a target of its own.

@@ -12,12 +12,13 @@
  * One line per task, after a header line: its file name, its stamp, its summary (what `list`
  * shows: id, status, created_at, media) as a JSON array, and the task's JSON, tab-separated (JSON
  * text holds no raw tab or line break). A cold `list` splits the lines and parses only the small
- * summaries; each task's JSON is parsed when something first asks for the task (`SavedTask`).
+ * summaries; each task's JSON is parsed when something first asks for the task (`SavedTask`). An
+ * entry whose summary disagrees with its JSON is dropped, and one whose JSON is damaged is read
+ * from its task file: a damaged or forged cache stops nothing and shows no status a file lacks.
  * Parsing all of them, and the garbage collector copying what that made, was a third of `list`.
  */
 import { readFileSync } from "node:fs";
 import { writeFileAtomically } from "../atomic_write.js";
-import { SophiaError } from "../errors.js";
 import type { Task } from "./schema.js";
 import type { TaskStatus } from "./task_status.js";
 
@@ -50,10 +51,15 @@ export class SavedTask {
     readonly summary: TaskSummary,
     /** The task's JSON as the cache file holds it, written again as it is. */
     readonly json: string,
+    /**
+     * The task as its file holds it, for an entry whose JSON turns out damaged: the file's stamp
+     * matched the entry's, so it holds the bytes that were validated when the entry was made.
+     */
+    private readonly fromFile: () => Record<string, unknown>,
   ) {}
 
   get raw(): Record<string, unknown> {
-    this.parsed ??= parseSaved(this.json, this.file, this.summary);
+    this.parsed ??= parseSaved(this.json, this.summary) ?? this.fromFile();
     return this.parsed;
   }
 
@@ -62,18 +68,29 @@ export class SavedTask {
   }
 }
 
-/** The store wrote the line from one validated task; a line damaged since (by hand) says so. */
-function parseSaved(json: string, file: string, summary: TaskSummary): Record<string, unknown> {
+/** The store wrote the line from one validated task; null for a line damaged since (by hand, or a disk fault). */
+function parseSaved(json: string, summary: TaskSummary): Record<string, unknown> | null {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch {
-    raw = null;
+    return null;
   }
-  if (!isRecord(raw) || raw.task_id !== summary.id || raw.status !== summary.status) {
-    throw new SophiaError("task_invalid", `the task cache file's entry for ${file} is damaged: delete ${TASK_CACHE_FILE} in that folder (it is only a cache) and try again`);
-  }
-  return raw;
+  return isRecord(raw) && raw.task_id === summary.id && raw.status === summary.status && raw.created_at === summary.created_at ? raw : null;
+}
+
+/**
+ * Whether an entry's summary is the one its JSON says, without parsing the JSON: the store writes
+ * the JSON compactly, so each field's `"name":value` is in it. A summary edited apart from its task
+ * (a forged status) is not used, and the task is read from its file.
+ */
+function summaryAgrees(summary: TaskSummary, json: string): boolean {
+  return (
+    json.includes(`"task_id":${JSON.stringify(summary.id)}`) &&
+    json.includes(`"status":${JSON.stringify(summary.status)}`) &&
+    json.includes(`"created_at":${JSON.stringify(summary.created_at)}`) &&
+    json.includes(`"media":${JSON.stringify(summary.media)}`)
+  );
 }
 
 export interface CachedTaskFile {
@@ -118,7 +135,8 @@ function entryOf(line: string): CachedTaskFile | null {
   }
   if (!Array.isArray(summary) || summary.length !== 4 || !summary.every((field) => typeof field === "string")) return null;
   const [id, status, created_at, media] = summary as [string, TaskStatus, string, string];
-  return { name: line.slice(0, afterName), stamp: line.slice(afterName + 1, afterStamp), summary: { id, status, created_at, media }, json: line.slice(afterSummary + 1) };
+  const entry = { name: line.slice(0, afterName), stamp: line.slice(afterName + 1, afterStamp), summary: { id, status, created_at, media }, json: line.slice(afterSummary + 1) };
+  return summaryAgrees(entry.summary, entry.json) ? entry : null;
 }
 
 export async function writeTaskCacheFile(file: string, entries: readonly CachedTaskFile[]): Promise<void> {

@@ -8,6 +8,8 @@ import { SophiaError, asError, describeIssues } from "../errors.js";
 import { TaskSchema, type Task } from "./schema.js";
 import type { StoredTask } from "./store.js";
 import { TASK_FILE_SUFFIX, taskIdFromFileName } from "./task_file_name.js";
+import { RUNNER_FIELDS, RUNNER_FIELDS_MAX_BYTES, TASK_FILE_MAX_BYTES } from "./task_file_limits.js";
+import { formatBytes } from "../bounded_read.js";
 
 /**
  * JSON.parse takes any depth, but writing the task back (JSON.stringify) recurses and overflows the
@@ -24,11 +26,32 @@ export function validateTask(raw: unknown, where: string): Task {
       details: { file: where, issues: result.error.issues },
     });
   }
+  assertWithinLimits(raw as Record<string, unknown>, where);
   const fileId = where.endsWith(TASK_FILE_SUFFIX) ? taskIdFromFileName(path.basename(where)) : result.data.task_id;
   if (fileId !== result.data.task_id) {
     throw new SophiaError("task_invalid", `${path.basename(where)} names task "${fileId}" but its task_id is "${result.data.task_id}"`, { details: { file: where } });
   }
   return result.data;
+}
+
+/**
+ * The task's own fields fit in TASK_FILE_MAX_BYTES written compactly, the runner's in
+ * RUNNER_FIELDS_MAX_BYTES: so whatever the runner writes of a task it accepted, compactly if it must,
+ * stays under what a reader takes (task_file_limits.ts).
+ */
+function assertWithinLimits(raw: Record<string, unknown>, where: string): void {
+  const own = Buffer.byteLength(
+    JSON.stringify(raw, function (this: unknown, key: string, value: unknown) {
+      return this === raw && RUNNER_FIELDS.has(key) ? undefined : value;
+    }),
+  );
+  if (own > TASK_FILE_MAX_BYTES) {
+    throw new SophiaError("task_invalid", `${path.basename(where)} is ${formatBytes(own)} written compactly, over the limit of ${formatBytes(TASK_FILE_MAX_BYTES)}`, { details: { file: where } });
+  }
+  const runner = Buffer.byteLength(JSON.stringify([...RUNNER_FIELDS].map((field) => raw[field] ?? null)));
+  if (runner > RUNNER_FIELDS_MAX_BYTES) {
+    throw new SophiaError("task_invalid", `${path.basename(where)}'s runner fields (${[...RUNNER_FIELDS].join(", ")}) are ${formatBytes(runner)}, over the limit of ${formatBytes(RUNNER_FIELDS_MAX_BYTES)}`, { details: { file: where } });
+  }
 }
 
 /** Without recursion, so that the check itself cannot overflow the stack. */
