@@ -10,6 +10,7 @@ import type { EventWriter } from "./task/event_writer.js";
 import { TASK_STATUSES, type TaskStatus } from "./task/task_status.js";
 import { TaskStore, summaryOf, type StoredTask } from "./task/store.js";
 import { Workspace } from "./task/workspace.js";
+import { runnerState } from "./task/runner_liveness.js";
 import type { TaskProgress } from "./interfaces.js";
 import { startRunner } from "./start_runner.js";
 
@@ -91,7 +92,7 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
         counts[entry.status] += 1;
         if (entry.status !== "running") continue;
         const owner = entry.task.runner ? { host: entry.task.runner.host, pid: entry.task.runner.pid } : null;
-        const orphaned = !(await store.leaseHeld(entry.file));
+        const orphaned = (await runnerState(store, entry.file, entry.task.runner)) !== "alive";
         running.push({ ...entry, runner: owner, orphaned });
         if (owner && !orphaned) {
           const key = `${owner.host}:${owner.pid}`;

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import { openWorkspace } from "../../core/app/open_workspace.js";
+import { cancelTask } from "../../core/app/task/control.js";
 import { recoverOrphans } from "../../core/app/task/recovery.js";
 import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
 import { fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
@@ -68,6 +70,31 @@ describe("recovery (in-process)", { timeout: 60_000 }, () => {
     age(partial, 5_000);
     assert.deepEqual(await recoverOrphans(new TaskStore(fx.workspace), fx.events), [{ taskId: "killed_writing", action: "requeued" }]);
     assert.ok(!existsSync(partial));
+  });
+});
+
+describe("a runner killed on this host (kill -9), its lease still fresh", { timeout: 60_000 }, () => {
+  let fx: FakeWorkspace;
+  beforeEach(() => (fx = fakeWorkspace()));
+  afterEach(() => fx.dispose());
+
+  const runningUnderDeadRunner = (taskId: string) => {
+    const file = queueTask(fx.workspace, taskId, { status: "running", attempts: 1, started_at: "2026-02-06T10:31:00Z", runner: { host: hostname(), pid: deadPid(), started_at: "2026-02-06T10:31:00Z" } });
+    mkdirSync(`${file}.lease`); // fresh: it would hold for LEASE_STALE_MS
+    return file;
+  };
+
+  test("`status` shows it as gone at once (spec rule (a)), not alive until its lease goes stale", { timeout: 30_000 }, async () => {
+    runningUnderDeadRunner("killed_runner");
+    const status = await openWorkspace({ workspace: fx.workspace.dir }).status();
+    assert.deepEqual(status.running.map((task) => [task.id, task.orphaned]), [["killed_runner", true]]);
+    assert.deepEqual(status.runners, [], "no live runner");
+  });
+
+  test("`cancel` does not wait on it: its runner is already stopped", { timeout: 30_000 }, async () => {
+    runningUnderDeadRunner("canceled_after_kill");
+    const canceled = await cancelTask(new TaskStore(fx.workspace), fx.events, "canceled_after_kill", 1_000);
+    assert.equal(canceled.stopped, true, "a wait of 1 s would end with the lease still fresh");
   });
 });
 

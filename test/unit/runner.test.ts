@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import type { Stage } from "../../core/app/stages/stage.js";
-import { cancelTask } from "../../core/app/task/control.js";
+import { cancelTask, retryTask } from "../../core/app/task/control.js";
 import { recoverOrphans } from "../../core/app/task/recovery.js";
 import { TaskRunner } from "../../core/app/task/runner.js";
 import { TaskStore } from "../../core/app/task/store.js";
@@ -50,6 +50,21 @@ describe("runner (in-process, fake stages)", { timeout: 60_000 }, () => {
     assert.ok(!existsSync(run.context.paths.rawSrt));
     assert.deepEqual(abortedEvent("to_cancel"), { stage: "asr", reason: "canceled", removed: ["workspace/outputs/to_cancel.raw.srt"] });
     assert.deepEqual(taskFolder(fx.workspace.tasksDir), [path.basename(file)], "no lock or lease left");
+  });
+
+  test("cancel then retry at once: the old run ends as canceled, lets go of its lease, and the retried task starts without waiting for it to go stale", { timeout: 30_000 }, async () => {
+    const store = new TaskStore(fx.workspace);
+    const stage = new FakeStage("asr");
+    const file = queueTask(fx.workspace, "cancel_retry");
+    const first = runnerFor(store, stage).run(await store.read(file));
+    const run = await stage.nextRun();
+    await cancelTask(store, fx.events, "cancel_retry", 0);
+    await retryTask(store, fx.events, "cancel_retry");
+    assert.deepEqual(await first, { kind: "canceled", taskId: "cancel_retry" }, "the user's cancel, not another runner's takeover");
+    assert.ok(!existsSync(run.context.paths.rawSrt), "its output removed, as for any cancel");
+    assert.deepEqual(abortedEvent("cancel_retry"), { stage: "asr", reason: "canceled", removed: ["workspace/outputs/cancel_retry.raw.srt"] });
+    const second = runnerFor(store, new FakeStage("asr", { finishAtOnce: true })).run(await store.read(file));
+    assert.deepEqual(await second, { kind: "done", taskId: "cancel_retry" }, "not busy: the lease was let go");
   });
 
   test("a cancel that lands while the stage is returning still removes the file the stage wrote", async () => {

@@ -13,7 +13,8 @@ import type { SubmitOptions } from "../interfaces.js";
 import { createStages } from "../stages/index.js";
 import type { EventWriter } from "./event_writer.js";
 import { assertOutputsFree } from "./output_owners.js";
-import { TASK_ID_PATTERN, type TaskStatus } from "./schema.js";
+import { TASK_ID_PATTERN, type RunnerInfo, type TaskStatus } from "./schema.js";
+import { runnerState } from "./runner_liveness.js";
 import type { StoredTask, TaskStore } from "./store.js";
 import { validateTask } from "./task_validation.js";
 import { resolveTaskPaths } from "./task_paths.js";
@@ -99,7 +100,7 @@ export async function cancelTask(store: TaskStore, events: EventWriter, taskId: 
     return { finished_at: new Date().toISOString() };
   });
   await events.emit(stored.task, "task.canceled", { previous_status: previous });
-  const stopped = previous === "running" ? await waitForLeaseRelease(store, found.file, waitMs) : true;
+  const stopped = previous === "running" ? await waitForRunnerToStop(store, found.file, stored.task.runner, waitMs) : true;
   return { stored, previous, stopped };
 }
 
@@ -110,10 +111,11 @@ export async function retryTask(store: TaskStore, events: EventWriter, taskId: s
   return stored;
 }
 
-async function waitForLeaseRelease(store: TaskStore, file: string, waitMs: number): Promise<boolean> {
+/** Until its lease is let go, or its process is gone on this host (its lease would stay fresh for a while). */
+async function waitForRunnerToStop(store: TaskStore, file: string, runner: RunnerInfo | null | undefined, waitMs: number): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
-    if (!(await store.leaseHeld(file))) return true;
+    if ((await runnerState(store, file, runner)) !== "alive") return true;
     await sleep(100);
   }
   return false;

@@ -6,7 +6,6 @@
  * to `queued` (event `task.requeued`, reason "recovered"), or to `failed` once MAX_ATTEMPTS runs
  * have each died mid-task, so one poisonous input cannot crash runners forever.
  */
-import { hostname } from "node:os";
 import { rm } from "node:fs/promises";
 import { removeAbandonedTemps } from "../atomic_write.js";
 import { SophiaError, isSophiaError } from "../errors.js";
@@ -15,6 +14,7 @@ import type { Task } from "./schema.js";
 import { isSameRun } from "./lifecycle.js";
 import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskEntry, type TaskStore } from "./store.js";
 import { namedOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
+import { processGone, runnerState } from "./runner_liveness.js";
 
 export const MAX_ATTEMPTS = 3;
 
@@ -33,7 +33,7 @@ export async function recoverOrphans(store: TaskStore, events: EventWriter, scan
       if (leftovers.has(entry.file)) await sweepAfterDeadRunner(store, entry.stored);
       continue;
     }
-    const runner = await runnerState(store, entry.stored);
+    const runner = await runnerState(store, entry.file, entry.stored.task.runner);
     if (runner === "alive") continue;
     const result = await recoverOne(store, events, entry.stored, runner).catch((error: unknown) => {
       // Another runner recovered or claimed it first.
@@ -43,19 +43,6 @@ export async function recoverOrphans(store: TaskStore, events: EventWriter, scan
     if (result) recovered.push(result);
   }
   return recovered;
-}
-
-/** A running task is an orphan when its runner is gone (DeadRunner says how). */
-type RunnerState = "alive" | DeadRunner;
-
-async function runnerState(store: TaskStore, stored: StoredTask): Promise<RunnerState> {
-  if (!(await store.leaseHeld(stored.file))) return "lease_stale";
-  return ownerDead(stored.task) ? "process_gone" : "alive";
-}
-
-function ownerDead(task: Task): boolean {
-  const runner = task.runner;
-  return runner !== undefined && runner !== null && runner.host === hostname() && !processExists(runner.pid);
 }
 
 const TERMINAL: readonly string[] = ["done", "failed", "canceled"];
@@ -74,7 +61,7 @@ const PARTIAL_WRITE_AGE_MS = 2_000;
 async function sweepAfterDeadRunner(store: TaskStore, stored: StoredTask): Promise<void> {
   const swept = await store
     .sweep(stored.file, (task, leaseFresh, staleAt) => {
-      if (TERMINAL.includes(task.status)) return !leaseFresh || ownerDead(task);
+      if (TERMINAL.includes(task.status)) return !leaseFresh || processGone(task.runner);
       return task.status === "queued" && Date.now() > staleAt + ABANDONED_QUEUED_LEASE_MS;
     })
     .catch((error: unknown) => {
@@ -128,13 +115,4 @@ async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTas
   await removeTmp();
   await events.emit(seen.task, "task.requeued", { reason: "recovered", attempts });
   return { taskId: seen.task.task_id, action: "requeued" };
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

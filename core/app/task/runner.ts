@@ -432,9 +432,20 @@ function isWriteFailure(error: unknown): error is SophiaError {
 }
 
 function ownershipOf(current: Task, claim: Claim): Ownership {
-  if (!isSameRun(current, claim.attempt, claim.runner)) return "superseded";
+  if (!isSameRun(current, claim.attempt, claim.runner)) return retriedSince(current) ? "canceled" : "superseded";
   if (current.status === "canceled") return "canceled";
   return current.status === "running" ? "ours" : "superseded";
+}
+
+/**
+ * The user ended the run and queued the task again (`cancel` then `retry`, perhaps within
+ * milliseconds of each other) before any runner claimed it: only `retry` writes `attempts: 0` with
+ * no runner once a task has been claimed (a recovery keeps the count, a claim raises it). No other
+ * runner can have claimed it meanwhile, since this run still holds its lease: it is a cancel, whose
+ * outputs are removed and whose lease is let go at once, not a takeover that leaves it to go stale.
+ */
+function retriedSince(current: Task): boolean {
+  return current.attempts === 0 && (current.runner ?? null) === null;
 }
 
 async function identityOf(file: string): Promise<{ dev: number; ino: number } | null> {
