@@ -203,25 +203,26 @@ describe("worker process", { timeout: 60_000 }, () => {
     await worker.close();
   });
 
-  test("a missing interpreter is engine_unavailable and points at ./scripts/setup", async () => {
+  test("a missing interpreter is engine_unavailable and names the python option and setup-python", async () => {
     const error = await rejection(WhisperWorker.start({ python: "/nonexistent/.venv/bin/python", script: FAKE }));
     assert.ok(isSophiaError(error, "engine_unavailable"), String(error));
     assert.match(error.message, /\/nonexistent\/\.venv\/bin\/python/);
-    assert.match(error.message, /\.\/scripts\/setup/);
+    assert.match(error.message, /`python` option/);
+    assert.match(error.message, /sophia-cli setup-python <venv>/);
   });
 
   test("a worker that dies before ready is engine_unavailable with its stderr", async () => {
     const error = await rejection(WhisperWorker.start({ ...FAKE_OPTIONS, env: { FAKE_WORKER_STARTUP: "fail" } }));
     assert.ok(isSophiaError(error, "engine_unavailable"), String(error));
     assert.match(error.message, /No module named 'faster_whisper'/);
-    assert.match(error.message, /\.\/scripts\/setup/);
+    assert.match(error.message, /sophia-cli setup-python <venv>/);
   });
 
   test("a worker killed during start-up is engine_unavailable that names the signal, not the setup", async () => {
     const error = await rejection(WhisperWorker.start({ ...FAKE_OPTIONS, env: { FAKE_WORKER_STARTUP: "killed" } }));
     assert.ok(isSophiaError(error, "engine_unavailable"), String(error));
     assert.match(error.message, /killed by SIGKILL/);
-    assert.doesNotMatch(error.message, /scripts\/setup/);
+    assert.doesNotMatch(error.message, /setup-python/);
   });
 });
 

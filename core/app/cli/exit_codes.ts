@@ -16,6 +16,11 @@ export const EXIT = {
    * whose failure could not be recorded stays `running` and the next runner recovers it.
    */
   unwritable: 5,
+  /**
+   * The engine cannot start here: no Python with faster-whisper at the `python` setting (or
+   * SOPHIA_PYTHON), or `setup-python` could not prepare one.
+   */
+  engine: 6,
   /** Stopped by SIGINT/SIGTERM; the task it was running is back in the queue. */
   interrupted: 130,
 } as const;
@@ -38,6 +43,7 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
   workspace_not_a_folder: EXIT.usage,
   model_unavailable: EXIT.usage,
   model_english_only: EXIT.usage,
+  engine_unavailable: EXIT.engine,
   transition_refused: EXIT.refused,
   task_busy: EXIT.refused,
   task_conflict: EXIT.refused,
@@ -52,7 +58,6 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
   script_invalid: EXIT.failed,
   script_mismatch: EXIT.failed,
   engine_unknown: EXIT.failed,
-  engine_unavailable: EXIT.failed,
   worker_crashed: EXIT.failed,
   stage_unknown: EXIT.failed,
   stage_input_missing: EXIT.failed,

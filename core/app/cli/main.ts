@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   retry: async () => (await import("./task_commands.js")).retryCommand(),
   events: async () => (await import("./events_command.js")).eventsCommand(),
   models: async () => (await import("./models_command.js")).modelsCommand(),
+  "setup-python": async () => (await import("./setup_python_command.js")).setupPythonCommand(),
   check: async () => (await import("./subtitle_commands.js")).checkCommand(),
   refine: async () => (await import("./subtitle_commands.js")).refineCommand(),
 };
@@ -54,8 +55,8 @@ async function program(argv: readonly string[]): Promise<Command> {
   return root;
 }
 
-/** Commands that need no workspace folder: check and refine work on the files given; models looks in workspace/models only if it is there. */
-const WITHOUT_WORKSPACE = new Set(["check", "refine", "models"]);
+/** Commands that need no workspace folder: check and refine work on the files given; models looks in workspace/models only if it is there; setup-python makes a venv. */
+const WITHOUT_WORKSPACE = new Set(["check", "refine", "models", "setup-python"]);
 
 /** Before any command touches it: the workspace is a folder, it exists (`submit` creates it), and a runner can write it. */
 async function checkWorkspace(command: Command): Promise<void> {

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { SophiaError, asError } from "../../errors.js";
 import type { ModelInfo } from "../engine.js";
 import type { FasterWhisperConfig } from "./options.js";
+import { PYTHON_HINT } from "./python_setup.js";
 
 export const MODELS_SCRIPT = fileURLToPath(new URL("./models.py", import.meta.url));
 
@@ -85,7 +86,7 @@ async function ask(lookup: ModelLookup, args: string[], signal?: AbortSignal): P
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new SophiaError(
       "engine_unavailable",
-      `cannot look up faster_whisper models with ${lookup.python}: ${asError(error).message}${stderr ? `\n${stderr}` : ""}; run ./scripts/setup to create the Python venv (or set SOPHIA_PYTHON)`,
+      `cannot look up faster_whisper models with ${lookup.python}: ${asError(error).message}${stderr ? `\n${stderr}` : ""}; ${PYTHON_HINT}`,
       { cause: error },
     );
   }

@@ -615,7 +615,7 @@ def main():
         import ctranslate2
         import faster_whisper
     except ImportError as error:
-        log.error("cannot import faster_whisper (%s): run ./scripts/setup to create the venv", error)
+        log.error("cannot import faster_whisper (%s): this Python has no faster-whisper; prepare a venv with `npx sophia-cli setup-python <venv>` (in a checkout, ./scripts/setup)", error)
         return 3
     import vad_batches
 

@@ -11,6 +11,7 @@ import type { Transcript, TranscriptSegment } from "../../transcript.js";
 import type { AlignControls, AlignedWord, AlignRequest, EngineConfig, LoadedModel, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { workerOptions } from "./options.js";
 import { parseWorkerLine, workerErrorCode, type AlignRequestMessage, type LoadRequestMessage, type ReadyMessage, type RequestMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
+import { PYTHON_HINT } from "./python_setup.js";
 
 export interface WhisperWorkerOptions {
   /** The Python interpreter of the engine's venv (see resolvePython). */
@@ -33,7 +34,6 @@ const DEFAULT_READY_TIMEOUT_MS = 30_000;
 /** SIGTERM first so Python can die cleanly; SIGKILL soon after, because cancellation must be prompt. */
 const TERM_GRACE_MS = 300;
 const CLOSE_GRACE_MS = 2_000;
-const SETUP_HINT = "run the project's setup, ./scripts/setup, to create the Python venv (or set SOPHIA_PYTHON to a Python with faster-whisper installed)";
 
 type Reply = Exclude<WorkerMessage, ReadyMessage | { type: "model" } | { type: "error" }>;
 
@@ -252,7 +252,7 @@ export class WhisperWorker {
   private startHint(outcome: "exited" | "timeout"): string {
     if (outcome === "timeout") return "the machine may be too busy to load Python and faster-whisper in time; try again, or raise readyTimeoutMs";
     if (this.exit?.signal && !this.exit.error) return `it was killed by ${this.exit.signal} (out of memory, or stopped from outside); try again`;
-    return SETUP_HINT;
+    return PYTHON_HINT;
   }
 
   private onLine(line: string): void {
