@@ -40,7 +40,7 @@ export async function writeFileAtomically(file: string, data: string): Promise<v
 }
 
 /** Makes the rename itself durable: without it a power cut can bring back the old directory entry. */
-function fsyncDirectory(dir: string): void {
+export function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, "r");
   try {
     fsyncSync(fd);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import { TRANSITIONS, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/lifecycle.js";
+import { TRANSITIONS, canTransition, isAnnounced, runOf, type TransitionName } from "../../core/app/task/lifecycle.js";
 import { TASK_STATUSES, TaskSchema } from "../../core/app/task/schema.js";
 import { TASK_FILE_MAX_BYTES, TaskStore, summaryOf, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
 import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
@@ -123,25 +123,29 @@ describe("task store", { timeout: 60_000 }, () => {
       return created.file;
     };
     const killed = await claimed("killed");
-    const queued = await store.recover(killed, "recover", "process_gone", () => ({ runner: null }));
+    const runIn = async (file: string) => runOf((await store.read(file)).task);
+    const queued = await store.recover(killed, "recover", "process_gone", await runIn(killed), () => ({ runner: null }));
     assert.equal(queued.task.status, "queued");
     assert.ok(!existsSync(`${killed}.lease`), "a fresh lease would block the next claim for 10 s");
 
     const silent = await claimed("silent");
     const longAgo = new Date(Date.now() - 60_000);
     utimesSync(`${silent}.lease`, longAgo, longAgo);
-    assert.equal((await store.recover(silent, "abandon", "lease_stale", () => ({ error: null }))).task.status, "failed");
+    assert.equal((await store.recover(silent, "abandon", "lease_stale", await runIn(silent), () => ({ error: null }))).task.status, "failed");
     assert.ok(existsSync(`${silent}.lease`), "a stale lease is left for the next claim to take over");
 
     const takenOver = await claimed("taken_over");
+    const deadRun = await runIn(takenOver);
+    await store.transition(takenOver, "hand_back");
+    await store.transition(takenOver, "claim"); // another runner claimed it meanwhile
     const before = readFileSync(takenOver, "utf8");
-    const changed = new Error("another runner claimed it meanwhile");
-    await assert.rejects(store.recover(takenOver, "recover", "process_gone", () => { throw changed; }), changed);
+    await assert.rejects(store.recover(takenOver, "recover", "process_gone", deadRun, () => ({})), (error) => isSophiaError(error, "transition_refused") && /changed while being recovered/.test(error.message));
     assert.equal(readFileSync(takenOver, "utf8"), before);
     assert.ok(existsSync(`${takenOver}.lease`), "the lease of a run that is not the dead one's stays");
     const finished = await claimed("finished_meanwhile");
+    const finishedRun = await runIn(finished);
     await store.transition(finished, "complete");
-    await assert.rejects(store.recover(finished, "recover", "process_gone", () => ({})), (error) => isSophiaError(error, "transition_refused"));
+    await assert.rejects(store.recover(finished, "recover", "process_gone", finishedRun, () => ({})), (error) => isSophiaError(error, "transition_refused"));
   });
 
   test("a task file just under 1 MiB, written compactly, stays readable through claim and completion (the runner's writes fit)", { timeout: 60_000 }, async () => {

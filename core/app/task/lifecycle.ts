@@ -9,7 +9,7 @@
  * The store refuses anything else, so no caller can move a task along an edge that is not here.
  */
 import { SophiaError } from "../errors.js";
-import type { RunnerInfo, Task, TaskStatus } from "./schema.js";
+import type { Task, TaskStatus } from "./schema.js";
 
 export const TRANSITIONS = {
   claim: { from: ["queued"], to: "running" },
@@ -61,17 +61,36 @@ function nextStepHint(status: TaskStatus): string {
 }
 
 /**
- * Whether the task file still describes the run a runner started: the same attempt, by the same
- * runner process. Every write after a claim (by the runner, or by recovery on a dead runner's
- * behalf) checks this first; if not, another runner owns the task now.
+ * The run a task file names: the token its last claim wrote (`run_token`, never cleared, so it still
+ * tells after the run ended and `runner` was cleared), or, for a file claimed by a Sophia older than
+ * run tokens, its attempt and runner process. Every write after a claim (by the runner, or by
+ * recovery on a dead runner's behalf) is made only while the file still names the same run; the
+ * store checks it where it writes.
  */
-export function isSameRun(current: Pick<Task, "attempts" | "runner">, attempt: number | undefined, runner: RunnerInfo | null | undefined): boolean {
-  return (
-    current.attempts === attempt &&
-    current.runner?.host === runner?.host &&
-    current.runner?.pid === runner?.pid &&
-    current.runner?.started_at === runner?.started_at
-  );
+export function runOf(task: Pick<Task, "run_token" | "attempts" | "runner">): string {
+  if (task.run_token !== undefined) return task.run_token;
+  const { runner } = task;
+  return JSON.stringify([task.attempts ?? null, runner?.host ?? null, runner?.pid ?? null, runner?.started_at ?? null]);
+}
+
+/**
+ * What the task file says of a run: still the runner's own (`ours`: it names the run and is
+ * running), ended by the user (`canceled`), or taken over (`superseded`: another run, or recovery
+ * put it back in the queue).
+ *
+ * A task the user canceled and queued again (`cancel` then `retry`, perhaps within milliseconds of
+ * each other) before any runner claimed it is `canceled` too: only `retry` writes `attempts: 0`
+ * with no runner once a task has been claimed (a recovery keeps the count, a claim raises it and
+ * writes a new token; a retry keeps the token). That run's outputs are removed and its lease let go at once, as for a cancel.
+ */
+export function runOwnership(current: Pick<Task, "run_token" | "attempts" | "runner" | "status">, run: string): "ours" | "canceled" | "superseded" {
+  if (runOf(current) !== run) return "superseded";
+  if (current.status === "canceled" || retriedSince(current)) return "canceled";
+  return current.status === "running" ? "ours" : "superseded";
+}
+
+function retriedSince(current: Pick<Task, "attempts" | "runner" | "status">): boolean {
+  return current.status === "queued" && current.attempts === 0 && (current.runner ?? null) === null;
 }
 
 /**

@@ -8,10 +8,10 @@
  */
 import { rm } from "node:fs/promises";
 import { removeAbandonedTemps } from "../atomic_write.js";
-import { SophiaError, isSophiaError } from "../errors.js";
+import { isSophiaError } from "../errors.js";
 import type { EventWriter } from "./event_writer.js";
 import type { Task } from "./schema.js";
-import { isSameRun } from "./lifecycle.js";
+import { runOf } from "./lifecycle.js";
 import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskEntry, type TaskStore } from "./store.js";
 import { namedOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 import { processGone, runnerState } from "./runner_liveness.js";
@@ -88,11 +88,7 @@ async function removePartialOutputs(store: TaskStore, task: Task): Promise<void>
 async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTask, dead: DeadRunner): Promise<Recovered> {
   const attempts = seen.task.attempts ?? 0;
   const giveUp = attempts >= MAX_ATTEMPTS;
-  const sameRun = (current: Task) => {
-    if (!isSameRun(current, seen.task.attempts, seen.task.runner)) {
-      throw new SophiaError("transition_refused", `task ${current.task_id} changed while being recovered`, {});
-    }
-  };
+  const run = runOf(seen.task);
   const now = new Date().toISOString();
   const removeTmp = async () => {
     await rm(store.workspace.tmpDir(seen.task.task_id), { recursive: true, force: true });
@@ -100,18 +96,12 @@ async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTas
   };
   if (giveUp) {
     const message = `the runner died during each of ${attempts} attempts (last on ${seen.task.runner?.host ?? "unknown host"}, pid ${seen.task.runner?.pid ?? "?"}); not retried automatically: \`sophia-cli retry ${seen.task.task_id}\` queues it again`;
-    await store.recover(seen.file, "abandon", dead, (current) => {
-      sameRun(current);
-      return { error: { code: "interrupted", message, stage: null, stack: "", at: now }, finished_at: now, runner: null };
-    });
+    await store.recover(seen.file, "abandon", dead, run, () => ({ error: { code: "interrupted", message, stage: null, stack: "", at: now }, finished_at: now, runner: null }));
     await removeTmp();
     await events.emit(seen.task, "task.failed", { error: message, stack: "" });
     return { taskId: seen.task.task_id, action: "failed" };
   }
-  await store.recover(seen.file, "recover", dead, (current) => {
-    sameRun(current);
-    return { started_at: null, runner: null };
-  });
+  await store.recover(seen.file, "recover", dead, run, () => ({ started_at: null, runner: null }));
   await removeTmp();
   await events.emit(seen.task, "task.requeued", { reason: "recovered", attempts });
   return { taskId: seen.task.task_id, action: "requeued" };

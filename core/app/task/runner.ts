@@ -8,8 +8,9 @@
  * re-reads the task file: a `cancel` from another process, or another runner taking the task over,
  * aborts the stages within WATCHDOG_MS.
  *
- * Who owns a run: the runner whose `runner` and `attempts` the claim wrote, for as long as the task
- * file still says so. Every later write checks that first, under the claim lock. A runner that finds
+ * Who owns a run: the runner whose claim wrote the task file's `run_token`, for as long as the file
+ * still names it. Every later write passes the token to the store, which checks it where it writes
+ * (under the claim lock, fenced: store.ts, claim_lock.ts). A runner that finds
  * the task is no longer its own (it was frozen past the lease and another runner took over) is
  * `superseded`: it touches nothing, neither the task file nor any output nor `_tmp`, because all of
  * that belongs to the new owner now. A cancel is the user's word on a run that is still ours: only
@@ -20,7 +21,7 @@ import { rm, stat } from "node:fs/promises";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import type { Stage, StageResult } from "../stages/stage.js";
 import type { EventWriter } from "./event_writer.js";
-import { isAnnounced, isSameRun, type TransitionName } from "./lifecycle.js";
+import { isAnnounced, runOf, runOwnership, type TransitionName } from "./lifecycle.js";
 import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./schema.js";
 import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
@@ -72,11 +73,12 @@ class StageAbort extends Error {
   }
 }
 
-/** What the claim wrote: the run is ours while the task file still shows it. */
+/** What the claim wrote: the run is ours while the task file still names `run`. */
 interface Claim {
   stored: StoredTask;
   attempt: number;
-  runner: RunnerInfo;
+  /** The run token the claim wrote (runOf). */
+  run: string;
   /** A file the desktop app wrote itself: no `task.created` in the stream yet. */
   unannounced: boolean;
 }
@@ -206,7 +208,7 @@ export class TaskRunner {
         attempt = (task.attempts ?? 0) + 1;
         return { attempts: attempt, started_at: now, finished_at: null, runner, error: null };
       });
-      return { stored, attempt, runner, unannounced };
+      return { stored, attempt, run: runOf(stored.task), unannounced };
     } catch (error) {
       if (isSophiaError(error, "transition_refused") || isSophiaError(error, "task_busy")) return null;
       throw error;
@@ -379,13 +381,7 @@ export class TaskRunner {
    */
   private async settle(claim: Claim, name: TransitionName, change: (task: Task) => Record<string, unknown>): Promise<Ownership> {
     try {
-      await this.options.store.transition(claim.stored.file, name, change, {
-        guard: (current) => {
-          const ownership = ownershipOf(current, claim);
-          if (ownership === "canceled") throw new SophiaError("canceled", `task ${current.task_id} was canceled`);
-          if (ownership === "superseded") throw new SophiaError("superseded", `task ${current.task_id} was taken over by another runner`);
-        },
-      });
+      await this.options.store.transition(claim.stored.file, name, change, { run: claim.run });
       return "ours";
     } catch (error) {
       if (isSophiaError(error, "canceled")) return "canceled";
@@ -431,21 +427,9 @@ function isWriteFailure(error: unknown): error is SophiaError {
   return isSophiaError(error, "disk_full") || isSophiaError(error, "workspace_unwritable");
 }
 
+/** What the watchdog and a cancel make of the task file as read; the store decides again where it writes. */
 function ownershipOf(current: Task, claim: Claim): Ownership {
-  if (!isSameRun(current, claim.attempt, claim.runner)) return retriedSince(current) ? "canceled" : "superseded";
-  if (current.status === "canceled") return "canceled";
-  return current.status === "running" ? "ours" : "superseded";
-}
-
-/**
- * The user ended the run and queued the task again (`cancel` then `retry`, perhaps within
- * milliseconds of each other) before any runner claimed it: only `retry` writes `attempts: 0` with
- * no runner once a task has been claimed (a recovery keeps the count, a claim raises it). No other
- * runner can have claimed it meanwhile, since this run still holds its lease: it is a cancel, whose
- * outputs are removed and whose lease is let go at once, not a takeover that leaves it to go stale.
- */
-function retriedSince(current: Task): boolean {
-  return current.attempts === 0 && (current.runner ?? null) === null;
+  return runOwnership(current, claim.run);
 }
 
 async function identityOf(file: string): Promise<{ dev: number; ino: number } | null> {

@@ -113,6 +113,11 @@ export const TaskSchema = z.looseObject({
   finished_at: isoTimestamp.nullable().optional(),
   /** The runner process executing the task while it is `running`; null otherwise. */
   runner: RunnerInfoSchema.nullable().optional(),
+  /**
+   * The run the last claim started: a random token written by the claim and never cleared. A
+   * runner's writes are made only while the file still names its run (spec §1.4, "exactly once").
+   */
+  run_token: z.string().min(1).optional(),
 });
 export type Task = z.infer<typeof TaskSchema>;
 

@@ -2,25 +2,30 @@
  * TaskStore: the only reader and writer of task files and their locks.
  *
  * Files: `tasks/{timestamp}_{task_id}.task.json`. Beside each, while in use:
- *  - `<file>.lock`  the claim lock, held for the few milliseconds of a read-modify-write;
- *  - `<file>.lease` the run lease, held by the runner for as long as it executes the task.
- * Both are proper-lockfile locks: a directory made with mkdir (atomic on every filesystem, NFS
- * included) whose mtime the holder refreshes; one whose mtime is older than its stale time is
- * taken over, so a lock left by a dead process blocks nobody for long.
+ *  - `<file>.lock`  the claim lock, held for the few milliseconds of a read-modify-write
+ *    (claim_lock.ts): every write of the file is a rename from the holder's own folder inside it,
+ *    so a holder whose lock was taken over (it was frozen) cannot write;
+ *  - `<file>.lease` the run lease, held by the runner for as long as it executes the task: a
+ *    proper-lockfile lock, a folder made with mkdir whose mtime the holder refreshes; one whose mtime
+ *    is older than its stale time is taken over, so a lease left by a dead process blocks nobody for long.
  *
- * Every write goes through writeFileAtomically and starts from the file as it is on disk under the
- * claim lock, so concurrent writers (runners, `cancel`, `retry`) never lose each other's changes.
+ * Every write starts from the file as it is on disk under the claim lock, so concurrent writers
+ * (runners, `cancel`, `retry`) never lose each other's changes. A write made for a run (`run`: the
+ * run token the claim wrote) is made only while the file still names that run: ownership is checked
+ * here, where the file is written, not by the caller.
  */
 import { statSync, type Stats } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { removeAbandonedTemps, writeFileAtomically } from "../atomic_write.js";
+import { randomBytes } from "node:crypto";
+import { removeAbandonedTemps } from "../atomic_write.js";
 import { writeFailure } from "../fs_errors.js";
 import { ReadRefused, formatBytes, readBoundedFileSync } from "../bounded_read.js";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
-import { TRANSITIONS, assertTransition, type TransitionName } from "./lifecycle.js";
+import { TRANSITIONS, assertTransition, runOf, runOwnership, type TransitionName } from "./lifecycle.js";
 import type { Task } from "./schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
+import { ClaimBusy, ClaimLost, removeAbandonedClaimFolders, withClaim, type HeldClaim } from "./claim_lock.js";
 import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
 import { FULL_CHECK_MS, TaskFileCache, stampOf } from "./task_file_cache.js";
 import { SAVE_INTERVAL_MS, SavedTask, TASK_CACHE_FILE, readTaskCacheFile, summaryOfTask, writeTaskCacheFile, type TaskSummary } from "./task_cache_file.js";
@@ -39,10 +44,6 @@ let lockfileModule: Promise<typeof import("proper-lockfile")> | null = null;
 const lockfile = () => (lockfileModule ??= import("proper-lockfile"));
 export { TASK_FILE_MAX_BYTES } from "./task_file_limits.js";
 
-const CLAIM_LOCK = {
-  stale: 5_000,
-  retries: { retries: 60, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
-};
 /** A run lease whose holder stopped refreshing it this long ago belongs to a dead (or frozen) runner. */
 export const LEASE_STALE_MS = 10_000;
 const LEASE_REFRESH_MS = 2_000;
@@ -401,17 +402,28 @@ export class TaskStore {
     return parseTask(file, bytes);
   }
 
-  /** Writes a new task file; refuses a task_id that is already in use. */
+  /**
+   * Writes a new task file; refuses a task_id that is already in use. Exclusive on the id: the check
+   * and the write are made under the id's own claim lock (`idLockOf`), so of two submits of one id,
+   * from any mix of processes, libraries and CLIs, one writes and the other is refused.
+   */
   async create(raw: Record<string, unknown>): Promise<StoredTask> {
     const task = (await validation()).validateTask(raw, "new task");
-    const existing = (await this.taskFileNames()).find((name) => taskIdFromFileName(name) === task.task_id);
-    if (existing) {
-      throw new SophiaError("task_conflict", `task id "${task.task_id}" is already used by ${existing}; choose another --id`, { details: { task_id: task.task_id } });
-    }
     const file = this.fileOf(taskFileName(task));
-    this.dropEntry(file);
-    await writeFileAtomically(file, serialize(raw));
-    return { file, raw, task };
+    return this.withClaimLock(this.idLockOf(task.task_id), async (held) => {
+      const existing = (await this.taskFileNames()).find((name) => taskIdFromFileName(name) === task.task_id);
+      if (existing) {
+        throw new SophiaError("task_conflict", `task id "${task.task_id}" is already used by ${existing}; choose another --id`, { details: { task_id: task.task_id } });
+      }
+      this.dropEntry(file);
+      held.writeFenced(file, serialize(raw));
+      return { file, raw, task };
+    });
+  }
+
+  /** What `create` locks for a task id: a name that is no task file, in the task folder. */
+  private idLockOf(taskId: string): string {
+    return this.fileOf(`.sophia-id-${taskId}`);
   }
 
   /**
@@ -429,34 +441,39 @@ export class TaskStore {
   /**
    * Moves a task along one edge of the lifecycle, under the claim lock. `change` sees the task as it
    * is on disk now and returns the fields to set besides `status`; it may throw to veto the change.
-   * `guard` sees it first, before the lifecycle is checked: a runner uses it to learn that the task
-   * is no longer its own, whatever status it has now.
+   * A claim writes a new run token (`run_token`, never cleared), which the claiming runner passes
+   * back as `run` with every later write of its run: the write is then made only while the file
+   * still names that run and the task is still running; otherwise it throws `canceled` (the user
+   * canceled this run) or `superseded` (another runner took the task over, whatever it did since:
+   * it may be running, done, failed or canceled).
    */
-  async transition(
-    file: string,
-    name: TransitionName,
-    change: (task: Task) => Record<string, unknown> = () => ({}),
-    options: { guard?: (task: Task) => void } = {},
-  ): Promise<StoredTask> {
-    return this.withClaimLock(file, async () => this.write(await this.changed(file, name, change, options.guard)));
+  async transition(file: string, name: TransitionName, change: (task: Task) => Record<string, unknown> = () => ({}), options: { run?: string } = {}): Promise<StoredTask> {
+    return this.withClaimLock(file, async (held) => {
+      const current = await this.read(file);
+      if (options.run !== undefined) assertOwnRun(current.task, options.run);
+      return this.write(held, await this.changed(current, name, change));
+    });
   }
 
   /**
    * Takes a running task from a runner that is gone: back to the queue (`recover`), or to `failed`
-   * (`abandon`) once it has died too often. `change` confirms, under the claim lock, that the task
-   * still shows the dead runner's run (it throws if not), and returns the fields to set.
+   * (`abandon`) once it has died too often; only while the task file still names the dead runner's
+   * run (`run`, as runOf read it), else `transition_refused`. `change` returns the fields to set.
    *
    * A runner whose process is gone leaves a lease that stays fresh for up to LEASE_STALE_MS and
-   * would block the next claim that long, so it is removed; only once `change` has confirmed the
-   * run, because nobody else can hold the lease then (a fresh lease is never taken over, and
-   * claims wait for our lock). A stale lease is left: the next claim takes it over, and another
-   * runner may have done so already.
+   * would block the next claim that long, so it is removed; only once the run is confirmed, because
+   * nobody else can hold the lease then (a fresh lease is never taken over, and claims wait for our
+   * lock). A stale lease is left: the next claim takes it over, and another runner may have done so already.
    */
-  async recover(file: string, name: "recover" | "abandon", dead: DeadRunner, change: (task: Task) => Record<string, unknown>): Promise<StoredTask> {
-    return this.withClaimLock(file, async () => {
-      const recovered = await this.changed(file, name, change);
+  async recover(file: string, name: "recover" | "abandon", dead: DeadRunner, run: string, change: (task: Task) => Record<string, unknown>): Promise<StoredTask> {
+    return this.withClaimLock(file, async (held) => {
+      const current = await this.read(file);
+      if (runOf(current.task) !== run) {
+        throw new SophiaError("transition_refused", `task ${current.task.task_id} changed while being recovered`, { details: { task_id: current.task.task_id } });
+      }
+      const recovered = await this.changed(current, name, change);
       if (dead === "process_gone") await rm(leasePath(file), { recursive: true, force: true });
-      return this.write(recovered);
+      return this.write(held, recovered);
     });
   }
 
@@ -478,14 +495,16 @@ export class TaskStore {
 
   /**
    * Clears what dead processes left beside a task file that no runner is running: a claim lock past
-   * its stale time (taken over by taking it), the temporary files of task-file writes killed before
-   * their rename (no writer can be active while we hold the claim lock), and the run lease when
-   * `leaseDead` says its holder is gone. Returns the task as it is on disk, and whether the lease went.
+   * its stale time (taken over by taking it) and the folders of claims killed half-way, the temporary
+   * files of task-file writes killed before their rename (no writer can be active while we hold the
+   * claim lock), and the run lease when `leaseDead` says its holder is gone. Returns the task as it
+   * is on disk, and whether the lease went.
    */
   async sweep(file: string, leaseDead: (task: Task, leaseFresh: boolean, leaseStaleAt: number) => boolean): Promise<{ task: Task; leaseRemoved: boolean }> {
     return this.withClaimLock(file, async () => {
       const { task } = await this.read(file);
       await removeAbandonedTemps(file, 0);
+      removeAbandonedClaimFolders(file);
       const staleAt = await this.leaseStaleAt(file);
       const leaseRemoved = staleAt !== null && leaseDead(task, await this.leaseHeld(file), staleAt);
       if (leaseRemoved) await rm(leasePath(file), { recursive: true, force: true });
@@ -515,54 +534,35 @@ export class TaskStore {
     return info ? info.mtimeMs + LEASE_STALE_MS : null;
   }
 
-  /** The task as `name` and `change` would leave it, from the file as it is on disk now; nothing written. Under the claim lock. */
-  private async changed(file: string, name: TransitionName, change: (task: Task) => Record<string, unknown>, guard?: (task: Task) => void): Promise<StoredTask> {
-    const current = await this.read(file);
-    guard?.(current.task);
+  /** The task as `name` and `change` would leave `current` (as read under the claim lock); nothing written. A claim writes a new run token. */
+  private async changed(current: StoredTask, name: TransitionName, change: (task: Task) => Record<string, unknown>): Promise<StoredTask> {
     assertTransition(name, current.task.task_id, current.task.status);
-    const raw = { ...current.raw, ...change(current.task), status: TRANSITIONS[name].to };
-    return { file, raw, task: (await validation()).validateTask(raw, file) };
+    const raw = { ...current.raw, ...change(current.task), status: TRANSITIONS[name].to, ...(name === "claim" ? { run_token: randomBytes(12).toString("hex") } : {}) };
+    return { file: current.file, raw, task: (await validation()).validateTask(raw, current.file) };
   }
 
-  /** Under the claim lock. */
-  private async write(stored: StoredTask): Promise<StoredTask> {
+  /** Under the claim lock: a fenced write, which fails (ClaimLost) if the lock was taken over. */
+  private async write(held: HeldClaim, stored: StoredTask): Promise<StoredTask> {
     this.dropEntry(stored.file);
-    await writeFileAtomically(stored.file, serialize(stored.raw));
+    held.writeFenced(stored.file, serialize(stored.raw));
     return stored;
   }
 
-  private async withClaimLock<T>(file: string, body: () => Promise<T>): Promise<T> {
-    let release: () => unknown;
-    const { lock, lockSync } = await lockfile();
-    const options = {
-      lockfilePath: `${file}.lock`,
-      realpath: false,
-      stale: CLAIM_LOCK.stale,
-      // Held for milliseconds; if it is ever taken over, the write that follows is still atomic.
-      onCompromised: () => undefined,
-    };
-    try {
-      // A claim lock is free nearly always: taken at once synchronously (a mkdir), where the async
-      // call's hand-offs to libuv's threads each wait for a time slice; only a held one is waited for.
+  /**
+   * Runs `body` under the claim lock of `file`. A body whose write found the lock taken over (this
+   * process was frozen past the lock's stale time) runs again from the start, under the lock taken
+   * anew: it reads the file as the other process left it.
+   */
+  private async withClaimLock<T>(file: string, body: (held: HeldClaim) => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
       try {
-        release = lockSync(file, options);
+        return await withClaim(file, body);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
-        release = await lock(file, { ...options, retries: CLAIM_LOCK.retries });
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
-        throw new SophiaError("task_busy", `task file ${path.basename(file)} stayed locked by another process; try again`, { cause: error });
-      }
-      throw writeFailure(error, `lock ${file}`);
-    }
-    try {
-      return await body();
-    } finally {
-      try {
-        await release();
-      } catch {
-        // Gone already (taken over as stale): nothing of ours to remove.
+        if (error instanceof ClaimLost && tries < 3) continue;
+        if (error instanceof ClaimBusy) {
+          throw new SophiaError("task_busy", `task file ${path.basename(file)} stayed locked by another process; try again`, { cause: error });
+        }
+        throw writeFailure(error, `write ${file}`);
       }
     }
   }
@@ -685,3 +685,11 @@ function leasePath(file: string): string {
   return `${file}.lease`;
 }
 
+
+/** A write made for a run: refused unless the task file still names that run, running. */
+function assertOwnRun(current: Task, run: string): void {
+  const id = current.task_id;
+  const ownership = runOwnership(current, run);
+  if (ownership === "canceled") throw new SophiaError("canceled", `task ${id} was canceled`, { details: { task_id: id } });
+  if (ownership === "superseded") throw new SophiaError("superseded", `task ${id} was taken over by another runner`, { details: { task_id: id } });
+}
