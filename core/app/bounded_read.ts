@@ -80,7 +80,7 @@ function openRefused(error: unknown): ReadRefused {
 
 function checkReadable(info: Stats, maxBytes: number): void {
   if (!info.isFile()) throw new ReadRefused("not_regular", `is ${kindOf(info)}, not a regular file`);
-  if (info.size > maxBytes) throw new ReadRefused("too_large", `is ${formatBytes(info.size)}, over the limit of ${formatBytes(maxBytes)}`);
+  if (info.size > maxBytes) throw new ReadRefused("too_large", `is ${sizeOver(info.size, maxBytes)}, over the limit of ${formatBytes(maxBytes)}`);
 }
 
 /** Reads to the end, refusing once more than `maxBytes` arrive (the file may grow while it is read). */
@@ -106,6 +106,11 @@ async function readAtMost(handle: FileHandle, maxBytes: number, expectedBytes: n
 function nextChunkBytes(total: number, expectedBytes: number, maxBytes: number): number {
   const wanted = total === 0 ? expectedBytes + 1 : Math.max(4096, total);
   return Math.min(wanted, CHUNK_BYTES, maxBytes + 1 - total);
+}
+
+/** A size over a limit, exact where rounding would show it equal to the limit ("4 MiB, over the limit of 4 MiB"). */
+function sizeOver(size: number, maxBytes: number): string {
+  return formatBytes(size) === formatBytes(maxBytes) ? `${formatBytes(maxBytes)} + ${size - maxBytes} bytes` : formatBytes(size);
 }
 
 /** What a path that is not a regular file is, for messages: "a folder", "a FIFO (named pipe)", ... */

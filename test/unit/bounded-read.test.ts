@@ -43,6 +43,13 @@ describe("bounded reads", { timeout: 60_000 }, () => {
     await assert.rejects(readBoundedFile(path.join(dir, "nope"), 10), refusedWith("missing", /does not exist/));
   });
 
+  test("a file just over the limit says by how much, not a size that rounds to the limit itself", { timeout: 30_000 }, async () => {
+    const over = path.join(dir, "just-over.txt");
+    writeFileSync(over, "");
+    truncateSync(over, TEXT_INPUT_MAX_BYTES + 46);
+    await assert.rejects(readBoundedFile(over, TEXT_INPUT_MAX_BYTES), refusedWith("too_large", /is 4 MiB \+ 46 bytes, over the limit of 4 MiB/));
+  });
+
   test("an aborted read stops with the abort's reason", async () => {
     const file = path.join(dir, "ok2.txt");
     writeFileSync(file, "hello");

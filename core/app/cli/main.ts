@@ -8,6 +8,7 @@ import { Workspace, assertWorkspaceFolder, assertWorkspaceWritable } from "../ta
 import type { GlobalOptions } from "./context.js";
 import { asError, isSophiaError } from "../errors.js";
 import { EXIT, exitCodeFor } from "./exit_codes.js";
+import { writeFailure } from "../fs_errors.js";
 
 /**
  * Each command's module, loaded only when that command runs: `list` then loads neither the engine,
@@ -97,10 +98,20 @@ export async function main(argv: string[]): Promise<number> {
 /**
  * `sophia-cli events | head -2`: once the reader has gone, writing is pointless and not a failure
  * (exit 1 would read as "task failed"), so the process ends at once with 0, as `cat` does.
+ * Output that cannot be written (`list > /dev/full`, a full disk) ends it with one line saying so,
+ * and the exit code of the write's failure (5 for a full disk), never a stack.
  */
 function endQuietlyWhenTheReaderLeaves(stream: NodeJS.WriteStream): void {
   stream.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(EXIT.ok);
-    throw error;
+    exitAsTheOutputFailed(error);
   });
 }
+
+function exitAsTheOutputFailed(thrown: unknown): never {
+  const failure = writeFailure(thrown, "write the output");
+  const message = isSophiaError(failure) ? failure.message : `cannot write the output: ${asError(thrown).message}`;
+  process.stderr.write(`sophia-cli: ${message}\n`);
+  process.exit(isSophiaError(failure) ? exitCodeFor(failure.code) : EXIT.failed);
+}
+

@@ -1,6 +1,7 @@
 /** `sophia-cli run [--task <id> | --watch]`: a runner from the library, with progress on stderr and signals handled. */
 import { Command, InvalidArgumentError } from "commander";
 import { LIMITS } from "../config.js";
+import { SophiaError } from "../errors.js";
 import type { RunResult, Runner } from "../interfaces.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
@@ -25,7 +26,8 @@ export function runCommand(): Command {
     .option("--keep-tmp", "keep every task's outputs/_tmp/<task_id>/ for debugging (also SOPHIA_KEEP_TMP=1)")
     .option("--no-progress", "no progress bars or stage lines on stderr")
     .action(async (options: RunOptions, command: Command) => {
-      if (options.task && options.watch) throw new InvalidArgumentError("--task and --watch cannot be combined");
+      // Thrown from an action, commander's own error class is neither printed nor told apart from help.
+      if (options.task && options.watch) throw new SophiaError("usage", "--task and --watch cannot be combined: --task runs one task and exits, --watch keeps running");
       const context = openContext(command.optsWithGlobals<GlobalOptions>());
       const view = createProgressView(options.progress);
       const runner = context.workspace.startRunner({

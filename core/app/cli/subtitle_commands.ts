@@ -7,6 +7,9 @@ import { checkCues, LANGUAGE_CODE, languageOfScript, refineSegments, resolveRule
 import { SUBTITLE_FORMATS, formatOfFile, formatSubtitles, inputFormatOf, parseSubtitles, type Cue } from "../subtitles/index.js";
 import { realPath } from "../task/workspace.js";
 import { readUtf8File } from "../utf8_file.js";
+import { ReadRefused } from "../bounded_read.js";
+import { SRT_TIMING } from "../subtitles/srt.js";
+import { scriptText } from "../refine/script_input.js";
 import { printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
 
@@ -59,7 +62,7 @@ export function refineCommand(): Command {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       // Refused before any work: `-o x.ass` used to write SRT into it.
       const format = flags.output ? formatOfFile(flags.output, "--output") : "srt";
-      const script = flags.script ? await readInput(flags.script, "script") : undefined;
+      const script = flags.script ? scriptText(await readInput(flags.script, "script"), `script ${flags.script}`) : undefined;
       if (flags.output && realPath(path.resolve(flags.output)) === realPath(path.resolve(input))) {
         throw new SophiaError("output_clobbers_input", `--output is the input file ${input}; inputs are never overwritten: choose another path`);
       }
@@ -99,8 +102,6 @@ function rulesFor(settings: Record<string, unknown>, cues: readonly Cue[]): Refi
   return resolveRules(settings, "--rules", languageOfScript(cues.map((cue) => cue.lines.join(" ")).join(" ")));
 }
 
-/** A cue timing line: what every SRT has and no other text file does. */
-const SRT_TIMING = /\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}/;
 
 /** The cues of an SRT file; a file that is not text, or text without a single cue timing, is not a subtitle file. */
 /** A subtitle file as its extension says (SRT for any other), or a clear "not a subtitle file". */
@@ -109,7 +110,8 @@ async function readSubtitles(file: string): Promise<Cue[]> {
   const code = format === "srt" ? "srt_invalid" : "subtitles_invalid";
   const notSubtitles = (why: string) => new SophiaError(code, `${file} is not a subtitle file (${format.toUpperCase()}): ${why}`, { details: { path: path.resolve(file) } });
   const text = await readUtf8File(path.resolve(file), `subtitle file ${file}`, { unreadable: "usage", invalid: code }).catch((error: unknown) => {
-    throw isSophiaError(error, code) ? notSubtitles("it is not text") : error;
+    // A FIFO, a folder or a file over the limit says so itself; only bytes that are not UTF-8 are "not text".
+    throw isSophiaError(error, code) && !(error.cause instanceof ReadRefused) ? notSubtitles("it is not text") : error;
   });
   if (format === "srt" && text.trim() !== "" && !SRT_TIMING.test(text)) throw notSubtitles('it has no cue timings ("00:00:01,000 --> 00:00:02,500")');
   return parseSubtitles(text, file);

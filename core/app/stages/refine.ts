@@ -7,6 +7,7 @@
  */
 import { writeFileAtomically } from "../atomic_write.js";
 import { assertFileExists } from "../file_exists.js";
+import { scriptText } from "../refine/script_input.js";
 import { readUtf8File } from "../utf8_file.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
@@ -121,6 +122,7 @@ function readRawSrt(absolute: string, shown: string, signal: AbortSignal): Promi
   return readUtf8File(absolute, `output.raw_srt "${shown}"`, { unreadable: "stage_input_missing", invalid: "srt_invalid" }, signal);
 }
 
-function readScript(absolute: string, asWritten: string, signal: AbortSignal): Promise<string> {
-  return readUtf8File(absolute, `input.script "${asWritten}"`, { unreadable: "script_missing", invalid: "script_invalid" }, signal);
+async function readScript(absolute: string, asWritten: string, signal: AbortSignal): Promise<string> {
+  const what = `input.script "${asWritten}"`;
+  return scriptText(await readUtf8File(absolute, what, { unreadable: "script_missing", invalid: "script_invalid" }, signal), what);
 }

@@ -6,6 +6,12 @@ import { parseSync } from "subtitle";
 import { SophiaError, asError } from "../errors.js";
 import { formatClock, type Cue } from "./cue.js";
 
+/**
+ * A cue timing line: what every SRT has and no other text file does. Hours take as many digits as
+ * they need: Sophia writes `100:00:00,000` for a cue past 100 hours, and reads it back.
+ */
+export const SRT_TIMING = /\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d+:\d{2}:\d{2}[,.]\d{1,3}/;
+
 /** Parses SRT text; `source` names the file in errors. */
 export function parseSrt(text: string, source = "SRT input"): Cue[] {
   let nodes: ReturnType<typeof parseSync>;
