@@ -22,6 +22,7 @@ export type ErrorCode =
   | "workspace_unwritable" // read-only or not permitted
   | "workspace_missing"
   | "workspace_not_a_folder"
+  | "output_name_too_long" // a file or folder name the file system would refuse (ENAMETOOLONG)
   | "output_reserved" // inside tasks/, events/, outputs/_tmp/ or models/, or a folder
   | "output_taken" // another task owns the output file (output.overwrite lifts it)
   | "engine_unknown"

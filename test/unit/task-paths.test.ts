@@ -59,6 +59,25 @@ describe("task paths", { timeout: 60_000 }, () => {
     assert.equal(paths.refinedSrt, path.join(workspace.dir, "outputs/subtitles/refined/in.t1.refined.srt"));
   });
 
+  test("a media name too long for its outputs' names gets default names cut to fit, the same each time and distinct for each media", { timeout: 30_000 }, () => {
+    const long = (ending: string) => `workspace/inbox/${"Überlänge ".repeat(22)}${ending}.wav`; // 244 bytes before the ending
+    const namesOf = (media: string) => {
+      const paths = resolveTaskPaths(taskWith({}, { task_id: `t_${"x".repeat(100)}`, input: { media, script: null }, output: { formats: ["srt", "json", "tsv"] } }), workspace);
+      return [paths.rawSrt, ...paths.refined.map((output) => output.path)].map((file) => path.basename(file));
+    };
+    const first = namesOf(long("part one"));
+    for (const name of first) assert.ok(Buffer.byteLength(name) <= 223, `${name} is ${Buffer.byteLength(name)} bytes`);
+    assert.match(first[0] as string, /^Überlänge .*~[0-9a-f]{8}\.t_x+\.raw\.srt$/);
+    assert.deepEqual(namesOf(long("part one")), first, "the same media, the same names");
+    assert.notDeepEqual(namesOf(long("part two")), first, "two long names that start alike get names of their own");
+    assert.deepEqual(namesOf("workspace/inbox/in.wav")[0], `in.t_${"x".repeat(100)}.raw.srt`, "a name that fits is kept as it is");
+  });
+
+  test("an output name the file system would refuse is refused before any stage, naming the field", { timeout: 30_000 }, () => {
+    refused({ raw_srt: `workspace/outputs/${"n".repeat(240)}.srt` }, "output_name_too_long", /output\.raw_srt "workspace\/outputs\/n+\.srt": its file name is 244 bytes, over the 223/);
+    refused({ refined_srt: `workspace/outputs/${"d".repeat(300)}/talk.srt` }, "output_name_too_long", /output\.refined_srt .*a folder in it is named with 300 bytes/);
+  });
+
   test("an output can never be the event log, a task file (its own or another's), a lock or a lease", () => {
     refused({ raw_srt: "workspace/events/2026-02-06_events.jsonl" }, "output_reserved", /output\.raw_srt "workspace\/events\/2026-02-06_events\.jsonl" is inside workspace\/events\/, which holds the event stream/);
     refused({ raw_srt: "workspace/tasks/20260206_t1.task.json" }, "output_reserved", /holds task files/);

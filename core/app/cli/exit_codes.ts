@@ -39,6 +39,7 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
   output_outside_workspace: EXIT.usage,
   output_clobbers_input: EXIT.usage,
   output_reserved: EXIT.usage,
+  output_name_too_long: EXIT.usage,
   workspace_missing: EXIT.usage,
   workspace_not_a_folder: EXIT.usage,
   model_unavailable: EXIT.usage,

@@ -12,7 +12,7 @@ import { SophiaError } from "../errors.js";
 import { siblingPath, type SubtitleFormat } from "../subtitles/format_names.js";
 import type { Stage } from "../stages/stage.js";
 import type { Task } from "./schema.js";
-import { isInside, realPath, type Workspace } from "./workspace.js";
+import { OUTPUT_NAME_MAX_BYTES, isInside, realPath, type Workspace } from "./workspace.js";
 
 /** What a task writes when its `output.formats` is absent. */
 export const DEFAULT_FORMATS: readonly SubtitleFormat[] = ["srt"];
@@ -65,6 +65,7 @@ export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
 
   const inputs: PathUse[] = [{ field: "input.media", asWritten: task.input.media, real: realPath(media) }];
   if (script && task.input.script) inputs.push({ field: "input.script", asWritten: task.input.script, real: realPath(script) });
+  for (const output of namedOutputs(paths)) assertNameFits(output);
   for (const output of namedOutputs(paths).map(pathUse)) {
     assertNotReserved(output, workspace);
     assertNotAFolder(output);
@@ -151,6 +152,22 @@ function assertNotReserved(output: PathUse, workspace: Workspace): void {
       details: { field: output.field, path: output.asWritten },
     });
   }
+}
+
+/**
+ * A name the filesystem would refuse (ENAMETOOLONG) fails the task before any stage, not when the
+ * first output is written after hours of transcription. Default names are shortened to fit
+ * (workspace.ts, `fittingStem`); a name the task gives is refused.
+ */
+function assertNameFits(output: TaskOutput): void {
+  const name = path.basename(output.path);
+  const folder = path.dirname(output.path).split(path.sep).find((part) => Buffer.byteLength(part) > 255);
+  const bytes = Buffer.byteLength(name);
+  if (folder === undefined && bytes <= OUTPUT_NAME_MAX_BYTES) return;
+  const what = folder === undefined ? `its file name is ${bytes} bytes, over the ${OUTPUT_NAME_MAX_BYTES} a file system leaves room for` : `a folder in it is named with ${Buffer.byteLength(folder)} bytes, over the 255 a file system allows`;
+  throw new SophiaError("output_name_too_long", `${output.field} "${output.asWritten}": ${what}; choose a shorter name`, {
+    details: { field: output.field, path: output.asWritten },
+  });
 }
 
 function assertNotAFolder(output: PathUse): void {

@@ -10,6 +10,7 @@
  * workspace folder, as in the spec's example (`workspace/inbox/meeting_audio.mp3`).
  */
 import { constants, realpathSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
 import { SophiaError } from "../errors.js";
@@ -82,13 +83,40 @@ export class Workspace {
    * outputs/subtitles/raw/<media stem>.<task_id>.raw.srt and outputs/subtitles/refined/<media stem>.<task_id>.refined.srt.
    */
   defaultOutputs(media: string, taskId: string): { raw_srt: string; refined_srt: string } {
-    const stem = path.basename(media, path.extname(media));
+    const stem = fittingStem(path.basename(media, path.extname(media)), taskId);
     const base = path.join(path.basename(this.dir), "outputs", "subtitles");
     return {
       raw_srt: path.join(base, "raw", `${stem}.${taskId}.raw.srt`),
       refined_srt: path.join(base, "refined", `${stem}.${taskId}.refined.srt`),
     };
   }
+}
+
+/**
+ * The longest file name an output may have, in bytes: NAME_MAX (255 on every common filesystem)
+ * less room for the suffix a temporary file of its atomic write adds.
+ */
+export const OUTPUT_NAME_MAX_BYTES = 255 - 32;
+
+/** The longest suffix Sophia gives a default output after its stem and task id: `.refined.json`. */
+const LONGEST_DEFAULT_SUFFIX = ".refined.json";
+
+/**
+ * A media name's stem as the default outputs use it: whole when `<stem>.<task id>.refined.json`
+ * fits in OUTPUT_NAME_MAX_BYTES, otherwise cut at a character boundary and followed by `~` and 8
+ * hex digits of its hash, so that two long names that start alike still get outputs of their own,
+ * and the same media always gets the same names.
+ */
+export function fittingStem(stem: string, taskId: string): string {
+  const room = OUTPUT_NAME_MAX_BYTES - Buffer.byteLength(`.${taskId}${LONGEST_DEFAULT_SUFFIX}`);
+  if (Buffer.byteLength(stem) <= room) return stem;
+  const tag = `~${createHash("sha256").update(stem).digest("hex").slice(0, 8)}`;
+  let cut = "";
+  for (const character of stem) {
+    if (Buffer.byteLength(cut + character) > room - tag.length) break;
+    cut += character;
+  }
+  return `${cut}${tag}`;
 }
 
 export function isInside(parent: string, child: string): boolean {
