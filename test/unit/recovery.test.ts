@@ -12,7 +12,7 @@ import { openWorkspace } from "../../core/app/open_workspace.js";
 import { cancelTask } from "../../core/app/task/control.js";
 import { recoverOrphans } from "../../core/app/task/recovery.js";
 import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
-import { fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
+import { eventsOf, fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
 import { taskFolder } from "../support/task_folder.js";
 
 describe("recovery (in-process)", { timeout: 60_000 }, () => {
@@ -95,6 +95,50 @@ describe("a runner killed on this host (kill -9), its lease still fresh", { time
     runningUnderDeadRunner("canceled_after_kill");
     const canceled = await cancelTask(new TaskStore(fx.workspace), fx.events, "canceled_after_kill", 1_000);
     assert.equal(canceled.stopped, true, "a wait of 1 s would end with the lease still fresh");
+  });
+});
+
+describe("the events a runner killed by kill -9 never wrote", { timeout: 60_000 }, () => {
+  let fx: FakeWorkspace;
+  beforeEach(() => (fx = fakeWorkspace()));
+  afterEach(() => fx.dispose());
+
+  const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+  const lifecycle = (taskId: string) =>
+    eventsOf(fx.workspace, taskId)
+      .filter((event) => event.type.startsWith("task."))
+      .map((event) => `${event.type}${(event.payload as { recovered?: boolean }).recovered ? " (recovered)" : ""}`);
+
+  test("a task left done without its task.completed gets it, marked recovered, exactly once", { timeout: 30_000 }, async () => {
+    const file = queueTask(fx.workspace, "done_unannounced", { status: "done", attempts: 1, started_at: ago(20_000), finished_at: ago(15_000), runner: null, run_token: "0123abcd" });
+    const { task } = await new TaskStore(fx.workspace).read(file);
+    await fx.events.emit(task, "task.created", { input: task.input.media });
+    await fx.events.emit(task, "task.started", { pipeline: task.pipeline });
+    mkdirSync(`${file}.lease`);
+    age(`${file}.lease`, LEASE_STALE_MS + 1_000); // its runner died holding it, before the event
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    assert.deepEqual(lifecycle("done_unannounced"), ["task.created", "task.started", "task.completed (recovered)"]);
+    const completed = eventsOf(fx.workspace, "done_unannounced").find((event) => event.type === "task.completed");
+    assert.deepEqual(completed?.payload, { duration_sec: 5, recovered: true });
+  });
+
+  test("a task the app wrote, claimed by a runner killed before announcing it, gets its task.created and task.started before it is requeued, once", { timeout: 30_000 }, async () => {
+    const file = queueTask(fx.workspace, "claimed_then_killed", { status: "running", attempts: 1, started_at: ago(1_000), runner: { host: hostname(), pid: deadPid(), started_at: ago(1_000) }, run_token: "4567cdef" });
+    mkdirSync(`${file}.lease`);
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    assert.deepEqual(lifecycle("claimed_then_killed"), ["task.created (recovered)", "task.started (recovered)", "task.requeued"]);
+  });
+
+  test("events already in the stream are not written again", { timeout: 30_000 }, async () => {
+    const file = queueTask(fx.workspace, "announced_then_killed", { status: "running", attempts: 1, started_at: ago(1_000), runner: { host: hostname(), pid: deadPid(), started_at: ago(1_000) }, run_token: "89abef01" });
+    const { task } = await new TaskStore(fx.workspace).read(file);
+    await fx.events.emit(task, "task.created", { input: task.input.media });
+    await fx.events.emit(task, "task.started", { pipeline: task.pipeline });
+    mkdirSync(`${file}.lease`);
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    assert.deepEqual(lifecycle("announced_then_killed"), ["task.created", "task.started", "task.requeued"]);
   });
 });
 

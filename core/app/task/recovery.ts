@@ -15,6 +15,7 @@ import { runOf } from "./lifecycle.js";
 import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskEntry, type TaskStore } from "./store.js";
 import { namedOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
 import { processGone, runnerState } from "./runner_liveness.js";
+import { writeMissingEvents } from "./event_repair.js";
 
 export const MAX_ATTEMPTS = 3;
 
@@ -30,7 +31,7 @@ export async function recoverOrphans(store: TaskStore, events: EventWriter, scan
   for (const entry of entries) {
     if (!entry.ok) continue;
     if (entry.stored.task.status !== "running") {
-      if (leftovers.has(entry.file)) await sweepAfterDeadRunner(store, entry.stored);
+      if (leftovers.has(entry.file)) await sweepAfterDeadRunner(store, events, entry.stored);
       continue;
     }
     const runner = await runnerState(store, entry.file, entry.stored.task.runner);
@@ -58,7 +59,7 @@ const PARTIAL_WRITE_AGE_MS = 2_000;
  * task-file write leaves the claim lock and a temporary file. Removed once their holder is known
  * gone (the store decides under the claim lock, so no runner is taking that lease meanwhile).
  */
-async function sweepAfterDeadRunner(store: TaskStore, stored: StoredTask): Promise<void> {
+async function sweepAfterDeadRunner(store: TaskStore, events: EventWriter, stored: StoredTask): Promise<void> {
   const swept = await store
     .sweep(stored.file, (task, leaseFresh, staleAt) => {
       if (TERMINAL.includes(task.status)) return !leaseFresh || processGone(task.runner);
@@ -68,6 +69,8 @@ async function sweepAfterDeadRunner(store: TaskStore, stored: StoredTask): Promi
       if (isSophiaError(error, "task_busy") || isSophiaError(error, "task_not_found")) return null;
       throw error;
     });
+  // A runner writes its last event before it lets go of its lease: killed in between, the event is missing.
+  if (swept?.leaseRemoved && swept.task.status !== "canceled") await writeMissingEvents(events, swept.task);
   if (swept?.leaseRemoved && swept.task.status === "canceled" && swept.task.config_snapshot.debug?.keep_tmp !== true) {
     await rm(store.workspace.tmpDir(swept.task.task_id), { recursive: true, force: true });
     await removePartialOutputs(store, swept.task);
@@ -97,11 +100,14 @@ async function recoverOne(store: TaskStore, events: EventWriter, seen: StoredTas
   if (giveUp) {
     const message = `the runner died during each of ${attempts} attempts (last on ${seen.task.runner?.host ?? "unknown host"}, pid ${seen.task.runner?.pid ?? "?"}); not retried automatically: \`sophia-cli retry ${seen.task.task_id}\` queues it again`;
     await store.recover(seen.file, "abandon", dead, run, () => ({ error: { code: "interrupted", message, stage: null, stack: "", at: now }, finished_at: now, runner: null }));
+    await writeMissingEvents(events, seen.task);
     await removeTmp();
     await events.emit(seen.task, "task.failed", { error: message, stack: "" });
     return { taskId: seen.task.task_id, action: "failed" };
   }
   await store.recover(seen.file, "recover", dead, run, () => ({ started_at: null, runner: null }));
+  // The run's own `task.created` (a file the app wrote) and `task.started`, if it was killed before them.
+  await writeMissingEvents(events, seen.task);
   await removeTmp();
   await events.emit(seen.task, "task.requeued", { reason: "recovered", attempts });
   return { taskId: seen.task.task_id, action: "requeued" };

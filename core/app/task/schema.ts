@@ -125,15 +125,20 @@ export type Task = z.infer<typeof TaskSchema>;
 // Events
 
 const StageNameField = z.string();
+/**
+ * Present, and true, only on a lifecycle event that its runner was killed before writing, written
+ * later by the process that took its place (event_repair.ts).
+ */
+const RecoveredField = z.literal(true).optional();
 
 /** Payload schemas by event type. The first six are the spec's, with exactly its fields. */
 export const EventPayloadSchemas = {
-  "task.created": z.object({ input: z.string() }),
-  "task.started": z.object({ pipeline: z.array(z.string()) }),
+  "task.created": z.object({ input: z.string(), recovered: RecoveredField }),
+  "task.started": z.object({ pipeline: z.array(z.string()), recovered: RecoveredField }),
   "stage.progress": z.object({ stage: StageNameField, progress: z.number().min(0).max(1), msg: z.string() }),
   "artifact.written": z.object({ path: z.string(), kind: z.string() }),
-  "task.completed": z.object({ duration_sec: z.number().nonnegative() }),
-  "task.failed": z.object({ error: z.string(), stack: z.string() }),
+  "task.completed": z.object({ duration_sec: z.number().nonnegative(), recovered: RecoveredField }),
+  "task.failed": z.object({ error: z.string(), stack: z.string(), recovered: RecoveredField }),
 
   // Additions (docs/Task_System_Spec_v0.1.md §2.3).
   "stage.started": z.object({ stage: StageNameField }),
