@@ -288,7 +288,7 @@ describe("the refine stage", { timeout: 60_000 }, () => {
       const task = { pipeline: ["asr", "refine"], input: { media: `reading_${reading}.mp3` }, config_snapshot: { engine: { type: "faster_whisper", model: "base", ...config.engine }, refine: config.refine } } as unknown as Task;
       const raw = { field: "output.raw_srt", path: path.join(dir, "raw.srt"), asWritten: "raw.srt" };
       const refined = [{ format: "srt" as const, field: "output.refined_srt", path: path.join(dir, "refined.srt"), asWritten: "refined.srt" }];
-      const paths = { media: "", script: null, rawSrt: raw.path, raw, refinedSrt: path.join(dir, "refined.srt"), refined, tmpDir: dir, display: (absolute: string) => absolute };
+      const paths = { media: "", script: null, rawSrt: raw.path, raw, refinedSrt: path.join(dir, "refined.srt"), refined, tmpDir: dir, display: (absolute: string) => absolute, assertWritable: () => undefined };
       // No script, so no forced alignment: the stage needs no engine.
       const result = await createRefineStage(undefined as never).run({ task, paths, signal: new AbortController().signal, progress: () => undefined });
       return { summary: result.summary as { rules: { language: string; max_chars_per_line: number; max_cps: number }; violations: Record<string, number> }, srt: readFileSync(paths.refinedSrt, "utf8") };

@@ -71,7 +71,8 @@ export function refineCommand(): Command {
       const rules = rulesFor(settings, cues);
       const result = refineSegments(segmentsFromCues(cues, rules.language), rules, { script });
       const text = formatSubtitles(format, result.cues, { karaoke: flags.karaoke === true, language: rules.language });
-      if (flags.output) await writeFileAtomically(path.resolve(flags.output), text);
+      // The user named this file: a link there is followed, as cp would, to the file it points to.
+      if (flags.output) await writeFileAtomically(realPath(path.resolve(flags.output)), text);
       else process.stdout.write(text);
       const report = { cues: result.cues.length, violations: result.violations, alignment: result.alignment };
       if (json && flags.output) printJson(report);

@@ -47,7 +47,7 @@ export function createAsrStage(engines: EngineRegistry): Stage {
       signal.throwIfAborted();
 
       await writeTranscript(paths.tmpDir, transcript);
-      await writeFileAtomically(paths.rawSrt, rawSrt(transcript));
+      await writeFileAtomically(paths.rawSrt, rawSrt(transcript), { check: paths.assertWritable });
       progress(1, `${transcript.segments.length} segments${uncoveredNote(transcript)}`);
       return {
         artifacts: [{ path: paths.rawSrt, kind: "raw_srt" }],

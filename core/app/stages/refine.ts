@@ -73,7 +73,7 @@ export function createRefineStage(engines: EngineRegistry): Stage {
       const options = { karaoke: task.output?.ass?.karaoke === true, language: rules.language };
       for (const { format, path: file } of paths.refined) {
         // Not stopped between formats: they take milliseconds, and a cancel removes every one written.
-        await writeFileAtomically(file, formatSubtitles(format, result.cues, options));
+        await writeFileAtomically(file, formatSubtitles(format, result.cues, options), { check: paths.assertWritable });
         artifacts.push({ path: file, kind: `refined_${format}` });
       }
       progress(1, `${result.cues.length} cues`);

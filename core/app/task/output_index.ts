@@ -1,5 +1,5 @@
 /**
- * Which task files declare an output of a given file name, built by the store from one list of the
+ * Which task files name a path of a given file name, as an output or as an input, built by the store from one list of the
  * task folder and then kept in step from the entries it reads (store.ts), so that the ownership check
  * (output_owners.ts) looks only at the few tasks that could own one of a starting task's outputs,
  * instead of resolving the outputs of the whole history, or even looking at it, at each start.
@@ -13,7 +13,7 @@
  */
 import path from "node:path";
 import type { StoredTask, TaskEntry } from "./store.js";
-import { declaredOutputs } from "./task_paths.js";
+import { declaredInputs, declaredOutputs } from "./task_paths.js";
 import { dropAbsent } from "./task_file_cache.js";
 import type { Workspace } from "./workspace.js";
 
@@ -49,7 +49,7 @@ export class OutputIndex {
     if (readable !== this.byFile.size) dropAbsent(this.byFile, names, (name, gone) => this.remove(name, gone));
   }
 
-  /** The task file names that declare an output whose file name is `base`. */
+  /** The task file names that name an output or an input whose file name is `base`. */
   declaring(base: string): ReadonlySet<string> {
     return this.byBase.get(base) ?? new Set();
   }
@@ -61,7 +61,8 @@ export class OutputIndex {
     if (indexed?.stored === stored) return;
     if (indexed) this.remove(name, indexed);
     if (!stored) return;
-    const outputs = declaredOutputs(stored.task, this.workspace);
+    // Inputs too: an output must never land on an input of a task that has not finished (output_owners.ts).
+    const outputs = [...declaredOutputs(stored.task, this.workspace), ...declaredInputs(stored.task, this.workspace)];
     this.byFile.set(name, { stored, outputs });
     for (const output of outputs) {
       const base = path.basename(output);
@@ -72,7 +73,7 @@ export class OutputIndex {
   }
 
   /**
-   * The tasks that declare an output whose file name is `base` and whose folder leads, links
+   * The tasks that name an output or input whose file name is `base` and whose folder leads, links
    * resolved (`realFolder`), to `realFolderOfOutput`: in task file name order, each with the
    * outputs it declares.
    */

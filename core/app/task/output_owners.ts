@@ -13,7 +13,8 @@
  *    starts, whichever order the runners take them in.
  *
  * `output.overwrite: true` lifts the rule for that task. Files no task owns (a file the user put
- * in the workspace) are replaced as before.
+ * in the workspace) are replaced as before, except an input (input.media, input.script) of a task
+ * that is queued or running: no output lands on one, with or without `overwrite`.
  *
  * The check reads no history: the store's output index (output_index.ts) names the tasks whose
  * task file names an output of the same file name in a folder that leads to the same place, and
@@ -26,18 +27,20 @@ import { SophiaError, isSophiaError } from "../errors.js";
 import type { Stage } from "../stages/stage.js";
 import type { Task } from "./schema.js";
 import type { StoredTask, TaskStore } from "./store.js";
-import { pipelineOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
+import { pipelineOutputs, resolveTaskPaths, type TaskOutput, type TaskPaths } from "./task_paths.js";
 import { realPath } from "./workspace.js";
 
 export type OwnershipCheck = { when: "submit" } | { when: "start"; file: string };
 
 /** `stages` are the runner's: they declare what each task's pipeline writes. */
 export async function assertOutputsFree(store: TaskStore, task: Task, paths: TaskPaths, stages: readonly Stage[], check: OwnershipCheck): Promise<void> {
-  if (task.output?.overwrite === true) return;
   const mine = new Map(pipelineOutputs(task, paths, stages).map((output) => [realPath(output.path), output]));
   if (mine.size === 0) return;
   for (const stored of await store.outputClaimants([...mine.keys()], check.when)) {
-    if (stored.task.task_id === task.task_id || !ownsFirst(stored, task, check)) continue;
+    if (stored.task.task_id === task.task_id) continue;
+    assertNotTheirInput(stored.task, mine, paths, store);
+    // `output.overwrite` lifts the ownership rule, never the inputs rule above.
+    if (task.output?.overwrite === true || !ownsFirst(stored, task, check)) continue;
     const other = stored.task;
     for (const theirs of outputsOf(other, store, stages)) {
       const output = mine.get(realPath(theirs));
@@ -48,6 +51,25 @@ export async function assertOutputsFree(store: TaskStore, task: Task, paths: Tas
         { details: { field: output.field, path: paths.display(output.path), owner: other.task_id, owner_status: other.status } },
       );
     }
+  }
+}
+
+/**
+ * Every input of every task not yet finished (queued or running) is an input: no output lands on
+ * one, whatever `overwrite` says. A done, failed or canceled task's inputs are the user's files again.
+ */
+function assertNotTheirInput(other: Task, mine: ReadonlyMap<string, TaskOutput>, paths: TaskPaths, store: TaskStore): void {
+  if (other.status !== "queued" && other.status !== "running") return;
+  const inputs: [string, string][] = [["input.media", other.input.media]];
+  if (other.input.script) inputs.push(["input.script", other.input.script]);
+  for (const [field, asWritten] of inputs) {
+    const output = mine.get(realPath(store.workspace.resolveInput(asWritten)));
+    if (!output) continue;
+    throw new SophiaError(
+      "output_clobbers_input",
+      `${output.field} ${paths.display(output.path)} is the ${field} of task ${other.task_id} (${other.status}); inputs are never overwritten: choose another output path`,
+      { details: { field: output.field, path: paths.display(output.path), input_of: other.task_id, input: field } },
+    );
   }
 }
 

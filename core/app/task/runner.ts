@@ -26,6 +26,7 @@ import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./sch
 import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
 import { ProgressThrottle } from "./progress_throttle.js";
+import { makeTmpFolder } from "./tmp_folder.js";
 import { ERROR_MESSAGE_MAX_CHARS, ERROR_STACK_MAX_CHARS, clipped } from "./task_file_limits.js";
 import { assertOutputsFree } from "./output_owners.js";
 import { namedOutputs, pipelineOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
@@ -251,6 +252,7 @@ export class TaskRunner {
     run.stage = null;
     // After the task's own checks, so a task that is wrong in itself says so first.
     await assertOutputsFree(this.options.store, task, run.paths, this.options.stages, { when: "start", file: run.claim.stored.file });
+    makeTmpFolder(this.options.store.workspace, task.task_id);
     for (const { stage, skip } of stages) {
       if (skip) {
         await this.options.events.emit(task, "stage.skipped", { stage: stage.name, reason: skip });

@@ -17,7 +17,7 @@
  * from its task file: a damaged or forged cache stops nothing and shows no status a file lacks.
  * Parsing all of them, and the garbage collector copying what that made, was a third of `list`.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { writeFileAtomically } from "../atomic_write.js";
 import type { Task } from "./schema.js";
 import type { TaskStatus } from "./task_status.js";
@@ -101,13 +101,21 @@ export interface CachedTaskFile {
 }
 
 /**
- * Hands each entry of the cache file to `take`, in the file's order; none when it is missing or not
- * one this version wrote. A line that is not an entry is skipped.
+ * Hands each entry of the cache file to `take`, in the file's order; none when it is missing, not a
+ * regular file (a symbolic link, opened with O_NOFOLLOW, is absent: never read through, and never
+ * written through, writeFileAtomically refuses it) or not one this version wrote. A line that is not
+ * an entry is skipped.
  */
 export function readTaskCacheFile(file: string, take: (entry: CachedTaskFile) => void): void {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      if (!fstatSync(fd).isFile()) return;
+      text = readFileSync(fd, "utf8");
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return;
   }

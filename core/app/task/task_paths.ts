@@ -44,6 +44,12 @@ export interface TaskPaths {
   tmpDir: string;
   /** For messages and events: a path as the task file would write it. */
   display(absolute: string): string;
+  /**
+   * Refuses, at the moment an output is written (writeFileAtomically's `check`), a destination
+   * (a real path) that is outside the workspace, in a reserved folder, or one of the task's inputs:
+   * a folder or an input swapped for a link after preflight must not redirect the write.
+   */
+  assertWritable(destination: string): void;
 }
 
 /** One path of a task: the field that names it, as written there, and where it really leads. */
@@ -61,10 +67,20 @@ export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
   const refinedSrt = workspace.resolveOutput(refinedSrtAsWritten, "output.refined_srt");
   const refined = refinedOutputs(task, refinedSrt, refinedSrtAsWritten);
   const raw: TaskOutput = { field: "output.raw_srt", path: rawSrt, asWritten: rawSrtAsWritten };
-  const paths: TaskPaths = { media, script, rawSrt, raw, refinedSrt, refined, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p) };
+  const inputsNow = (): PathUse[] => {
+    const inputs: PathUse[] = [{ field: "input.media", asWritten: task.input.media, real: realPath(media) }];
+    if (script && task.input.script) inputs.push({ field: "input.script", asWritten: task.input.script, real: realPath(script) });
+    return inputs;
+  };
+  const assertWritable = (destination: string): void => {
+    const output: PathUse = { field: "output", asWritten: workspace.display(destination), real: destination };
+    workspace.resolveOutput(destination, "output");
+    assertNotReserved(output, workspace);
+    for (const input of inputsNow()) assertDistinct(output, input);
+  };
+  const paths: TaskPaths = { media, script, rawSrt, raw, refinedSrt, refined, tmpDir: workspace.tmpDir(task.task_id), display: (p) => workspace.display(p), assertWritable };
 
-  const inputs: PathUse[] = [{ field: "input.media", asWritten: task.input.media, real: realPath(media) }];
-  if (script && task.input.script) inputs.push({ field: "input.script", asWritten: task.input.script, real: realPath(script) });
+  const inputs = inputsNow();
   for (const output of namedOutputs(paths)) assertNameFits(output);
   for (const output of namedOutputs(paths).map(pathUse)) {
     assertNotReserved(output, workspace);
@@ -83,6 +99,12 @@ export function declaredOutputs(task: Task, workspace: Workspace): string[] {
   const { rawSrtAsWritten, refinedSrtAsWritten } = outputsAsWritten(task, workspace);
   const refinedSrt = path.resolve(workspace.root, refinedSrtAsWritten);
   return [path.resolve(workspace.root, rawSrtAsWritten), ...refinedOutputs(task, refinedSrt, refinedSrtAsWritten).map((output) => output.path)];
+}
+
+/** The inputs the task file names (input.media, input.script), made absolute as `declaredOutputs` are: nothing resolved or checked. */
+export function declaredInputs(task: Task, workspace: Workspace): string[] {
+  const { media, script } = task.input;
+  return script ? [workspace.resolveInput(media), workspace.resolveInput(script)] : [workspace.resolveInput(media)];
 }
 
 function outputsAsWritten(task: Task, workspace: Workspace): { rawSrtAsWritten: string; refinedSrtAsWritten: string } {
