@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EventWriter } from "../../core/app/task/event_writer.js";
-import { CLI, cli, makeWorkspace, type TestWorkspace } from "../support/harness.js";
+import { CLI, SENTENCE, cli, makeWorkspace, speech, type TestWorkspace } from "../support/harness.js";
 
 const SRT = "1\n00:00:01,000 --> 00:00:03,000\nThe meeting starts now.\n\n2\n00:00:03,500 --> 00:00:06,000\nEveryone agreed on the plan.\n";
 
@@ -69,5 +69,20 @@ describe("cli errors", { timeout: 120_000 }, () => {
     const words = readFileSync(out, "utf8").split("\n").filter((line) => !/-->/.test(line) && !/^\d+$/.test(line)).join(" ");
     assert.doesNotMatch(words, /\d/, `no number or timing leaked into the text: ${words}`);
     assert.match(words, /meeting starts now/);
+  });
+
+  test("submit <folder> takes media reached through symbolic links, and says so of a link that leads nowhere", { timeout: 120_000 }, async () => {
+    const folder = path.join(ws.root, "linked-media");
+    mkdirSync(folder);
+    copyFileSync(speech(ws, "spoken.wav", SENTENCE), path.join(folder, "a.wav"));
+    symlinkSync(path.join(ws.inbox, "spoken.wav"), path.join(folder, "b.wav"));
+    const submitted = await cli(ws, ["submit", folder, "--model", "tiny.en", "--json"]);
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const media = (JSON.parse(submitted.stdout) as { task: { input: { media: string } } }[]).map((row) => path.basename(row.task.input.media));
+    assert.deepEqual(media, ["a.wav", "b.wav"]);
+    symlinkSync(path.join(ws.root, "gone.wav"), path.join(folder, "c.wav"));
+    const dangling = await cli(ws, ["submit", folder, "--model", "tiny.en"]);
+    assert.equal(dangling.code, 2);
+    assert.match(dangling.stderr, /c\.wav is a symbolic link to a file that does not exist/);
   });
 });

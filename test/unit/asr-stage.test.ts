@@ -62,3 +62,37 @@ test("speech left without words finishes the stage, and the summary and the last
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a media with no speech at all gives no cue for what Whisper itself doubted (its \"You\" in silence); one it was sure of stays", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sophia-asr-silence-"));
+  try {
+    const media = path.join(dir, "silence.wav");
+    writeFileSync(media, "");
+    const silent: SpeechCoverage = { ...COVERAGE, speech_sec: 0, speech_with_words_sec: 0, speech_with_words_pct: 100, speech_regions: 0, retried: [], uncovered: [] };
+    // What tiny.en heard in 60 s of digital silence (measured: spec §4.1), and one segment it was sure of.
+    const you = (start: number, no_speech_prob: number) => ({ start, end: start + 1.4, text: " You", no_speech_prob, avg_logprob: -0.66, words: [{ text: " You", start, end: start + 1.4, probability: 0.1 }] });
+    const transcript: Transcript = {
+      media,
+      duration_sec: 60,
+      language: "en",
+      spoken_language: "en",
+      language_probability: null,
+      model: "tiny.en",
+      segments: [you(21.5, 0.95), you(46.5, 0.95), you(56.16, 0.94), { ...you(58, 0.1), text: " Sure." }],
+      coverage: silent,
+    };
+    const engines = { get: () => fakeEngine(transcript) } as unknown as EngineRegistry;
+    const task = { pipeline: ["asr"], input: { media: "silence.wav" }, config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" } } } as unknown as Task;
+    const raw = { field: "output.raw_srt", path: path.join(dir, "raw.srt"), asWritten: "raw.srt" };
+    const paths = { media, script: null, rawSrt: raw.path, raw, refinedSrt: path.join(dir, "refined.srt"), refined: [], tmpDir: dir, display: (absolute: string) => absolute };
+
+    const result = await createAsrStage(engines).run({ task, paths, signal: new AbortController().signal, progress: () => undefined });
+
+    const cues = readFileSync(paths.rawSrt, "utf8");
+    assert.doesNotMatch(cues, /You/);
+    assert.match(cues, /Sure\./);
+    assert.equal(result.summary.segments, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -208,6 +208,19 @@ describe("cleaning", { timeout: 60_000 }, () => {
     assert.equal(cueText(refineSegments([{ words: speech }, clear], RULES).cues), "We are done for today. Thank you.");
   });
 
+  test("a segment of punctuation alone (Whisper's answer to noise) gives no cue of just \".\"", { timeout: 30_000 }, () => {
+    const noise = { words: [{ text: " .", start: 20, end: 21 }], no_speech_prob: 0.3 };
+    assert.equal(cueText(refineSegments([{ words: spoken("We are done for today.") }, noise], RULES).cues), "We are done for today.");
+    assert.deepEqual(refineSegments([noise], RULES).cues, []);
+  });
+
+  test("zero-width non-joiners and joiners inside a word are kept (Persian spelling, emoji sequences); zero-width spaces go", { timeout: 30_000 }, () => {
+    const persian = "می\u200Cخواهم";
+    const family = "\u{1F468}\u200D\u{1F469}\u200D\u{1F467}";
+    const { cues } = refine(`${persian} ${family} ok\u200B.`, {}, resolveRules({ language: "fa" }));
+    assert.equal(cueText(cues), `${persian} ${family} ok.`);
+  });
+
   test("sound tags are not speech", () => {
     const { cues } = refine("[Music] Welcome back. (upbeat music) ♪ Let us start.");
     assert.equal(cueText(cues), "Welcome back. Let us start.");

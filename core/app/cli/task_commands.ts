@@ -83,14 +83,24 @@ async function mediaFiles(paths: string[]): Promise<string[]> {
       files.push(given);
       continue;
     }
-    const found = (await readdir(given, { withFileTypes: true }))
-      .filter((entry) => entry.isFile() && MEDIA_EXTENSIONS.has(path.extname(entry.name).toLowerCase()))
-      .map((entry) => path.join(given, entry.name))
-      .sort();
+    const found: string[] = [];
+    for (const entry of await readdir(given, { withFileTypes: true })) {
+      if (!MEDIA_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) continue;
+      const file = path.join(given, entry.name);
+      if (entry.isFile() || (entry.isSymbolicLink() && (await isLinkToFile(file)))) found.push(file);
+    }
+    found.sort();
     if (found.length === 0) throw new SophiaError("media_missing", `folder ${path.resolve(given)} has no media files (looked for ${[...MEDIA_EXTENSIONS].join(" ")})`);
     files.push(...found);
   }
   return files;
+}
+
+/** A media file reached through a link is a media file; a link that leads nowhere is said, not skipped. */
+async function isLinkToFile(link: string): Promise<boolean> {
+  const target = await stat(link).catch(() => null);
+  if (!target) throw new SophiaError("media_missing", `media ${path.resolve(link)} is a symbolic link to a file that does not exist`, { details: { path: path.resolve(link) } });
+  return target.isFile();
 }
 
 function jsonObject(text: string): Record<string, unknown> {

@@ -80,6 +80,11 @@ export function cleanTranscript(
   const charsPerSec = medianPace(segments);
   for (const segment of segments) {
     const tidy = segment.words.flatMap(tidyWord);
+    // A segment of punctuation alone is what Whisper writes for noise: it would be a cue of just ".".
+    if (!tidy.some((word) => WORD_CHARACTER.test(word.text))) {
+      report.filler_words_removed += tidy.length;
+      continue;
+    }
     const segmentWords = onsetsFromAudio ? tidy : withOpeningTightened(tidy, charsPerSec);
     if (rules.remove_filler && isDoubtedFiller(segment, segmentWords, fillers)) report.filler_words_removed += segmentWords.length;
     else words.push(...segmentWords);
@@ -136,10 +141,21 @@ function withOpeningTightened(words: TimedWord[], charsPerSec: number): TimedWor
   return [{ ...first, start: first.end - OPENING_STRETCH * natural }, ...words.slice(1)];
 }
 
+/**
+ * Zero-width spaces and byte-order marks go; a zero-width non-joiner or joiner (U+200C, U+200D) stays
+ * inside a word, where it is spelling (Persian "می‌خواهم", emoji sequences), and goes only at its edges.
+ */
 function tidyWord(word: TimedWord): TimedWord[] {
-  const text = word.text.replace(/[\u200B-\u200D\uFEFF]/g, "").replace(/\s+/g, " ").trim();
+  const text = word.text
+    .replace(/[\u200B\uFEFF]/g, "")
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/^[\u200C\u200D]+|[\u200C\u200D]+$/g, "");
   return text === "" ? [] : [{ ...word, text }];
 }
+
+/** A letter or a digit in any script: a segment without one (".", "...", "-") is noise, not speech. */
+const WORD_CHARACTER = /[\p{L}\p{N}]/u;
 
 function isDoubtedFiller(segment: TimedSegment, words: readonly TimedWord[], fillers: ReadonlySet<string>): boolean {
   if (words.length === 0) return false;

@@ -1,6 +1,6 @@
 /**
  * The `asr` stage: media → word-level transcript (for `refine`) and the raw SRT (one cue per
- * engine segment, the engine's own text and timing, untouched).
+ * engine segment, the engine's own text and timing, untouched, except what it heard in pure silence).
  */
 import path from "node:path";
 import { writeFileAtomically } from "../atomic_write.js";
@@ -31,7 +31,7 @@ export function createAsrStage(engines: EngineRegistry): Stage {
       const steps = new AsrSteps(progress, config.task === "translate" ? "translating" : "transcribing", path.basename(paths.media), config.model);
       steps.starting(config.type);
       const loaded: LoadedModel[] = [];
-      const transcript = await engine.transcribe(
+      const heard = await engine.transcribe(
         { media: paths.media, config },
         {
           signal,
@@ -45,6 +45,7 @@ export function createAsrStage(engines: EngineRegistry): Stage {
         },
       ).finally(() => steps.stop());
       signal.throwIfAborted();
+      const transcript = withoutSpeechInSilence(heard);
 
       await writeTranscript(paths.tmpDir, transcript);
       await writeFileAtomically(paths.rawSrt, rawSrt(transcript), { check: paths.assertWritable });
@@ -73,6 +74,22 @@ export function createAsrStage(engines: EngineRegistry): Stage {
       };
     },
   };
+}
+
+/** Whisper's own doubt that a segment is speech, above which (with no speech found at all) it is dropped. */
+const NO_SPEECH_DOUBT = 0.5;
+
+/**
+ * Whisper writes words into pure silence ("You", three times in a minute of it) and doubts them
+ * itself (no-speech probability 0.95). When the voice activity detector found no speech anywhere in
+ * the media (`coverage.speech_sec` 0), the segments Whisper doubted are dropped from the transcript
+ * and the raw SRT: they are not what anyone said. One it was sure of stays (speech the detector
+ * missed). With speech anywhere in the media nothing is dropped here; refine judges doubted filler.
+ */
+function withoutSpeechInSilence(transcript: Transcript): Transcript {
+  if (transcript.coverage?.speech_sec !== 0) return transcript;
+  const segments = transcript.segments.filter((segment) => (segment.no_speech_prob ?? 0) < NO_SPEECH_DOUBT);
+  return segments.length === transcript.segments.length ? transcript : { ...transcript, segments };
 }
 
 function uncoveredNote({ coverage }: Transcript): string {
