@@ -84,7 +84,7 @@ test("a media with no speech at all gives no cue for what Whisper itself doubted
     const engines = { get: () => fakeEngine(transcript) } as unknown as EngineRegistry;
     const task = { pipeline: ["asr"], input: { media: "silence.wav" }, config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" } } } as unknown as Task;
     const raw = { field: "output.raw_srt", path: path.join(dir, "raw.srt"), asWritten: "raw.srt" };
-    const paths = { media, script: null, rawSrt: raw.path, raw, refinedSrt: path.join(dir, "refined.srt"), refined: [], tmpDir: dir, display: (absolute: string) => absolute };
+    const paths = { media, script: null, rawSrt: raw.path, raw, refinedSrt: path.join(dir, "refined.srt"), refined: [], tmpDir: dir, display: (absolute: string) => absolute, assertWritable: () => undefined };
 
     const result = await createAsrStage(engines).run({ task, paths, signal: new AbortController().signal, progress: () => undefined });
 
