@@ -13,6 +13,7 @@ export type ErrorCode =
   | "task_busy" // the task is claimed by another runner right now
   | "media_missing"
   | "media_unreadable"
+  | "media_not_audio" // submit: the media has no audio stream to transcribe (a text file, a silent video)
   | "script_missing"
   | "script_invalid" // not UTF-8 text
   | "script_mismatch" // the script does not fit the media's speech

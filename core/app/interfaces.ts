@@ -23,7 +23,7 @@ export interface SubmitOptions {
    * @defaultValue "tiny.en" when `language` is "en", else "base" (both bundled)
    */
   model?: string;
-  /** The spoken language, a Whisper code ("en", "de"). @defaultValue null: detected by the model */
+  /** The spoken language, a Whisper code ("en", "de") or its English name ("German"). @defaultValue null: detected by the model */
   language?: string | null;
   /** "translate": English subtitles for speech in any language. @defaultValue "transcribe" */
   task?: "transcribe" | "translate";
@@ -49,6 +49,24 @@ export interface SubmitOptions {
   formats?: SubtitleFormat[];
   /** The ASS file highlights each word as it is spoken (`output.ass.karaoke`). @defaultValue false */
   karaoke?: boolean;
+  /**
+   * Where the refined SRT goes (`output.refined_srt`); the other formats go beside it under the same
+   * name. @defaultValue in `outputDir`, else outputs/subtitles/refined, named after the media and task
+   */
+  refinedSrt?: string;
+  /**
+   * The outputs may lie outside the workspace (`output.outside_workspace`): the user's explicit
+   * choice. Every other output rule still applies. @defaultValue false
+   */
+  outsideWorkspace?: boolean;
+  /** Replace outputs another task owns (`output.overwrite`). @defaultValue false */
+  overwrite?: boolean;
+  /**
+   * Subtitle rules for refine (`config_snapshot.refine`, schemas/refine.schema.json):
+   * `max_chars_per_line`, `max_lines`, `max_cps`, `children`, …; checked at submit.
+   * @defaultValue the rules of the subtitles' language
+   */
+  rules?: Record<string, unknown>;
 }
 
 /** Where a running task is, from the last progress event of its current attempt. */
@@ -127,6 +145,11 @@ export interface RunnerOptions extends Pick<SophiaSettings, "concurrency" | "res
   watch?: boolean;
   /** Run this one task now, then finish (it must be queued). Not with `watch`. */
   task?: string;
+  /**
+   * Run these tasks now, one after another, then finish; one that is no longer queued when its turn
+   * comes (another runner took it, it was canceled) is reported `skipped`. Not with `watch` or `task`.
+   */
+  tasks?: string[];
 }
 
 /**
@@ -206,6 +229,12 @@ export interface SophiaWorkspace {
   models(): Promise<ModelInfo[]>;
   /** Starts a runner in this process. */
   startRunner(options?: RunnerOptions): Runner;
+  /**
+   * Resolves with the task once it has finished (`done`, `failed` or `canceled`), at once for a task
+   * that has; whichever runner runs it. Rejects with the signal's reason when it aborts, and with
+   * `task_not_found` for an unknown id.
+   */
+  wait(taskId: string, options?: { signal?: AbortSignal }): Promise<TaskInfo>;
   /** The event stream as typed events: what is written, then (by default) what runners append. */
   followEvents(options?: FollowOptions): AsyncGenerator<SophiaEvent, void, undefined>;
 }

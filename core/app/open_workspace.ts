@@ -7,7 +7,8 @@ import { resolveSettings, type SophiaSettings } from "./config.js";
 import type { EngineRegistry } from "./engines/registry.js";
 import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo, TaskListEntry, WorkspaceStatus } from "./interfaces.js";
 import type { EventWriter } from "./task/event_writer.js";
-import { TASK_STATUSES, type TaskStatus } from "./task/task_status.js";
+import { SophiaError } from "./errors.js";
+import { TASK_STATUSES, isFinished, type TaskStatus } from "./task/task_status.js";
 import { TaskStore, summaryOf, type StoredTask } from "./task/store.js";
 import { Workspace } from "./task/workspace.js";
 import { runnerState } from "./task/runner_liveness.js";
@@ -45,8 +46,10 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
     // By the summary: a finished task from the store's cache file is not parsed until it is asked for.
     const running = entries.flatMap((entry) => (entry.ok && summaryOf(entry.stored).status === "running" ? [entry.stored.task] : []));
     const progress = await progressOf(running);
-    return entries.map((entry): TaskListEntry =>
-      entry.ok ? listEntry(entry.stored, progress.get(summaryOf(entry.stored).id) ?? null) : { valid: false, id: entry.idFromName, file: entry.file, error: entry.error },
+    return byCreation(
+      entries.map((entry): TaskListEntry =>
+        entry.ok ? listEntry(entry.stored, progress.get(summaryOf(entry.stored).id) ?? null) : { valid: false, id: entry.idFromName, file: entry.file, error: entry.error },
+      ),
     );
   };
 
@@ -111,8 +114,41 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
     async *followEvents(options = {}) {
       yield* (await import("./follow_events.js")).followEvents(workspace.eventsDir, options);
     },
+
+    async wait(taskId, { signal } = {}) {
+      const followEvents = (await import("./follow_events.js")).followEvents;
+      // Events from a second before the first look on: an end written between the two is not missed.
+      const since = new Date(Date.now() - 1000);
+      let found = await info(await store.find(taskId));
+      if (isFinished(found.status)) return found;
+      for await (const event of followEvents(workspace.eventsDir, { task: taskId, since, signal })) {
+        if (!ENDINGS.has(event.type)) continue;
+        found = await info(await store.find(taskId));
+        if (isFinished(found.status)) return found;
+      }
+      signal?.throwIfAborted();
+      throw new SophiaError("internal", `stopped following task ${taskId} before it finished`);
+    },
   };
 }
+
+/**
+ * Oldest first by `created_at`, to the millisecond: file names carry the second only, so tasks
+ * submitted within one second would otherwise list by id. An invalid file, which has no time, keeps
+ * its place after the task its name sorts after.
+ */
+function byCreation(entries: TaskListEntry[]): TaskListEntry[] {
+  let previous = Number.MIN_SAFE_INTEGER;
+  const keys = entries.map((entry) => {
+    const time = entry.valid ? Date.parse(entry.created_at) : Number.NaN;
+    if (!Number.isNaN(time)) previous = time;
+    return previous;
+  });
+  return entries.map((entry, i) => ({ entry, key: keys[i] as number })).sort((a, b) => a.key - b.key).map(({ entry }) => entry);
+}
+
+/** The events after which a task may have finished (its file says whether it has: a retry may follow at once). */
+const ENDINGS = new Set(["task.completed", "task.failed", "task.canceled"]);
 
 /**
  * A valid task as `list` gives it. `task` and `raw` are read from `stored` when asked for, not

@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import path from "node:path";
 import type { ResolvedSettings } from "./config.js";
-import { SophiaError, asError } from "./errors.js";
+import { SophiaError, asError, isSophiaError } from "./errors.js";
 import type { RunResult, Runner, RunnerEvents, RunnerOptions } from "./interfaces.js";
 import type { RunOutcome, TaskRunner } from "./task/runner.js";
 import type { Scheduler } from "./task/scheduler.js";
@@ -59,6 +59,8 @@ class RunnerHandle extends EventEmitter implements Runner {
 
 export function startRunner({ store, settings, options }: StartRunnerArgs): Runner {
   if (options.task !== undefined && options.watch) throw new SophiaError("usage", "a runner either runs one task (task) or keeps watching (watch), not both");
+  if (options.tasks !== undefined && (options.watch || options.task !== undefined)) throw new SophiaError("usage", "a runner given tasks runs them and finishes: not with watch or task");
+  const chosen = options.tasks ?? (options.task === undefined ? undefined : [options.task]);
   const handle = new RunnerHandle();
   const kept = new KeptArtifacts(store.workspace.root);
   const results: RunResult[] = [];
@@ -86,7 +88,7 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
     });
     const runner = new modules.TaskRunner({ store, events, stages: modules.createStages(engines), keepTmp: settings.keepTmp });
     const scheduler =
-      options.task === undefined
+      chosen === undefined
         ? new modules.Scheduler({
             runner,
             store,
@@ -111,9 +113,20 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
       if (stopping) return;
       report(await runner.run(stored));
     };
+    // Of several, one taken meanwhile (by a watching runner, a cancel) is skipped, not the end of the rest.
+    const runEach = async (taskIds: string[]) => {
+      for (const taskId of taskIds) {
+        if (stopping) return;
+        await runOne(taskId).catch((error: unknown) => {
+          if (!isSophiaError(error, "transition_refused")) throw error;
+          report({ kind: "skipped", taskId, reason: error.message });
+        });
+      }
+    };
 
     try {
-      if (options.task !== undefined) await runOne(options.task);
+      if (options.tasks !== undefined) await runEach(options.tasks);
+      else if (options.task !== undefined) await runOne(options.task);
       else if (options.watch) await scheduler?.watch();
       else await scheduler?.drain();
       return results;

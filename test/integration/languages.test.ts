@@ -102,7 +102,8 @@ describe("languages and engine options", { timeout: 600_000 }, () => {
     const misspelt = await cli(ws, ["submit", path.join(ws.inbox, "english.wav"), "--engine-options", '{"beam_size": 1, "vad_filtre": true}']);
     assert.equal(misspelt.code, 2, misspelt.stderr);
     assert.match(misspelt.stderr, /Unrecognized key: "vad_filtre"/);
-    const language = await cli(ws, ["submit", path.join(ws.inbox, "english.wav"), "--language", "french"]);
+    // --language takes names ("french"); a task file's engine options take the code only.
+    const language = await cli(ws, ["submit", path.join(ws.inbox, "english.wav"), "--engine-options", '{"language": "french"}']);
     assert.equal(language.code, 2, language.stderr);
     assert.match(language.stderr, /config_snapshot\.engine\.language/);
     assert.equal(tasksOnDisk(), before);

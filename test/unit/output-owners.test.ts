@@ -177,7 +177,7 @@ describe("output ownership", { timeout: 60_000 }, () => {
     writeFileSync(media, "");
     const events = new EventWriter(store.workspace.eventsDir);
     // A fake engine registry whose engine accepts every configuration: the engine is not what this test is about.
-    const engines = { get: () => ({ check: () => Promise.resolve() }) } as unknown as EngineRegistry;
+    const engines = { get: () => ({ check: () => Promise.resolve(), checkMedia: () => Promise.resolve() }) } as unknown as EngineRegistry;
     const one = await submitTask(store, events, engines, { media, refine: true });
     const two = await submitTask(store, events, engines, { media, refine: true });
     assert.notDeepEqual(one.task.output, two.task.output);

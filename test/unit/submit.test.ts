@@ -23,7 +23,7 @@ class FakeFullDiskEventWriter extends EventWriter {
 }
 
 /** Finds every model without looking (a fake): these tests are about the event write, not models. */
-const FAKE_ENGINES = { get: () => ({ check: () => Promise.resolve() }) } as unknown as EngineRegistry;
+const FAKE_ENGINES = { get: () => ({ check: () => Promise.resolve(), checkMedia: () => Promise.resolve() }) } as unknown as EngineRegistry;
 
 describe("submit", { timeout: 60_000 }, () => {
   let root: string;

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { SophiaError, isSophiaError } from "../errors.js";
 import type { FollowOptions, SophiaEvent, SophiaWorkspace } from "../interfaces.js";
+import { isFinished } from "../task/task_status.js";
 import { openContext, type GlobalOptions } from "./context.js";
 
 interface EventsOptions {
@@ -18,7 +19,7 @@ interface EventsOptions {
 export function eventsCommand(): Command {
   return new Command("events")
     .description("print the event stream; --follow keeps printing as runners append")
-    .option("--follow", "keep printing new events until interrupted")
+    .option("--follow", "keep printing new events until interrupted; with --task, until that task has finished")
     .option("--task <id>", "only this task's events (an unknown task is an error, exit 2, unless --follow waits for it)")
     .option("--since <when>", "only events from this time on: ISO-8601 (2026-01-31T09:00Z) or an age (30s, 10m, 2h, 1d)", sinceInstant)
     .option("-n, --lines <n>", "start with only the last N events", wholeNumber)
@@ -28,6 +29,9 @@ export function eventsCommand(): Command {
         if (!options.follow) throw new SophiaError("task_not_found", `no task "${options.task}" in ${workspace.dir}, and no events for it (\`sophia-cli list\` shows the tasks)`);
         process.stderr.write(`sophia-cli: no task "${options.task}" yet; waiting for its events\n`);
       }
+      // Following one task ends with it, as `wait` does: a task that has finished already prints its events and ends.
+      const untilItEnds = options.follow && options.task !== undefined ? options.task : null;
+      const follow = options.follow === true && !(untilItEnds !== null && (await hasFinished(workspace, untilItEnds)));
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once("SIGINT", stop).once("SIGTERM", stop);
@@ -35,13 +39,16 @@ export function eventsCommand(): Command {
         task: options.task,
         since: options.since,
         last: options.lines,
-        follow: options.follow === true,
+        follow,
         signal: controller.signal,
         // Following, each is reported as it comes; otherwise once, with the count, at the end.
         onUnreadable: (line) => (options.follow ? reportSkipped([line], json) : skipped.push(line)),
       });
       const skipped: UnreadableLine[] = [];
-      for await (const event of stream) print(format(event, json));
+      for await (const event of stream) {
+        print(format(event, json));
+        if (untilItEnds !== null && ENDINGS.has(event.type) && (await hasFinished(workspace, untilItEnds))) break;
+      }
       if (skipped.length > 0) reportSkipped(skipped, json);
     });
 }
@@ -60,6 +67,18 @@ function reportSkipped(skipped: UnreadableLine[], json: boolean): void {
   const more = skipped.length > NAMED_LINES ? `, and ${skipped.length - NAMED_LINES} more` : "";
   const count = skipped.length === 1 ? "1 line that is" : `${skipped.length} lines that are`;
   process.stderr.write(`sophia-cli: skipped ${count} not an event: ${named.join("; ")}${more}\n`);
+}
+
+const ENDINGS = new Set(["task.completed", "task.failed", "task.canceled"]);
+
+/** By its task file (a retry may queue it again at once); a task not there yet has not. */
+async function hasFinished(workspace: SophiaWorkspace, taskId: string): Promise<boolean> {
+  try {
+    return isFinished((await workspace.get(taskId)).status);
+  } catch (error) {
+    if (isSophiaError(error, "task_not_found")) return false;
+    throw error;
+  }
 }
 
 /** A task that has neither a task file nor any event is a typo, not an empty stream. */

@@ -33,6 +33,7 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
   task_not_found: EXIT.usage,
   task_invalid: EXIT.usage,
   media_missing: EXIT.usage,
+  media_not_audio: EXIT.usage,
   script_missing: EXIT.usage,
   srt_invalid: EXIT.usage,
   subtitles_invalid: EXIT.usage,

@@ -15,6 +15,7 @@ import { writeFailure } from "../fs_errors.js";
  * the refine rules nor the runner (a cold start is most of what `list` costs). In help order.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  transcribe: async () => (await import("./transcribe_command.js")).transcribeCommand(),
   run: async () => (await import("./run_command.js")).runCommand(),
   submit: async () => (await import("./task_commands.js")).submitCommand(),
   list: async () => (await import("./task_commands.js")).listCommand(),
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   show: async () => (await import("./task_commands.js")).showCommand(),
   cancel: async () => (await import("./task_commands.js")).cancelCommand(),
   retry: async () => (await import("./task_commands.js")).retryCommand(),
+  wait: async () => (await import("./task_commands.js")).waitCommand(),
   events: async () => (await import("./events_command.js")).eventsCommand(),
   models: async () => (await import("./models_command.js")).modelsCommand(),
   "setup-python": async () => (await import("./setup_python_command.js")).setupPythonCommand(),
@@ -65,8 +67,8 @@ async function checkWorkspace(command: Command): Promise<void> {
   if (WITHOUT_WORKSPACE.has(name)) return;
   const { workspace } = command.optsWithGlobals<GlobalOptions>();
   const resolved = new Workspace(resolveSettings({ workspace }).workspace);
-  await assertWorkspaceFolder(resolved, { mayCreate: name === "submit" });
-  if (name === "run") await assertWorkspaceWritable(resolved);
+  await assertWorkspaceFolder(resolved, { mayCreate: name === "submit" || name === "transcribe" });
+  if (name === "run" || name === "transcribe") await assertWorkspaceWritable(resolved);
 }
 
 /** A typo gets one line with commander's suggestion, not the whole help. */

@@ -52,7 +52,7 @@ export function runCommand(): Command {
     });
 }
 
-function narrate(runner: Runner, view: ProgressView, dir: string): void {
+export function narrate(runner: Runner, view: ProgressView, dir: string): void {
   runner
     .on("event", (event) => view.onEvent(event))
     .on("result", (result) => view.log(`sophia-cli: ${resultLine(result)}`))
@@ -74,7 +74,7 @@ function printArtifacts(results: RunResult[]): void {
  * First SIGINT/SIGTERM: stop gracefully (hand running tasks back). A second: exit at once; the
  * task stays `running` and the next runner recovers it.
  */
-function onSignals(view: ProgressView, stop: () => void): (() => boolean) & { dispose(): void } {
+export function onSignals(view: ProgressView, stop: () => void): (() => boolean) & { dispose(): void } {
   let received = false;
   const handler = () => {
     if (received) process.exit(EXIT.interrupted);

@@ -7,6 +7,7 @@ import type { TaskInfo, TaskListEntry } from "../interfaces.js";
 import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "../subtitles/format_names.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task_status.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
+import { EXIT } from "./exit_codes.js";
 
 interface SubmitFlags {
   script?: string;
@@ -20,22 +21,25 @@ interface SubmitFlags {
   outputDir?: string;
   format?: SubtitleFormat[];
   karaoke?: boolean;
+  maxLineWidth?: number;
+  maxLineCount?: number;
+  maxCps?: number;
 }
 
 export function submitCommand(): Command {
-  return new Command("submit")
+  return withRuleOptions(new Command("submit"))
     .description("write a queued task (and its `task.created` event) for each media file; a folder means the media files in it")
     .argument("<media...>", "audio or video files, or folders of them")
     .option("--script <file>", "UTF-8 text of what is said: refine uses its words, exactly (one media file only)")
     .option("--model <name|dir>", "faster_whisper model (`models` lists them; default: tiny.en for --language en, else base)")
-    .option("--language <code>", "the spoken language, a Whisper code (en, de, fr, zh, ...); default: detected")
+    .option("--language <code|name>", LANGUAGE_HELP)
     .option("--translate", "English subtitles for speech in any language (engine task \"translate\")")
     .option("--engine-options <json>", 'other engine options, as config_snapshot.engine (e.g. \'{"beam_size": 1}\')', jsonObject)
     .option("--output-dir <dir>", "write the subtitles into this folder inside the workspace (default: outputs/subtitles/raw and …/refined)")
     .option("--id <task_id>", "task id (one media file only; default: from the media name plus a random suffix)")
     .option("--run-id <run_id>", "run id carried by every event (default: random)")
     .option("--no-refine", "pipeline [asr] only")
-    .option("--format <formats>", `refined subtitle formats, repeatable or comma-separated: ${SUBTITLE_FORMATS.join(", ")} (default: srt)`, collectFormats)
+    .option("--format <formats>", FORMAT_HELP, collectFormats)
     .option("--karaoke", "ASS output highlights each word as it is spoken")
     .action(async (paths: string[], flags: SubmitFlags, command: Command) => {
       const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
@@ -60,6 +64,7 @@ export function submitCommand(): Command {
             refine: flags.refine,
             formats: flags.format,
             karaoke: flags.karaoke,
+            rules: rulesOf(flags),
           }),
         );
       }
@@ -70,11 +75,46 @@ export function submitCommand(): Command {
     });
 }
 
+export const FORMAT_HELP = `subtitle formats, repeatable or comma-separated: ${SUBTITLE_FORMATS.join(", ")}, or all (default: srt)`;
+export const LANGUAGE_HELP = "the spoken language: a Whisper code (en, de, zh) or its name (English, German, Chinese); default: detected";
+
+export interface RuleFlags {
+  maxLineWidth?: number;
+  maxLineCount?: number;
+  maxCps?: number;
+}
+
+/** The subtitle rules a subtitler sets most, as whisper-ctranslate2 names them; the rest go in a task file's config_snapshot.refine. */
+export function withRuleOptions(command: Command): Command {
+  return command
+    .option("--max-line-width <chars>", "characters per line (refine's max_chars_per_line; default: the language's, 42 in English)", positiveNumber(true))
+    .option("--max-line-count <lines>", "lines per subtitle, 1 to 3 (max_lines; default 2)", positiveNumber(true))
+    .option("--max-cps <chars>", "reading speed: characters per second (max_cps; default: the language's, 20 in English)", positiveNumber(false));
+}
+
+/** The flags given, as `config_snapshot.refine` keys; undefined when none was. */
+export function rulesOf(flags: RuleFlags): Record<string, number> | undefined {
+  const rules = {
+    ...(flags.maxLineWidth !== undefined ? { max_chars_per_line: flags.maxLineWidth } : {}),
+    ...(flags.maxLineCount !== undefined ? { max_lines: flags.maxLineCount } : {}),
+    ...(flags.maxCps !== undefined ? { max_cps: flags.maxCps } : {}),
+  };
+  return Object.keys(rules).length > 0 ? rules : undefined;
+}
+
+function positiveNumber(whole: boolean): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0 || (whole && !Number.isInteger(parsed))) throw new InvalidArgumentError(whole ? "must be a whole number above 0" : "must be a number above 0");
+    return parsed;
+  };
+}
+
 /** What `submit` looks for in a folder (not in its subfolders): the formats FFmpeg decodes that people record in. */
 const MEDIA_EXTENSIONS = new Set([".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aif", ".aiff", ".amr", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".mpg", ".mpeg", ".ts", ".3gp"]);
 
 /** Files as given, folders as the media files in them (by name); every path is checked before any task is written. */
-async function mediaFiles(paths: string[]): Promise<string[]> {
+export async function mediaFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const given of paths) {
     const info = await stat(given).catch(() => null);
@@ -131,13 +171,13 @@ export function listCommand(): Command {
 
 export function showCommand(): Command {
   return new Command("show")
-    .description("one task file, as stored")
+    .description("one task file, as stored: plain, its JSON alone (pipe it to jq); --json, {file, task}")
     .argument("<id>", "task id")
     .action(async (id: string, _options: object, command: Command) => {
       const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
       const info = await workspace.get(id);
       if (json) printJson({ file: info.file, task: info.raw });
-      else process.stdout.write(`${info.file}\n${JSON.stringify(info.raw, null, 2)}\n`);
+      else process.stdout.write(`${JSON.stringify(info.raw, null, 2)}\n`);
     });
 }
 
@@ -152,6 +192,28 @@ export function cancelCommand(): Command {
       else if (!result.stopped) process.stdout.write(`canceled ${id}; its runner has not let go yet (it will stop at its next check)\n`);
       else process.stdout.write(`canceled ${id} (was ${result.previous})\n`);
     });
+}
+
+export function waitCommand(): Command {
+  return new Command("wait")
+    .description("wait until a task has finished, whichever runner runs it; exit with its outcome (0 done, 1 failed, 3 canceled)")
+    .argument("<id>", "task id")
+    .action(async (id: string, _options: object, command: Command) => {
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      const controller = new AbortController();
+      const stop = () => controller.abort(new SophiaError("interrupted", `stopped waiting for task ${id}; it goes on`));
+      process.once("SIGINT", stop).once("SIGTERM", stop);
+      const info = await workspace.wait(id, { signal: controller.signal });
+      if (json) printJson({ file: info.file, task: info.raw });
+      else process.stdout.write(`${id} ${info.status}${info.status === "failed" && info.task.error ? `: ${info.task.error.message}` : ""}\n`);
+      process.exitCode = exitCodeOfStatus(info.status);
+    });
+}
+
+/** A finished task's status as `run --task` would end: 0 done, 1 failed, 3 canceled. */
+export function exitCodeOfStatus(status: TaskStatus): number {
+  if (status === "done") return EXIT.ok;
+  return status === "canceled" ? EXIT.canceled : EXIT.failed;
 }
 
 export function retryCommand(): Command {
@@ -204,9 +266,9 @@ function table(rows: string[][]): string {
   return text;
 }
 
-/** `--format vtt --format ass` and `--format vtt,ass` alike. */
-function collectFormats(value: string, previous: SubtitleFormat[] = []): SubtitleFormat[] {
-  const names = value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "");
+/** `--format vtt --format ass` and `--format vtt,ass` alike; `all` is every format. */
+export function collectFormats(value: string, previous: SubtitleFormat[] = []): SubtitleFormat[] {
+  const names = value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "").flatMap((name) => (name === "all" ? [...SUBTITLE_FORMATS] : [name]));
   const unknown = names.find((name) => !isSubtitleFormat(name));
   if (unknown !== undefined) throw new InvalidArgumentError(`"${unknown}" is not a subtitle format Sophia writes; use ${SUBTITLE_FORMATS.join(", ")}`);
   return [...new Set([...previous, ...(names as SubtitleFormat[])])];

@@ -89,6 +89,8 @@ export interface AsrEngine {
    * `signal` stops the lookup (a runner told to stop during preflight); it then rejects with the reason.
    */
   check(config: EngineConfig, signal?: AbortSignal): Promise<ModelInfo>;
+  /** Refuses (media_not_audio) media without an audio stream this engine can decode: what submit runs. */
+  checkMedia(media: string, signal?: AbortSignal): Promise<void>;
   /** Resolves with the whole transcript; rejects with a SophiaError (or the abort reason when aborted). */
   transcribe(request: TranscribeRequest, controls: TranscribeControls): Promise<Transcript>;
   /**

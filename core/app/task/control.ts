@@ -6,10 +6,12 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOOL_NAME } from "../config.js";
+import { whisperLanguage } from "../engines/faster_whisper/language_names.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { SophiaError } from "../errors.js";
 import { assertFileExists } from "../file_exists.js";
 import type { SubmitOptions } from "../interfaces.js";
+import { resolveRules } from "../refine/rules.js";
 import { createStages } from "../stages/index.js";
 import type { EventWriter } from "./event_writer.js";
 import { assertOutputsFree } from "./output_owners.js";
@@ -32,7 +34,12 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
     throw new SophiaError("usage", `--id "${taskId}" is not a valid task id: use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
   }
   const defaults = workspace.defaultOutputs(media, taskId);
-  const outputs = request.outputDir ? movedTo(defaults, workspace.display(path.resolve(request.outputDir))) : defaults;
+  const outputs = {
+    ...(request.outputDir ? movedTo(defaults, workspace.display(path.resolve(request.outputDir))) : defaults),
+    ...(request.refinedSrt ? { refined_srt: workspace.display(path.resolve(request.refinedSrt)) } : {}),
+  };
+  const rules = { ...request.rules, enabled: refine };
+  if (refine) resolveRules(rules, "the subtitle rules");
   const raw = {
     task_id: taskId,
     run_id: request.runId ?? `run_${randomBytes(6).toString("hex")}`,
@@ -43,7 +50,7 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
     tool: TOOL_NAME,
     config_snapshot: {
       engine: engineConfig(request),
-      refine: { enabled: refine },
+      refine: rules,
     },
     input: { media: workspace.display(media), script: script ? workspace.display(script) : null },
     pipeline: refine ? ["asr", "refine"] : ["asr"],
@@ -51,6 +58,8 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
       ...outputs,
       ...(request.formats ? { formats: request.formats } : {}),
       ...(request.karaoke ? { ass: { karaoke: true } } : {}),
+      ...(request.outsideWorkspace ? { outside_workspace: true } : {}),
+      ...(request.overwrite ? { overwrite: true } : {}),
     },
     error: null,
     // Present from birth: the task is announced (isAnnounced), its `task.created` is written below.
@@ -60,7 +69,9 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
   const task = validateTask(raw, "new task");
   await assertOutputsFree(store, task, resolveTaskPaths(task, workspace), createStages(engines), { when: "submit" });
   const engine = resolveEngineConfig(raw.config_snapshot.engine);
-  await engines.get(engine.type).check(engine);
+  const asr = engines.get(engine.type);
+  // Each a Python start: side by side (the model is looked up once per process, the media each time).
+  await Promise.all([asr.check(engine), asr.checkMedia(media)]);
   // All or nothing: a task must not sit in the queue without its task.created event.
   await events.assertWritable();
   const stored = await store.create(raw);
@@ -79,7 +90,7 @@ function engineConfig(request: SubmitOptions): { type: string } & Record<string,
     type: request.engine ?? "faster_whisper",
     ...request.engineOptions,
     ...(request.model ? { model: request.model } : {}),
-    ...(request.language !== undefined ? { language: request.language } : {}),
+    ...(request.language !== undefined ? { language: request.language === null ? null : whisperLanguage(request.language) } : {}),
     ...(request.task ? { task: request.task } : {}),
   };
 }

@@ -102,6 +102,11 @@ export const TaskSchema = z.looseObject({
        * refused at submit and fails before any stage runs (output_taken).
        */
       overwrite: z.boolean().optional(),
+      /**
+       * The outputs may lie outside the workspace: the user's explicit choice (`transcribe -o`).
+       * Reserved folders, inputs, folders and other tasks' outputs are refused as ever.
+       */
+      outside_workspace: z.boolean().optional(),
     })
     .optional(),
   error: TaskErrorSchema.nullable(),

@@ -63,8 +63,9 @@ export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
   const media = workspace.resolveInput(task.input.media);
   const script = task.input.script ? workspace.resolveInput(task.input.script) : null;
   const { rawSrtAsWritten, refinedSrtAsWritten } = outputsAsWritten(task, workspace);
-  const rawSrt = workspace.resolveOutput(rawSrtAsWritten, "output.raw_srt");
-  const refinedSrt = workspace.resolveOutput(refinedSrtAsWritten, "output.refined_srt");
+  const outsideAllowed = task.output?.outside_workspace === true;
+  const rawSrt = workspace.resolveOutput(rawSrtAsWritten, "output.raw_srt", { outsideAllowed });
+  const refinedSrt = workspace.resolveOutput(refinedSrtAsWritten, "output.refined_srt", { outsideAllowed });
   const refined = refinedOutputs(task, refinedSrt, refinedSrtAsWritten);
   const raw: TaskOutput = { field: "output.raw_srt", path: rawSrt, asWritten: rawSrtAsWritten };
   const inputsNow = (): PathUse[] => {

@@ -43,17 +43,19 @@ export class Workspace {
   }
 
   /**
-   * An output path from a task file, made absolute, refused unless it lies inside the workspace.
+   * An output path from a task file, made absolute, refused unless it lies inside the workspace or
+   * the task allows outputs outside it (`output.outside_workspace`).
    * Symbolic links are followed for the part of the path that exists, so a link cannot lead outside.
    */
-  resolveOutput(p: string, field: string): string {
+  resolveOutput(p: string, field: string, { outsideAllowed = false }: { outsideAllowed?: boolean } = {}): string {
     const absolute = path.resolve(this.root, p);
+    if (outsideAllowed) return absolute;
     const real = realPath(absolute);
     const inside = isInside(realPath(this.dir), real);
     if (!inside) {
       throw new SophiaError(
         "output_outside_workspace",
-        `${field} "${p}" resolves to ${real}, outside the workspace ${this.dir}: outputs must be written inside it`,
+        `${field} "${p}" resolves to ${real}, outside the workspace ${this.dir}: outputs must be written inside it (or the task must say "output": {"outside_workspace": true})`,
         { details: { field, path: p, resolved: real, workspace: this.dir } },
       );
     }

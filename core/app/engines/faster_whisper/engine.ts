@@ -10,7 +10,7 @@ import path from "node:path";
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
 import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, EngineConfig, ModelInfo, TranscribeControls, TranscribeRequest } from "../engine.js";
-import { assertModelSpeaks, findModel, isMultilingual, listModels, needsMultilingual, type ModelLookup } from "./models.js";
+import { assertHasAudio, assertModelSpeaks, findModel, isMultilingual, listModels, needsMultilingual, type ModelLookup } from "./models.js";
 import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
 export interface FasterWhisperEngineOptions {
@@ -62,6 +62,10 @@ export class FasterWhisperEngine implements AsrEngine {
     // The list only names the alternatives in the refusal: no second lookup when there is none.
     if (!isMultilingual(model) && needsMultilingual(config) !== null) assertModelSpeaks(config, model, await listModels(this.lookup(), signal));
     return model;
+  }
+
+  checkMedia(media: string, signal?: AbortSignal): Promise<void> {
+    return assertHasAudio(media, this.lookup(), signal);
   }
 
   /**

@@ -11,6 +11,7 @@ Face cache must be searched:
   models.py find NAME    -> {name, source, path, size_bytes, multilingual}, or {"error": {code, message}}
 """
 
+import difflib
 import json
 import logging
 import os
@@ -259,7 +260,19 @@ def find(name, allow_download):
         return describe(name, directory, found)
     if download_allowed(allow_download):
         return {"name": name, "source": "download", "path": None, "size_bytes": None, "multilingual": None}
-    return {"error": {"code": "model_unavailable", "message": unavailable_message(name, found)}}
+    return {"error": {"code": "model_unavailable", "message": suggestion(name) + unavailable_message(name, found)}}
+
+
+def suggestion(name):
+    """'did you mean "tiny.en"? ' for a name that is one of the models here but for a suffix or a typo ("tiny", "bsae")."""
+    here = {}
+    for other, _directory, source in candidates():
+        here.setdefault(other, source)
+    near = [other for other in here if other.startswith(name + ".") or other.startswith(name + "-")]
+    near = near or difflib.get_close_matches(name, list(here), n=2, cutoff=0.6)
+    if not near:
+        return ""
+    return "did you mean " + " or ".join(f'"{other}" ({here[other]})' for other in near) + "? "
 
 
 def main(argv):

@@ -13,6 +13,7 @@ import type { FasterWhisperConfig } from "./options.js";
 import { PYTHON_HINT } from "./python_setup.js";
 
 export const MODELS_SCRIPT = fileURLToPath(new URL("./models.py", import.meta.url));
+const MEDIA_PROBE_SCRIPT = fileURLToPath(new URL("./media_probe.py", import.meta.url));
 
 const ModelInfoSchema = z.object({
   name: z.string(),
@@ -21,6 +22,8 @@ const ModelInfoSchema = z.object({
   size_bytes: z.number().int().nonnegative().nullable(),
   multilingual: z.boolean().nullable(),
 }) satisfies z.ZodType<ModelInfo>;
+
+const ProbeAnswerSchema = z.union([z.object({ audio: z.literal(true), duration_sec: z.number().nullable() }), z.object({ audio: z.literal(false), problem: z.string() })]);
 
 const ListAnswerSchema = z.object({ models: z.array(ModelInfoSchema) });
 const FindAnswerSchema = z.union([ModelInfoSchema, z.object({ error: z.object({ code: z.literal("model_unavailable"), message: z.string() }) })]);
@@ -35,12 +38,18 @@ export interface ModelLookup {
 }
 
 export async function listModels(lookup: ModelLookup, signal?: AbortSignal): Promise<ModelInfo[]> {
-  return ListAnswerSchema.parse(await ask(lookup, ["list"], signal)).models;
+  return ListAnswerSchema.parse(await ask(lookup, [MODELS_SCRIPT, "list"], signal)).models;
+}
+
+/** Refuses (media_not_audio) a file with no audio stream the engine could decode: a text file, a silent video. */
+export async function assertHasAudio(media: string, lookup: ModelLookup, signal?: AbortSignal): Promise<void> {
+  const answer = ProbeAnswerSchema.parse(await ask(lookup, [MEDIA_PROBE_SCRIPT, media], signal));
+  if (!answer.audio) throw new SophiaError("media_not_audio", `media ${media} cannot be transcribed: ${answer.problem}`, { details: { path: media } });
 }
 
 /** The model a name or directory resolves to; rejects with model_unavailable, saying how to provide it. */
 export async function findModel(name: string, allowDownload: boolean, lookup: ModelLookup, signal?: AbortSignal): Promise<ModelInfo> {
-  const answer = FindAnswerSchema.parse(await ask(lookup, ["find", name, ...(allowDownload ? ["--allow-download"] : [])], signal));
+  const answer = FindAnswerSchema.parse(await ask(lookup, [MODELS_SCRIPT, "find", name, ...(allowDownload ? ["--allow-download"] : [])], signal));
   if ("error" in answer) throw new SophiaError("model_unavailable", answer.error.message, { details: { model: name } });
   return answer;
 }
@@ -79,14 +88,14 @@ async function ask(lookup: ModelLookup, args: string[], signal?: AbortSignal): P
   const env: NodeJS.ProcessEnv = { ...process.env, ...lookup.env };
   if (lookup.modelsDir) env.SOPHIA_MODELS_DIR = lookup.modelsDir;
   try {
-    const { stdout } = await promisify(execFile)(lookup.python, [MODELS_SCRIPT, ...args], { env, maxBuffer: 4 * 1024 * 1024, signal });
+    const { stdout } = await promisify(execFile)(lookup.python, args, { env, maxBuffer: 4 * 1024 * 1024, signal });
     return JSON.parse(stdout);
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new SophiaError(
       "engine_unavailable",
-      `cannot look up faster_whisper models with ${lookup.python}: ${asError(error).message}${stderr ? `\n${stderr}` : ""}; ${PYTHON_HINT}`,
+      `cannot ask ${lookup.python} about models or media: ${asError(error).message}${stderr ? `\n${stderr}` : ""}; ${PYTHON_HINT}`,
       { cause: error },
     );
   }
