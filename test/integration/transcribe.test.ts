@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { SUBTITLE_FORMATS } from "../../core/app/subtitles/format_names.js";
 import type { Task } from "../../core/app/task/schema.js";
 import { CORPUS } from "../support/corpus.js";
-import { cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, startCli, wer, SENTENCE, type TestWorkspace } from "../support/harness.js";
+import { PROJECT, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, startCli, wer, SENTENCE, type TestWorkspace } from "../support/harness.js";
 
 /** About 7 s of a LibriVox reading (Sense and Sensibility): tiny.en hears it with a WER of about 0.1. */
 const READING = "librivox_sense_sensibility_0870";
@@ -120,6 +120,18 @@ describe("transcribe and the commands around a task", { timeout: 600_000 }, () =
     const wrapped = JSON.parse((await cli(ws, ["show", "shown", "--json"])).stdout) as { file: string; task: { task_id: string } };
     assert.equal(wrapped.task.task_id, "shown");
     assert.equal(wrapped.file, path.join(ws.tasksDir, "20260206_shown.task.json"));
+  });
+
+  test("check without --language says, on stderr and in its summary, that English limits were assumed", { timeout: 60_000 }, async () => {
+    const spanish = path.join(PROJECT, "test", "fixtures", "refine", "reading_es.raw.srt");
+    const plain = await cli(ws, ["check", spanish]);
+    assert.match(plain.stderr, /no --language given: checked against the English limits \(42 characters a line, 20 a second\)/);
+    assert.match(plain.stdout.trim().split("\n").at(-1) as string, /\[English, assumed: no --language given: 42 characters a line, 20 a second\]$/);
+    const report = JSON.parse((await cli(ws, ["check", spanish, "--json"])).stdout) as { rules: { language_from: string } };
+    assert.equal(report.rules.language_from, "assumed");
+    const given = await cli(ws, ["check", spanish, "--language", "es"]);
+    assert.equal(given.stderr, "");
+    assert.match(given.stdout, /\[es: 42 characters a line, 17 a second\]/);
   });
 
   test("list orders tasks by creation time to the millisecond, not by id within a second", { timeout: 60_000 }, async () => {

@@ -35,13 +35,17 @@ export function checkCommand(): Command {
       const rules = rulesFor(settings, cues);
       const violations = checkCues(cues, rules);
       const summary = summarize(violations);
-      const limits = { language: rules.language, max_chars_per_line: rules.max_chars_per_line, max_cps: rules.max_cps };
+      const from = languageSource(settings, cues);
+      const limits = { language: rules.language, language_from: from, max_chars_per_line: rules.max_chars_per_line, max_cps: rules.max_cps };
+      const against = `${limits.max_chars_per_line} characters a line, ${limits.max_cps} a second`;
+      // Latin-script text does not tell its language: a Spanish file must not pass quietly at English speeds.
+      if (from === "assumed") process.stderr.write(`sophia-cli: no --language given: checked against the English limits (${against}); for another language's, give --language (es, de, fr, …)\n`);
       if (json) printJson({ file, cues: cues.length, rules: limits, violations, summary });
       else {
         for (const violation of violations) process.stdout.write(`${violation.message}\n`);
         const broken = Object.entries(summary).filter(([, count]) => count > 0);
-        const against = `${limits.language ?? "en"}: ${limits.max_chars_per_line} characters a line, ${limits.max_cps} a second`;
-        process.stdout.write(`${file}: ${cues.length} cues, ${violations.length} violations${broken.length ? ` (${broken.map(([rule, count]) => `${rule} ${count}`).join(", ")})` : ""} [${against}]\n`);
+        const language = from === "assumed" ? "English, assumed: no --language given" : from === "script" ? `${limits.language ?? "en"}, told by its script` : (limits.language ?? "en");
+        process.stdout.write(`${file}: ${cues.length} cues, ${violations.length} violations${broken.length ? ` (${broken.map(([rule, count]) => `${rule} ${count}`).join(", ")})` : ""} [${language}: ${against}]\n`);
       }
       process.exitCode = violations.length > 0 ? EXIT.failed : EXIT.ok;
     });
@@ -96,6 +100,12 @@ function ruleSettings(flags: RuleFlags): Record<string, unknown> {
   }
   if (flags.language !== undefined && !LANGUAGE_CODE.test(flags.language)) throw new SophiaError("usage", `--language "${flags.language}" is not a language code: use one such as de, zh or pt-BR`);
   return { ...(settings as Record<string, unknown>), ...(flags.children ? { children: true } : {}), ...(flags.language ? { language: flags.language } : {}) };
+}
+
+/** Where the limits' language came from: --language (or --rules), the text's script, or nothing (English assumed). */
+function languageSource(settings: Record<string, unknown>, cues: readonly Cue[]): "given" | "script" | "assumed" {
+  if (typeof settings.language === "string") return "given";
+  return languageOfScript(cues.map((cue) => cue.lines.join(" ")).join(" ")) !== null ? "script" : "assumed";
 }
 
 /** Without a language given, the file's script may tell one (Chinese, Japanese, Korean, Thai); otherwise English. */
