@@ -75,7 +75,7 @@ export function resolveTaskPaths(task: Task, workspace: Workspace): TaskPaths {
   };
   const assertWritable = (destination: string): void => {
     const output: PathUse = { field: "output", asWritten: workspace.display(destination), real: destination };
-    workspace.resolveOutput(destination, "output");
+    workspace.resolveOutput(destination, "output", { outsideAllowed });
     assertNotReserved(output, workspace);
     for (const input of inputsNow()) assertDistinct(output, input);
   };
