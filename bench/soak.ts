@@ -4,22 +4,29 @@
  *
  * Faults: kill -9 of a runner and of an engine worker, SIGSTOP of a runner past the lease (then
  * SIGCONT), cancel at random moments in every stage (queued, asr, refine), task files with a
- * duplicate task_id, and (as root, `--disk-full`) the workspace's disk filled for a moment.
+ * duplicate task_id, and (as root, `--disk-full`) the workspace's disk filled for a moment; and
+ * (issue 17) a running task's output swapped for a link at a random moment (to a file outside the
+ * workspace, or to the day's event log), a task whose output is the input of another task not yet
+ * finished, and one task id submitted three times at once (two library submits and a CLI one).
  * Tasks are mostly refine-only (quick) with some asr + refine on short espeak-ng speech (tiny.en).
  *
  * Invariants: every task file is in exactly one terminal state, or queued; each `done` task completed
  * exactly once and no other task ever completed; every output present belongs to a task and is a
- * complete SRT; no stray temporary file, `_tmp` folder, claim lock or lease; every event line parses.
+ * complete SRT; no stray temporary file, `_tmp` folder, claim lock or lease; every event line parses;
+ * no file a link pointed to was written through; an input of an unfinished task was never
+ * overwritten (a task writing on another's input ends done only after that task finished); each id
+ * submitted at once has one task file and one `task.created`.
  *
  *   npm run build && npm run bench:soak -- [--faults 200] [--runners 3] [--seed 7] [--disk-full]
  *
  * Exit 0 when every invariant holds, 1 otherwise.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { openWorkspace } from "../core/app/open_workspace.js";
 import { parseSrt } from "../core/app/subtitles/index.js";
 import { EventSchema, type SophiaEvent } from "../core/app/task/schema.js";
 import { CLI } from "../test/support/harness.js";
@@ -88,6 +95,12 @@ class Campaign {
   private nextTask = 1;
   private mounted: Mounted | null = null;
   readonly faults = new Map<string, number>();
+  /** Links put at running tasks' outputs: the link, and what its target held then. */
+  private readonly swaps: { taskId: string; link: string; target: string; before: string }[] = [];
+  /** Tasks whose output is another task's input: the victim, that input, and its bytes then. */
+  private readonly clobbers: { taskId: string; victim: string; input: string; before: string }[] = [];
+  /** Task ids submitted three times at once. */
+  private readonly races: string[] = [];
 
   constructor(private readonly options: Options) {
     this.random = seeded(options.seed);
@@ -180,10 +193,10 @@ class Campaign {
   }
 
   /** As the app does: the whole file written under a temporary name, then renamed into place. */
-  private dropTask(kind: TaskKind): SoakTask {
+  private dropTask(kind: TaskKind, paths: { refined?: string } = {}): SoakTask {
     const id = `soak_${String(this.nextTask++).padStart(4, "0")}`;
     const raw = `workspace/outputs/${id}.raw.srt`;
-    const refined = `workspace/outputs/${id}.refined.srt`;
+    const refined = paths.refined ?? `workspace/outputs/${id}.refined.srt`;
     if (kind === "refine") writeFileSync(path.join(this.root, raw), syntheticSrt(60 + Math.floor(this.random() * 240), { wordsPerCue: 7, everySec: 3 }));
     const task = {
       task_id: id,
@@ -242,6 +255,24 @@ class Campaign {
     return stage;
   }
 
+  /** Each task's end (its last task.completed, task.failed or task.canceled) and its last task.started, as event times. */
+  private finishTimes(): Map<string, { end?: string; lastStart?: string }> {
+    const times = new Map<string, { end?: string; lastStart?: string }>();
+    for (const line of this.eventLines()) {
+      let event: { ts: string; task_id: string; type: string };
+      try {
+        event = JSON.parse(line) as { ts: string; task_id: string; type: string };
+      } catch {
+        continue;
+      }
+      const entry = times.get(event.task_id) ?? {};
+      if (event.type === "task.started") entry.lastStart = event.ts;
+      if (event.type === "task.completed" || event.type === "task.failed" || event.type === "task.canceled") entry.end = event.ts;
+      times.set(event.task_id, entry);
+    }
+    return times;
+  }
+
   private eventLines(): string[] {
     const dir = path.join(this.ws, "events");
     if (!existsSync(dir)) return [];
@@ -267,6 +298,9 @@ class Campaign {
       ["duplicate_id", 0.4],
       ["retry", 1],
       ["disk_full", this.options.diskFull ? 0.7 : 0],
+      ["link_swap", 0.7],
+      ["input_as_output", 0.4],
+      ["same_id_race", 0.3],
     ];
     const total = kinds.reduce((sum, [, weight]) => sum + weight, 0);
     let roll = this.random() * total;
@@ -287,6 +321,12 @@ class Campaign {
         return false; // keeps work flowing; not a fault
       case "disk_full":
         return this.fillDisk();
+      case "link_swap":
+        return this.swapOutputForLink();
+      case "input_as_output":
+        return this.outputOnAnInput();
+      case "same_id_race":
+        return this.sameIdRace();
       default:
         return false;
     }
@@ -379,6 +419,64 @@ class Campaign {
     return this.count("disk full");
   }
 
+  /** A running task's output made a link while it runs: to a file outside the workspace, or to the day's event log. */
+  private swapOutputForLink(): boolean {
+    const running = this.readTasks().filter(({ status, conflicted, id }) => status === "running" && !conflicted && this.tasks.has(id));
+    const task = this.tasks.get(this.pick(running)?.id ?? "");
+    const output = task ? this.pick(task.outputs.filter((file) => !existsSync(file))) : undefined;
+    if (!task || !output) return false;
+    const events = path.join(this.ws, "events", `${new Date().toISOString().slice(0, 10)}_events.jsonl`);
+    let target = events;
+    if (this.random() < 0.5 || !existsSync(events)) {
+      target = path.join(this.root, `outside_${task.id}_${path.basename(output)}.txt`);
+      writeFileSync(target, `a file outside the workspace, ${task.id}\n`);
+    }
+    try {
+      symlinkSync(target, output);
+    } catch {
+      return false; // written meanwhile
+    }
+    // The event log grows: what must hold is that it still parses (checked) and was not replaced.
+    this.swaps.push({ taskId: task.id, link: output, target, before: target === events ? "" : readFileSync(target, "utf8") });
+    return this.count("output swapped for a link while running");
+  }
+
+  /** A refine-only task whose refined output is the raw SRT input of a refine-only task not yet started. */
+  private outputOnAnInput(): boolean {
+    const queued = new Set(this.readTasks().filter(({ status, conflicted }) => status === "queued" && !conflicted).map(({ id }) => id));
+    const victim = this.pick([...this.tasks.values()].filter((task) => task.kind === "refine" && queued.has(task.id) && task.inputs.length === 1));
+    const input = victim?.inputs[0];
+    if (!victim || !input) return false;
+    let clobber: SoakTask;
+    try {
+      clobber = this.dropTask("refine", { refined: path.relative(this.root, input) });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+      return false;
+    }
+    this.clobbers.push({ taskId: clobber.id, victim: victim.id, input, before: readFileSync(input, "utf8") });
+    return this.count("output on another task's input");
+  }
+
+  /** One id submitted three times at once: two library submits (two workspaces objects) and a CLI one. */
+  private sameIdRace(): boolean {
+    if (this.pendingCli.size >= 2) return false;
+    const id = `race_${String(this.nextTask++).padStart(4, "0")}`;
+    const media = path.join(this.ws, "inbox", "speech.wav");
+    const submitArgs = ["submit", media, "--id", id, "--model", "tiny.en", "--language", "en", "--output-dir", this.outputsDir];
+    this.cliInBackground(submitArgs);
+    const library = [0, 1].map(() =>
+      openWorkspace({ workspace: this.ws })
+        .submit({ media, taskId: id, model: "tiny.en", language: "en", outputDir: this.outputsDir })
+        .catch(() => null),
+    );
+    const done = Promise.all(library);
+    this.pendingCli.add(done);
+    void done.then(() => this.pendingCli.delete(done));
+    this.races.push(id);
+    return this.count("one id submitted 3× at once");
+  }
+
   private cliInBackground(args: string[]): boolean {
     if (this.pendingCli.size >= 2) return false;
     const child = spawn(process.execPath, [CLI, "--workspace", this.ws, ...args], { cwd: this.root, stdio: "ignore", env: { ...process.env, HF_HUB_OFFLINE: "1" } });
@@ -428,6 +526,7 @@ class Campaign {
       if (status !== undefined && completed !== (status === "done" ? 1 : 0)) violations.push(`${task.id} is ${status} and completed ${completed} times`);
       if (status === undefined && completed > 1) violations.push(`${task.id} (duplicate id) completed ${completed} times`);
       for (const output of task.outputs) {
+        if (isLink(output)) continue; // a link the campaign put there (checked above)
         const present = existsSync(output);
         if (status === "done" && !present) {
           outputsLost++;
@@ -441,14 +540,46 @@ class Campaign {
       }
     }
 
-    const known = new Set([...this.tasks.values()].flatMap((task) => [...task.outputs, ...task.inputs]));
+    const swapped = new Set(this.swaps.map(({ link }) => link));
+    for (const swap of this.swaps) {
+      const status = statusOf.get(swap.taskId);
+      if (swap.before !== "" && readFileSync(swap.target, "utf8") !== swap.before) violations.push(`${swap.taskId} wrote through the link at ${path.basename(swap.link)}`);
+      if (isLink(swap.link) && status === "done") violations.push(`${swap.taskId} is done with a link at ${path.basename(swap.link)}`);
+    }
+    const eventLogs = readdirSync(path.join(this.ws, "events"));
+    if (eventLogs.some((name) => isLink(path.join(this.ws, "events", name)))) violations.push("an event log is a link");
+    const finishedAt = this.finishTimes();
+    for (const clobber of this.clobbers) {
+      const status = statusOf.get(clobber.taskId);
+      const intact = readFileSync(clobber.input, "utf8") === clobber.before;
+      // Done only if the victim had finished before the task that wrote on its input started.
+      const victimEnd = finishedAt.get(clobber.victim)?.end;
+      const clobberStart = finishedAt.get(clobber.taskId)?.lastStart;
+      if (status === "done" && !(victimEnd && clobberStart && victimEnd < clobberStart)) violations.push(`${clobber.taskId} wrote on the input of ${clobber.victim} before it finished`);
+      if (status !== "done" && !intact) violations.push(`${clobber.victim}'s input was changed, ${clobber.taskId} is ${status}`);
+    }
+    const created = new Map<string, number>();
+    for (const line of this.eventLines()) {
+      if (!line.includes('"task.created"')) continue;
+      const { task_id: id } = JSON.parse(line) as { task_id: string };
+      created.set(id, (created.get(id) ?? 0) + 1);
+    }
+    const raceOutputs: string[] = [];
+    for (const id of this.races) {
+      const files = tasks.filter((task) => task.id === id);
+      if (files.length > 1 || (created.get(id) ?? 0) !== files.length) violations.push(`${id}: ${files.length} task files and ${created.get(id) ?? 0} task.created events`);
+      const output = files[0]?.raw?.output as { raw_srt?: string; refined_srt?: string } | undefined;
+      for (const file of [output?.raw_srt, output?.refined_srt]) if (file) raceOutputs.push(path.resolve(this.root, file));
+    }
+
+    const known = new Set([...[...this.tasks.values()].flatMap((task) => [...task.outputs, ...task.inputs]), ...raceOutputs, ...swapped, ...this.swaps.map(({ target }) => target)]);
     const strays = [
       ...readdirSync(this.outputsDir)
         .map((name) => path.join(this.outputsDir, name))
         .filter((file) => !known.has(file) && path.basename(file) !== "_tmp"),
       ...(existsSync(path.join(this.outputsDir, "_tmp")) ? readdirSync(path.join(this.outputsDir, "_tmp")).map((name) => path.join(this.outputsDir, "_tmp", name)) : []),
       ...readdirSync(this.tasksDir)
-        .filter((name) => !name.endsWith(".task.json"))
+        .filter((name) => !name.endsWith(".task.json") && name !== ".sophia-task-cache.json")
         .map((name) => path.join(this.tasksDir, name)),
     ].map((file) => path.relative(this.ws, file));
     for (const stray of strays) violations.push(`stray ${stray}${strayAge(path.join(this.ws, stray))}`);
@@ -461,6 +592,9 @@ class Campaign {
       tasks: this.tasks.size,
       task_files: tasks.length,
       duplicate_ids: this.duplicates.length,
+      link_swaps: { total: this.swaps.length, by_status: countBy(this.swaps.map(({ taskId }) => statusOf.get(taskId) ?? "?")) },
+      inputs_as_outputs: { total: this.clobbers.length, by_status: countBy(this.clobbers.map(({ taskId }) => statusOf.get(taskId) ?? "?")) },
+      same_id_races: { total: this.races.length, task_files: this.races.filter((id) => tasks.some((task) => task.id === id)).length },
       statuses: byStatus,
       happenings,
       completions_per_task: completionsPerTask,
@@ -481,6 +615,7 @@ class Campaign {
         `soak (seed ${report.seed}, ${report.seconds} s): ${report.faults_injected} faults injected`,
         ...Object.entries(report.faults).map(([kind, n]) => `  ${String(n).padStart(4)}  ${kind}`),
         `tasks: ${report.tasks} (+${report.duplicate_ids} duplicate-id files); statuses: ${JSON.stringify(report.statuses)}`,
+        `link swaps: ${JSON.stringify(report.link_swaps)}; outputs on an input: ${JSON.stringify(report.inputs_as_outputs)}; same-id races: ${JSON.stringify(report.same_id_races)}`,
         `runners: ${JSON.stringify(report.happenings)}`,
         `completions per task: ${Object.entries(report.completions_per_task).map(([times, n]) => `${n} tasks × ${times}`).join(", ")}`,
         `outputs lost: ${report.outputs_lost}; incomplete: ${report.outputs_incomplete}; torn event lines: ${report.torn_lines} of ${report.event_lines}`,
@@ -504,6 +639,9 @@ interface Report {
   tasks: number;
   task_files: number;
   duplicate_ids: number;
+  link_swaps: { total: number; by_status: Record<string, number> };
+  inputs_as_outputs: { total: number; by_status: Record<string, number> };
+  same_id_races: { total: number; task_files: number };
   statuses: Record<string, number>;
   /** What the runners did about the faults, from the event stream. */
   happenings: Record<string, number>;
@@ -521,6 +659,16 @@ function writeAtomically(file: string, text: string): void {
   const partial = `${file}.soak-partial`;
   writeFileSync(partial, text);
   renameSync(partial, file);
+}
+
+function isLink(file: string): boolean {
+  return lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }
 
 function isCompleteSrt(file: string): boolean {

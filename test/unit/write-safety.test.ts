@@ -100,6 +100,18 @@ describe("writes that cannot be redirected", { timeout: 60_000 }, () => {
     assert.equal(taskOnDisk(file).status, "done");
   });
 
+  test("the raw SRT a queued refine-only task reads is an input too", async () => {
+    const raw = path.join(fx.workspace.outputsDir, "talk.raw.srt");
+    mkdirSync(fx.workspace.outputsDir, { recursive: true });
+    writeFileSync(raw, "1\n00:00:00,000 --> 00:00:01,000\nHello\n");
+    queueTask(fx.workspace, "refining", { pipeline: ["refine"], output: { raw_srt: "workspace/outputs/talk.raw.srt", refined_srt: "workspace/outputs/talk.refined.srt" } }, "20260205");
+    const file = queueTask(fx.workspace, "over_raw", { output: { raw_srt: "workspace/outputs/talk.raw.srt" } });
+    const store = new TaskStore(fx.workspace);
+    const outcome = await new TaskRunner({ store, events: fx.events, stages: [new FakeStage("asr", { finishAtOnce: true })], keepTmp: false }).run(await store.read(file));
+    assert.ok(outcome.kind === "failed" && outcome.error.code === "output_clobbers_input" && /output.raw_srt of task refining \(queued\)/.test(outcome.error.message), JSON.stringify(outcome));
+    assert.equal(readFileSync(raw, "utf8"), "1\n00:00:00,000 --> 00:00:01,000\nHello\n");
+  });
+
   test("a scratch folder that is a link fails the task; the transcript is not written through it", async () => {
     const elsewhere = path.join(fx.root, "elsewhere");
     mkdirSync(elsewhere);

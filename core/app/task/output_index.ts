@@ -62,7 +62,7 @@ export class OutputIndex {
     if (indexed) this.remove(name, indexed);
     if (!stored) return;
     // Inputs too: an output must never land on an input of a task that has not finished (output_owners.ts).
-    const outputs = [...declaredOutputs(stored.task, this.workspace), ...declaredInputs(stored.task, this.workspace)];
+    const outputs = [...declaredOutputs(stored.task, this.workspace), ...declaredInputs(stored.task, this.workspace).map((input) => input.path)];
     this.byFile.set(name, { stored, outputs });
     for (const output of outputs) {
       const base = path.basename(output);

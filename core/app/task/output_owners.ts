@@ -13,8 +13,9 @@
  *    starts, whichever order the runners take them in.
  *
  * `output.overwrite: true` lifts the rule for that task. Files no task owns (a file the user put
- * in the workspace) are replaced as before, except an input (input.media, input.script) of a task
- * that is queued or running: no output lands on one, with or without `overwrite`.
+ * in the workspace) are replaced as before, except an input (input.media, input.script, a
+ * refine-only task's raw SRT) of a task that is queued or running: no output lands on one, with or
+ * without `overwrite`.
  *
  * The check reads no history: the store's output index (output_index.ts) names the tasks whose
  * task file names an output of the same file name in a folder that leads to the same place, and
@@ -27,7 +28,7 @@ import { SophiaError, isSophiaError } from "../errors.js";
 import type { Stage } from "../stages/stage.js";
 import type { Task } from "./schema.js";
 import type { StoredTask, TaskStore } from "./store.js";
-import { pipelineOutputs, resolveTaskPaths, type TaskOutput, type TaskPaths } from "./task_paths.js";
+import { declaredInputs, pipelineOutputs, resolveTaskPaths, type TaskOutput, type TaskPaths } from "./task_paths.js";
 import { realPath } from "./workspace.js";
 
 export type OwnershipCheck = { when: "submit" } | { when: "start"; file: string };
@@ -55,20 +56,19 @@ export async function assertOutputsFree(store: TaskStore, task: Task, paths: Tas
 }
 
 /**
- * Every input of every task not yet finished (queued or running) is an input: no output lands on
- * one, whatever `overwrite` says. A done, failed or canceled task's inputs are the user's files again.
+ * Every input of every task not yet finished (queued or running) is an input (declaredInputs: its
+ * media, its script, the raw SRT a refine-only task reads): no output lands on one, whatever
+ * `overwrite` says. A done, failed or canceled task's inputs are the user's files again.
  */
 function assertNotTheirInput(other: Task, mine: ReadonlyMap<string, TaskOutput>, paths: TaskPaths, store: TaskStore): void {
   if (other.status !== "queued" && other.status !== "running") return;
-  const inputs: [string, string][] = [["input.media", other.input.media]];
-  if (other.input.script) inputs.push(["input.script", other.input.script]);
-  for (const [field, asWritten] of inputs) {
-    const output = mine.get(realPath(store.workspace.resolveInput(asWritten)));
+  for (const input of declaredInputs(other, store.workspace)) {
+    const output = mine.get(realPath(input.path));
     if (!output) continue;
     throw new SophiaError(
       "output_clobbers_input",
-      `${output.field} ${paths.display(output.path)} is the ${field} of task ${other.task_id} (${other.status}); inputs are never overwritten: choose another output path`,
-      { details: { field: output.field, path: paths.display(output.path), input_of: other.task_id, input: field } },
+      `${output.field} ${paths.display(output.path)} is the ${input.field} of task ${other.task_id} (${other.status}), which reads it; inputs are never overwritten: choose another output path`,
+      { details: { field: output.field, path: paths.display(output.path), input_of: other.task_id, input: input.field } },
     );
   }
 }

@@ -102,10 +102,19 @@ export function declaredOutputs(task: Task, workspace: Workspace): string[] {
   return [path.resolve(workspace.root, rawSrtAsWritten), ...refinedOutputs(task, refinedSrt, refinedSrtAsWritten).map((output) => output.path)];
 }
 
-/** The inputs the task file names (input.media, input.script), made absolute as `declaredOutputs` are: nothing resolved or checked. */
-export function declaredInputs(task: Task, workspace: Workspace): string[] {
+/**
+ * What the task reads, as the task file names it, made absolute as `declaredOutputs` are (nothing
+ * resolved or checked): input.media, input.script, and for a pipeline that refines without asr, the
+ * raw SRT at output.raw_srt.
+ */
+export function declaredInputs(task: Task, workspace: Workspace): { field: string; path: string }[] {
   const { media, script } = task.input;
-  return script ? [workspace.resolveInput(media), workspace.resolveInput(script)] : [workspace.resolveInput(media)];
+  const inputs = [{ field: "input.media", path: workspace.resolveInput(media) }];
+  if (script) inputs.push({ field: "input.script", path: workspace.resolveInput(script) });
+  if (task.pipeline.includes("refine") && !task.pipeline.includes("asr")) {
+    inputs.push({ field: "output.raw_srt", path: path.resolve(workspace.root, outputsAsWritten(task, workspace).rawSrtAsWritten) });
+  }
+  return inputs;
 }
 
 function outputsAsWritten(task: Task, workspace: Workspace): { rawSrtAsWritten: string; refinedSrtAsWritten: string } {
