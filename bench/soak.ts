@@ -213,7 +213,13 @@ class Campaign {
       error: null,
     };
     const file = path.join(this.tasksDir, `20260206_${id}.task.json`);
-    writeAtomically(file, `${JSON.stringify(task, null, 2)}\n`);
+    try {
+      writeAtomically(file, `${JSON.stringify(task, null, 2)}\n`);
+    } catch (error) {
+      // The disk filled up between the raw SRT and the task file: the app would take both back.
+      if (kind === "refine") rmSync(path.join(this.root, raw), { force: true });
+      throw error;
+    }
     const soakTask =
       kind === "refine"
         ? { id, kind, file, outputs: [path.join(this.root, refined)], inputs: [path.join(this.root, raw)] }
@@ -224,7 +230,8 @@ class Campaign {
 
   private readTasks(): { id: string; file: string; status: string; conflicted: boolean; raw: Record<string, unknown> | null }[] {
     const names = readdirSync(this.tasksDir).filter((name) => name.endsWith(".task.json"));
-    const ids = names.map((name) => name.replace(/^\d+_/, "").replace(/\.task\.json$/, ""));
+    // `{timestamp}_{task_id}.task.json`: the app's stamps are digits, submit's `20261207T203843Z`.
+    const ids = names.map((name) => name.replace(/^[^_]+_/, "").replace(/\.task\.json$/, ""));
     return names.map((name, i) => {
       const file = path.join(this.tasksDir, name);
       let raw: Record<string, unknown> | null = null;
@@ -299,7 +306,7 @@ class Campaign {
       ["retry", 1],
       ["disk_full", this.options.diskFull ? 0.7 : 0],
       ["link_swap", 0.7],
-      ["input_as_output", 0.4],
+      ["input_as_output", 0.6],
       ["same_id_race", 0.3],
     ];
     const total = kinds.reduce((sum, [, weight]) => sum + weight, 0);
@@ -657,8 +664,13 @@ interface Report {
 
 function writeAtomically(file: string, text: string): void {
   const partial = `${file}.soak-partial`;
-  writeFileSync(partial, text);
-  renameSync(partial, file);
+  try {
+    writeFileSync(partial, text);
+    renameSync(partial, file);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
 }
 
 function isLink(file: string): boolean {

@@ -4,12 +4,13 @@
  * progress message and the stage summary say where that speech is.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import type { AsrEngine } from "../../core/app/engines/engine.js";
 import type { EngineRegistry } from "../../core/app/engines/registry.js";
+import { SophiaError, isSophiaError } from "../../core/app/errors.js";
 import { createAsrStage } from "../../core/app/stages/asr.js";
 import type { Task } from "../../core/app/task/schema.js";
 import type { SpeechCoverage, Transcript } from "../../core/app/transcript.js";
@@ -92,6 +93,29 @@ test("a media with no speech at all gives no cue for what Whisper itself doubted
     assert.doesNotMatch(cues, /You/);
     assert.match(cues, /Sure\./);
     assert.equal(result.summary.segments, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the raw SRT's write asks the task's paths where it lands, and writes nothing when they refuse", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sophia-asr-stage-"));
+  try {
+    const media = path.join(dir, "talk.wav");
+    writeFileSync(media, "");
+    const transcript = { media, duration_sec: 2, language: "en", spoken_language: "en", language_probability: null, model: "tiny.en", segments: [{ start: 0, end: 1, text: "Hi.", words: [{ text: "Hi.", start: 0, end: 1 }] }] } as Transcript;
+    const engines = { get: () => fakeEngine(transcript) } as unknown as EngineRegistry;
+    const task = { pipeline: ["asr"], input: { media: "talk.wav" }, config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" } } } as unknown as Task;
+    const raw = { field: "output.raw_srt", path: path.join(dir, "raw.srt"), asWritten: "raw.srt" };
+    const asked: string[] = [];
+    const refuse = (destination: string) => {
+      asked.push(destination);
+      throw new SophiaError("output_reserved", "refused where it lands");
+    };
+    const paths = { media, script: null, rawSrt: raw.path, raw, refinedSrt: path.join(dir, "refined.srt"), refined: [], tmpDir: dir, display: (absolute: string) => absolute, assertWritable: refuse };
+    await assert.rejects(createAsrStage(engines).run({ task, paths, signal: new AbortController().signal, progress: () => undefined }), (error) => isSophiaError(error, "output_reserved"));
+    assert.deepEqual(asked, [path.join(realpathSync(dir), "raw.srt")]);
+    assert.ok(!existsSync(raw.path));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
