@@ -12,7 +12,8 @@ import { openWorkspace } from "../../core/app/open_workspace.js";
 import { cancelTask } from "../../core/app/task/control.js";
 import { recoverOrphans } from "../../core/app/task/recovery.js";
 import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
-import { eventsOf, fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
+import { FakeStage, eventsOf, fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
+import { TaskRunner } from "../../core/app/task/runner.js";
 import { taskFolder } from "../support/task_folder.js";
 
 describe("recovery (in-process)", { timeout: 60_000 }, () => {
@@ -129,6 +130,25 @@ describe("the events a runner killed by kill -9 never wrote", { timeout: 60_000 
     await recoverOrphans(new TaskStore(fx.workspace), fx.events);
     await recoverOrphans(new TaskStore(fx.workspace), fx.events);
     assert.deepEqual(lifecycle("claimed_then_killed"), ["task.created (recovered)", "task.started (recovered)", "task.requeued"]);
+  });
+
+  test("a submitted task whose submit was killed before its task.created gets it once its lease is stale: from the next runner, or from the sweep", { timeout: 30_000 }, async () => {
+    const killedSubmit = (taskId: string, staleMs: number) => {
+      const file = queueTask(fx.workspace, taskId, { attempts: 0 });
+      mkdirSync(`${file}.lease`); // store.create holds it until the event is written
+      age(`${file}.lease`, staleMs);
+      return file;
+    };
+    const file = killedSubmit("submit_killed", LEASE_STALE_MS + 1_000);
+    const store = new TaskStore(fx.workspace);
+    const runner = new TaskRunner({ store, events: fx.events, stages: [new FakeStage("asr", { finishAtOnce: true })], keepTmp: false, watchdogMs: 20 });
+    assert.equal((await runner.run(await store.read(file))).kind, "done");
+    assert.deepEqual(lifecycle("submit_killed"), ["task.created (recovered)", "task.started", "task.completed"]);
+
+    killedSubmit("submit_killed_long_ago", 4 * LEASE_STALE_MS);
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    await recoverOrphans(new TaskStore(fx.workspace), fx.events);
+    assert.deepEqual(lifecycle("submit_killed_long_ago"), ["task.created (recovered)"]);
   });
 
   test("events already in the stream are not written again", { timeout: 30_000 }, async () => {

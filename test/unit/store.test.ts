@@ -171,6 +171,15 @@ describe("task store", { timeout: 60_000 }, () => {
     await assert.rejects(store.read(file), (error) => isSophiaError(error, "task_invalid") && /20260206_over\.task\.json is 1 MiB written compactly, over the limit of 1 MiB/.test(error.message));
   });
 
+  test("a task being created holds its run lease until it is announced, so no runner starts it before its task.created", { timeout: 30_000 }, async () => {
+    let leasedWhileAnnouncing = false;
+    const stored = await store.create(specExampleTask({ task_id: "being_announced" }), async (created) => {
+      leasedWhileAnnouncing = existsSync(`${created.file}.lease`) && (await store.leaseHeld(created.file));
+    });
+    assert.ok(leasedWhileAnnouncing);
+    assert.ok(!existsSync(`${stored.file}.lease`), "let go once announced");
+  });
+
   test("two files claiming one task id are reported, not guessed between", async () => {
     await store.create(specExampleTask());
     writeFileSync(path.join(store.workspace.tasksDir, "20270101_subtitle_pipeline_001.task.json"), JSON.stringify(specExampleTask()));

@@ -74,14 +74,14 @@ export async function submitTask(store: TaskStore, events: EventWriter, engines:
   await Promise.all([asr.check(engine), asr.checkMedia(media)]);
   // All or nothing: a task must not sit in the queue without its task.created event.
   await events.assertWritable();
-  const stored = await store.create(raw);
-  try {
-    await events.emit(stored.task, "task.created", { input: stored.task.input.media });
-  } catch (error) {
-    await store.discardUnclaimed(stored.file);
-    throw error;
-  }
-  return stored;
+  return store.create(raw, async (stored) => {
+    try {
+      await events.emit(stored.task, "task.created", { input: stored.task.input.media });
+    } catch (error) {
+      await store.discardUnclaimed(stored.file);
+      throw error;
+    }
+  });
 }
 
 /** `config_snapshot.engine` as the user gave it: only what was asked, so the task file says what the user chose. */

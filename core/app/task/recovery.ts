@@ -70,6 +70,7 @@ async function sweepAfterDeadRunner(store: TaskStore, events: EventWriter, store
       throw error;
     });
   // A runner writes its last event before it lets go of its lease: killed in between, the event is missing.
+  // (And a `submit` writes its `task.created` before it lets go of the new task's lease.)
   if (swept?.leaseRemoved && swept.task.status !== "canceled") await writeMissingEvents(events, swept.task);
   if (swept?.leaseRemoved && swept.task.status === "canceled" && swept.task.config_snapshot.debug?.keep_tmp !== true) {
     await rm(store.workspace.tmpDir(swept.task.task_id), { recursive: true, force: true });

@@ -26,6 +26,7 @@ import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./sch
 import type { Lease } from "./lease_keeper.js";
 import type { StoredTask, TaskStore } from "./store.js";
 import { ProgressThrottle } from "./progress_throttle.js";
+import { writeMissingEvents } from "./event_repair.js";
 import { makeTmpFolder } from "./tmp_folder.js";
 import { ERROR_MESSAGE_MAX_CHARS, ERROR_STACK_MAX_CHARS, clipped } from "./task_file_limits.js";
 import { assertOutputsFree } from "./output_owners.js";
@@ -127,6 +128,9 @@ export class TaskRunner {
     const { store } = this.options;
     const taskId = candidate.task.task_id;
     const controller = new AbortController();
+    // A lease already there belonged to a process that died holding it: a runner before its claim,
+    // or a `submit` before its `task.created` (store.create).
+    const inherited = (await store.leaseStaleAt(candidate.file)) !== null;
     const lease = await store.acquireLease(candidate.file, () => controller.abort(new StageAbort("superseded"))).catch((error: unknown) => {
       if (isWriteFailure(error)) return error;
       throw error;
@@ -144,6 +148,7 @@ export class TaskRunner {
       this.active.set(candidate.file, controller);
       try {
         if (claim.unannounced) await this.options.events.emit(claim.stored.task, "task.created", { input: claim.stored.task.input.media });
+        else if (inherited) await writeMissingEvents(this.options.events, candidate.task);
         const outcome = await this.execute(claim, controller);
         // The lease may be the new owner's by now: let it go stale rather than remove it.
         if (outcome.kind === "superseded") await lease.abandon();

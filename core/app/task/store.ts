@@ -15,7 +15,7 @@
  * here, where the file is written, not by the caller.
  */
 import { statSync, type Stats } from "node:fs";
-import { readdir, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { removeAbandonedTemps } from "../atomic_write.js";
@@ -407,18 +407,27 @@ export class TaskStore {
    * and the write are made under the id's own claim lock (`idLockOf`), so of two submits of one id,
    * from any mix of processes, libraries and CLIs, one writes and the other is refused.
    */
-  async create(raw: Record<string, unknown>): Promise<StoredTask> {
+  async create(raw: Record<string, unknown>, announce: (stored: StoredTask) => Promise<void> = async () => undefined): Promise<StoredTask> {
     const task = (await validation()).validateTask(raw, "new task");
     const file = this.fileOf(taskFileName(task));
-    return this.withClaimLock(this.idLockOf(task.task_id), async (held) => {
+    const stored = await this.withClaimLock(this.idLockOf(task.task_id), async (held) => {
       const existing = (await this.taskFileNames()).find((name) => taskIdFromFileName(name) === task.task_id);
       if (existing) {
         throw new SophiaError("task_conflict", `task id "${task.task_id}" is already used by ${existing}; choose another --id`, { details: { task_id: task.task_id } });
       }
       this.dropEntry(file);
+      // Its run lease, held (a fresh folder) until it is announced: a runner waits for it, and one
+      // that finds it stale (the submitting process was killed before the event) writes the event.
+      await mkdir(leasePath(file));
       held.writeFenced(file, serialize(raw));
       return { file, raw, task };
     });
+    try {
+      await announce(stored);
+    } finally {
+      await rm(leasePath(file), { recursive: true, force: true });
+    }
+    return stored;
   }
 
   /** What `create` locks for a task id: a name that is no task file, in the task folder. */
