@@ -77,6 +77,46 @@ describe("cancel", { timeout: 300_000 }, () => {
     assert.ok(!types.includes("task.completed") && !types.includes("task.failed"));
   });
 
+  test("a cancel after a stage wrote its output removes that output and _tmp", async () => {
+    const taskId = "canceled_after_asr";
+    const raw = path.join(ws.dir, `outputs/${taskId}.raw.srt`);
+    dropTask(
+      ws,
+      specExampleTask({
+        task_id: taskId,
+        pipeline: ["asr", "refine"],
+        config_snapshot: { engine: { type: "faster_whisper", model: "tiny.en" } },
+        input: { media: "workspace/inbox/short.wav", script: null },
+        output: { raw_srt: `workspace/outputs/${taskId}.raw.srt`, refined_srt: `workspace/outputs/${taskId}.refined.srt` },
+      }),
+    );
+    const runner = startCli(ws, ["run", "--task", taskId]);
+    const finished = collect(runner);
+    // Frozen the moment asr's SRT is on disk, so the cancel surely lands while that output exists
+    // and before the run can end; a frozen runner's lease stays fresh for ~10 s, far longer than this.
+    await waitFor("the raw SRT written", () => existsSync(raw), 120_000, 5);
+    runner.kill("SIGSTOP");
+    try {
+      assert.equal(readTask(ws, taskId).status, "running", "frozen before the run ended");
+      const canceling = cli(ws, ["cancel", taskId, "--json"]);
+      await waitFor("the cancel written", () => readTask(ws, taskId).status === "canceled");
+      assert.ok(existsSync(raw), "the raw SRT is there when the cancel lands");
+      runner.kill("SIGCONT");
+      const canceled = await canceling;
+      assert.equal(canceled.code, 0, canceled.stderr);
+      assert.equal((JSON.parse(canceled.stdout) as { stopped: boolean }).stopped, true);
+    } finally {
+      runner.kill("SIGCONT");
+    }
+    const result = await finished;
+    assert.equal(result.code, 3, result.stderr);
+    assert.ok(!existsSync(raw), "the raw SRT this attempt wrote is removed");
+    assert.ok(!existsSync(path.join(ws.dir, `outputs/${taskId}.refined.srt`)));
+    assert.ok(!existsSync(path.join(ws.dir, `outputs/_tmp/${taskId}`)), "no _tmp left");
+    const aborted = readEvents(ws, taskId).find((event) => event.type === "stage.aborted");
+    assert.deepEqual((aborted?.payload as { removed?: string[] } | undefined)?.removed?.includes(`workspace/outputs/${taskId}.raw.srt`), true, JSON.stringify(aborted));
+  });
+
   test("cancel during a long refine stops it within seconds and removes the refined SRT", async () => {
     const rawSrt = path.join(ws.dir, "outputs/long.raw.srt");
     mkdirSync(path.dirname(rawSrt), { recursive: true });
