@@ -9,11 +9,12 @@ import fc from "fast-check";
 import { isSophiaError } from "../../core/app/errors.js";
 import { alignTokens, jumpAlign } from "../../core/app/refine/token_alignment.js";
 import { classifyBreaks } from "../../core/app/refine/break_points.js";
-import { checkCues, refineSegments, resolveRules, summarize } from "../../core/app/refine/index.js";
+import { refineSegments, resolveRules } from "../../core/app/refine/index.js";
 import type { Cue } from "../../core/app/subtitles/index.js";
 import { breakLines, measureWords } from "../../core/app/refine/line_breaking.js";
 import { textWidth } from "../../core/app/refine/text.js";
 import type { TimedWord } from "../../core/app/transcript.js";
+import { ENGLISH_RULES, countViolations } from "../support/rule_oracle.js";
 import { cueText, spoken } from "../support/timed_words.js";
 
 const RUNS = 150;
@@ -36,8 +37,8 @@ function assertWellFormed(cues: readonly Cue[], rules: ReturnType<typeof resolve
   });
 }
 
-describe("refine properties", { timeout: 120_000 }, () => {
-  test("any timed words: every word kept in order, cues ordered, apart and within their lines; violations reported as check sees them", () => {
+describe("refine properties", { timeout: 300_000 }, () => {
+  test("any timed words: every word kept in order, cues ordered, apart and within their lines; violations reported as the documented limits count them", () => {
     const word = fc.record({ text: fc.tuple(letters(1, 50), punctuation).map(([w, p]) => w + p), gap: fc.double({ min: -0.5, max: 3, noNaN: true }), duration: fc.double({ min: 0, max: 2, noNaN: true }) });
     fc.assert(
       fc.property(fc.array(word, { maxLength: 120 }), fc.integer({ min: 20, max: 60 }), fc.boolean(), (stream, maxChars, children) => {
@@ -52,7 +53,9 @@ describe("refine properties", { timeout: 120_000 }, () => {
         const result = refineSegments([{ words }], rules);
         assert.equal(cueText(result.cues), words.map((w) => w.text).join(" "));
         assertWellFormed(result.cues, rules);
-        assert.deepEqual(result.violations, summarize(checkCues(result.cues, rules)));
+        // The oracle counts with the English figures written in the test (20 cps, 17 for children), not the code's.
+        const expected = countViolations(result.cues, { maxCps: children ? ENGLISH_RULES.childrenMaxCps : ENGLISH_RULES.maxCps, maxCharsPerLine: maxChars });
+        for (const rule of ["max_lines", "max_chars_per_line", "min_duration", "max_duration", "max_cps"] as const) assert.equal(result.violations[rule], expected[rule], rule);
         for (const rule of ["overlap", "order", "min_gap", "empty", "max_lines"] as const) assert.equal(result.violations[rule], 0, rule);
       }),
       { numRuns: RUNS },
@@ -176,7 +179,6 @@ describe("refine properties", { timeout: 120_000 }, () => {
             assert.ok(starts.has(offset), `"${line}" starts inside a word`);
             offset += line.length;
           }
-          assert.deepEqual(result.violations, summarize(checkCues(result.cues, rules)));
         },
       ),
       { numRuns: RUNS },
@@ -189,9 +191,12 @@ describe("refine properties", { timeout: 120_000 }, () => {
         const broken = breakLines(measureWords(words, resolveRules().writing), classifyBreaks(words), { max_lines: 2, max_chars_per_line: 42 });
         const text = words.join(" ");
         if (text.length <= 42) assert.deepEqual(broken?.lines, [text]);
+        // Independent of the code: the words fit on two lines when some break leaves both within 42.
+        const fitsOnTwo = words.some((_, i) => i > 0 && words.slice(0, i).join(" ").length <= 42 && words.slice(i).join(" ").length <= 42);
+        if (text.length > 42) assert.equal(broken !== null, fitsOnTwo, `${fitsOnTwo ? "fits" : "cannot fit"} on two lines: ${text}`);
         if (!broken) return;
         assert.equal(broken.lines.join(" "), text);
-        assert.ok(broken.lines.length <= 2 && broken.lines.every((line) => line.length <= 42));
+        assert.ok(broken.lines.length <= 2 && broken.lines.every((line) => line.length <= 42), broken.lines.join(" / "));
       }),
       { numRuns: RUNS * 4 },
     );
