@@ -45,6 +45,24 @@ describe("events", { timeout: 300_000 }, () => {
     assert.deepEqual([...seen.values()], writers.map(() => perWriter));
   });
 
+  test("a writer in a time zone whose date is not UTC's still names the file by the UTC date", async () => {
+    // Whatever the hour, one of UTC+14 and UTC−12 is on another date than UTC: pick that one.
+    const zone = new Date().getUTCHours() >= 12 ? "Pacific/Kiritimati" : "Etc/GMT+12";
+    const eventsDir = path.join(ws.dir, "events-in-another-zone");
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT, "test/support/event_burst.ts"), eventsDir, "tz", "3"], { cwd: PROJECT, stdio: "inherit", env: { ...process.env, TZ: zone } });
+      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`))));
+    });
+    const localDay = new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(new Date());
+    assert.notEqual(localDay, new Date().toISOString().slice(0, 10), `${zone} is on another date than UTC now`);
+    const files = readdirSync(eventsDir);
+    assert.ok(files.length > 0, "events written");
+    for (const name of files) {
+      const days = readFileSync(path.join(eventsDir, name), "utf8").split("\n").filter(Boolean).map((line) => (JSON.parse(line) as SophiaEvent).ts.slice(0, 10));
+      for (const day of days) assert.equal(name, `${day}_events.jsonl`, `written with TZ=${zone}`);
+    }
+  });
+
   test("`events` skips lines that are not events ({}, garbage, torn) and reports them, never crashing", async () => {
     const torn = makeWorkspace();
     try {
