@@ -6,12 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
+import type { TaskStatus } from "../../core/app/task/task_status.js";
 import { TRANSITIONS, assertTransition, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/lifecycle.js";
 
 const STATUSES = ["queued", "running", "done", "failed", "canceled"] as const;
 
 /** The spec's diagram: transition → the statuses it leaves from, the status it leads to, and its words in a refusal. */
-const SPEC: Record<TransitionName, { from: string[]; to: string; verb: string; past: string }> = {
+const SPEC: Record<TransitionName, { from: TaskStatus[]; to: TaskStatus; verb: string; past: string }> = {
   claim: { from: ["queued"], to: "running", verb: "start", past: "started" },
   complete: { from: ["running"], to: "done", verb: "complete", past: "completed" },
   fail: { from: ["running"], to: "failed", verb: "fail", past: "failed" },
