@@ -131,8 +131,8 @@ describe("the CLI's promised exits and views", { timeout: 300_000 }, () => {
 
   test("a claim lock is not taken over before it is 5 s old, and is once it is", async () => {
     const file = dropTask(ws, refineTask("locked"));
-    const lock = `${file}.lock`;
-    mkdirSync(lock);
+    // A holder's lock as the store makes it: the lock folder with one folder named for the holder's token.
+    mkdirSync(path.join(`${file}.lock`, "0123456789abcdef"), { recursive: true });
     const lockedAt = Date.now();
     const run = await cli(ws, ["run", "--task", "locked"]);
     assert.equal(run.code, 0, run.stderr);
@@ -145,12 +145,13 @@ describe("the CLI's promised exits and views", { timeout: 300_000 }, () => {
   test("a claim lock kept fresh by its holder is never taken over: run --task is refused with exit 4", async () => {
     const file = dropTask(ws, refineTask("held"));
     const lock = `${file}.lock`;
-    mkdirSync(lock);
+    const holderFolder = path.join(lock, "fedcba9876543210");
+    mkdirSync(holderFolder, { recursive: true });
     let holding = true;
     const holder = (async () => {
       while (holding) {
         const now = new Date();
-        utimesSync(lock, now, now);
+        utimesSync(holderFolder, now, now);
         await sleep(500);
       }
     })();
