@@ -5,13 +5,14 @@
  * `events --follow --task`), `show` for jq and `list` in creation order.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SUBTITLE_FORMATS } from "../../core/app/subtitles/format_names.js";
 import type { Task } from "../../core/app/task/schema.js";
 import { CORPUS } from "../support/corpus.js";
-import { PROJECT, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, startCli, wer, SENTENCE, type TestWorkspace } from "../support/harness.js";
+import { CLI, PROJECT, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, startCli, wer, SENTENCE, type TestWorkspace } from "../support/harness.js";
 
 /** About 7 s of a LibriVox reading (Sense and Sensibility): tiny.en hears it with a WER of about 0.1. */
 const READING = "librivox_sense_sensibility_0870";
@@ -111,6 +112,15 @@ describe("transcribe and the commands around a task", { timeout: 600_000 }, () =
     // A task that has ended: both return at once.
     assert.equal((await cli(ws, ["wait", "waited"], {}, 20_000)).code, 3);
     assert.equal((await cli(ws, ["events", "--follow", "--task", "waited"], {}, 20_000)).code, 0);
+  });
+
+  test("events --follow piped into head -1 ends when head leaves, though nothing more is written", { timeout: 120_000 }, () => {
+    dropTask(ws, specExampleTask({ task_id: "quiet_one" }));
+    assert.equal(spawnSync(process.execPath, [CLI, "--workspace", ws.dir, "cancel", "quiet_one"]).status, 0); // an event to read
+    // The workspace has events (the ones before) and nothing writes more: only noticing head's exit ends the follower.
+    const piped = spawnSync("bash", ["-c", `set -o pipefail; timeout 60 "${process.execPath}" "${CLI}" --workspace "${ws.dir}" events --follow | head -1`], { encoding: "utf8", env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+    assert.equal(piped.status, 0, `exit ${piped.status} (124: still following when timeout stopped it)\n${piped.stderr}`);
+    assert.equal(piped.stdout.trim().split("\n").length, 1);
   });
 
   test("show prints the task file's JSON alone (for jq), --json wraps it with its file", { timeout: 60_000 }, async () => {

@@ -6,8 +6,11 @@
 import { Command, InvalidArgumentError } from "commander";
 import { SophiaError, isSophiaError } from "../errors.js";
 import type { FollowOptions, SophiaEvent, SophiaWorkspace } from "../interfaces.js";
+import { resolveSettings } from "../config.js";
 import { isFinished } from "../task/task_status.js";
 import { openContext, type GlobalOptions } from "./context.js";
+import { EXIT } from "./exit_codes.js";
+import { whenStdoutReaderLeaves } from "./reader_gone.js";
 
 interface EventsOptions {
   follow?: boolean;
@@ -45,10 +48,13 @@ export function eventsCommand(): Command {
         onUnreadable: (line) => (options.follow ? reportSkipped([line], json) : skipped.push(line)),
       });
       const skipped: UnreadableLine[] = [];
+      // Nothing may be written for hours: a reader that leaves meanwhile (`| head -1`) ends the follow now.
+      const stopWatching = follow ? whenStdoutReaderLeaves(resolveSettings().python, () => process.exit(EXIT.ok)) : () => undefined;
       for await (const event of stream) {
         print(format(event, json));
         if (untilItEnds !== null && ENDINGS.has(event.type) && (await hasFinished(workspace, untilItEnds))) break;
       }
+      stopWatching();
       if (skipped.length > 0) reportSkipped(skipped, json);
     });
 }
