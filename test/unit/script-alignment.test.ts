@@ -184,3 +184,54 @@ describe("scripts written without spaces", { timeout: 60_000 }, () => {
     assert.equal(result.cues.map((cue) => cue.lines.join("")).join(""), script);
   });
 });
+
+describe("a script at audiobook length", () => {
+  // A chapter read as the script has it, looped, with a refrain (A) the script repeats, one sentence
+  // (B) the reader says twice where the script has it once, and the engine's slips (a word misheard,
+  // a word missed) at the same places in every loop. Thirty minutes is far past where the search once
+  // gave way to a global alignment that could split a repeated pass.
+  const LOOP = [A, B, A, C, D];
+  const SAID = [A, B, B, A, C, D];
+  const said = SAID.map(plain).join(". ");
+  const perLoop = said.split(" ").length;
+  const slip = (k: number) => k % perLoop;
+  const reading = (loops: number) => {
+    const heard = spoken(Array.from({ length: loops }, () => said).join(". ")).flatMap((word, k) => (slip(k) === 30 ? [] : slip(k) === 12 || slip(k) === 47 ? [{ ...word, text: "something" }] : [word]));
+    return { heard, script: Array.from({ length: loops }, () => LOOP.join(" ")).join("\n\n") };
+  };
+  const outcome = (loops: number) => {
+    const { heard, script } = reading(loops);
+    const progress: number[] = [];
+    const plan = planScript(heard, script, { minMatch: 0.5, durationSec: null, language: null, onMatching: (done, total) => progress.push(done / total) });
+    const { words, report } = timeScript(plan, plan.gaps.map(() => null));
+    // Each loop's subtitles, cut after its last word.
+    const loopsOut: string[] = [];
+    let current: string[] = [];
+    for (const word of words) {
+      current.push(word.text);
+      if (word.text === "that.") [loopsOut[loopsOut.length], current] = [current.join(" "), []];
+    }
+    return { heard, plan, words, report, progress, loopsOut };
+  };
+
+  test("thirty minutes come out as three do, loop by loop: the same words, the sentence said again a pass of its own each time", { timeout: 120_000 }, () => {
+    const short = outcome(3);
+    const long = outcome(100);
+    assert.ok((long.heard.at(-1) as TimedWord).end > 30 * 60, `${(long.heard.at(-1) as TimedWord).end} s of speech`);
+    assert.equal(short.loopsOut.length, 3);
+    const [first, middle, last] = short.loopsOut as [string, string, string];
+    assert.deepEqual(long.loopsOut, [first, ...Array.from({ length: 98 }, () => middle), last]);
+    for (const [loops, { report, words }] of [[3, short], [100, long]] as const) {
+      assert.deepEqual([report.script_words_not_spoken, report.speech_not_in_script_words], [0, 0], `${loops} loops`);
+      assert.equal(report.repeated_passages + report.reordered_passages, loops, `${loops} loops: the sentence said again a pass of its own in each`);
+      assertInOrder(words);
+    }
+    assert.equal(long.plan.gaps.length, (100 / 3) * short.plan.gaps.length, "the same gaps in every loop");
+  });
+
+  test("matching the heard words with the script reports its progress as it goes", { timeout: 120_000 }, () => {
+    const { progress } = outcome(100);
+    assert.ok(progress.length >= 3, `${progress.length} reports`);
+    progress.forEach((fraction, k) => assert.ok(fraction > (progress[k - 1] ?? 0) && fraction <= 1, JSON.stringify(progress)));
+  });
+});

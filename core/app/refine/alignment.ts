@@ -17,7 +17,7 @@ import { SophiaError } from "../errors.js";
 import type { TimedWord } from "../transcript.js";
 import { wordSplitter, type WrittenWord } from "./cue_words.js";
 import { matchTokens } from "./text.js";
-import { alignTokens, jumpAlign, localAlign, type Chain } from "./token_alignment.js";
+import { jumpAlign, type Chain } from "./token_alignment.js";
 
 export interface AlignmentReport {
   script_words: number;
@@ -73,6 +73,8 @@ export interface PlanOptions {
   durationSec: number | null;
   /** The script's language: one written without spaces is cut into words by dictionary, not at spaces. */
   language: string | null;
+  /** Called as the heard tokens are matched with the script's, every few thousand of them: the long step at hours of speech. */
+  onMatching?: (done: number, total: number) => void;
 }
 
 /** A passage of the script or of the speech shorter than this many tokens is never taken for a passage of its own. */
@@ -81,9 +83,8 @@ const MIN_PASSAGE_TOKENS = 3;
 const REPLACED_TOKENS = 6;
 /** A script passage with less than this share of the time its length needs at the speaker's pace was not spoken. */
 const SPOKEN_TIME_SHARE = 0.3;
-/** A heard passage takes script words when it matches at least this many tokens, and this share of the longer side. */
+/** A chain of the search with fewer matches than this, among others, is chance: it is no passage. */
 const PASSAGE_MIN_MATCHES = 5;
-const PASSAGE_MIN_SHARE = 0.6;
 /** Speaking rate assumed when nothing was matched to measure it, and the range a measured one is kept in. */
 const FALLBACK_CHARS_PER_SEC = 15;
 const CHARS_PER_SEC_RANGE = [5, 30] as const;
@@ -124,7 +125,7 @@ export function planScript(heard: readonly TimedWord[], script: string, options:
   const a = heardTokens.map((t) => t.text);
   const b = scriptTokens.map((t) => t.text);
 
-  const found = findPassages(a, b, heardTokens, scriptTokens, options.durationSec);
+  const found = findPassages(a, b, heardTokens, scriptTokens, options);
   const { passages, keptHeard, charsPerSec, repeated, reordered } = found;
 
   const matched = new Uint8Array(b.length);
@@ -254,14 +255,13 @@ function classifyGaps(bounds: readonly [number, number][], heard: readonly Token
 }
 
 /**
- * The passes of the script over the speech. Up to JUMP_CELLS, one search that may leave the script's
- * order (jumpAlign): its chains, those continuing forward joined, each a pass; a chain of fewer than
- * PASSAGE_MIN_MATCHES matches among others is chance and dissolved. Beyond, the global alignment is
- * one pass, and the speech it leaves out is searched for in the script passage by passage.
+ * The passes of the script over the speech, from one search that may leave the script's order
+ * (jumpAlign), at any length: its chains, those continuing forward joined, each a pass; a chain of
+ * fewer than PASSAGE_MIN_MATCHES matches among others is chance and dissolved.
  */
-function findPassages(a: readonly string[], b: readonly string[], heard: readonly Token[], script: readonly Token[], durationSec: number | null) {
-  const found = jumpAlign(a, b, 0, a.length);
-  if (!found) return globalPassages(a, b, heard, script, durationSec);
+function findPassages(a: readonly string[], b: readonly string[], heard: readonly Token[], script: readonly Token[], options: PlanOptions) {
+  const { durationSec } = options;
+  const found = jumpAlign(a, b, 0, a.length, options.onMatching);
   let chains = joinForward(found);
   if (chains.length > 1) chains = joinForward(chains.filter((chain) => chain.pairs.length >= PASSAGE_MIN_MATCHES));
   if (chains.length === 0) chains = [{ pairs: [], bStart: 0, bEnd: b.length }];
@@ -316,60 +316,6 @@ function joinForward(chains: readonly Chain[]): Chain[] {
     else joined.push({ ...chain, pairs: [...chain.pairs] });
   }
   return joined;
-}
-
-/** Beyond JUMP_CELLS: the global alignment as one pass, and the heard passages it leaves out searched for in the script. */
-function globalPassages(a: readonly string[], b: readonly string[], heard: readonly Token[], script: readonly Token[], durationSec: number | null) {
-  const globalPairs = alignTokens(a, b);
-  const charsPerSec = speakingRate(globalPairs, heard, script);
-  const bounds: [number, number][] = [[-1, -1], ...globalPairs, [a.length, b.length]];
-  const { unspoken, extraRuns } = classifyGaps(bounds, heard, script, charsPerSec, durationSec);
-  const { passes, keptHeard } = placeExtraSpeech(a, b, extraRuns);
-  // Script tokens a later pass claims: matched ones by the global pass too are heard twice (repeated);
-  // the others were placed in the global pass only for want of a better place (moved).
-  const globallyMatched = new Uint8Array(b.length);
-  for (const [, j] of globalPairs) globallyMatched[j] = 1;
-  let repeated = 0;
-  let reordered = 0;
-  for (const pass of passes) {
-    let again = 0;
-    for (let j = pass.scriptLo; j < pass.scriptHi; j++) {
-      if (globallyMatched[j]) again++;
-      else unspoken[j] = 1;
-    }
-    if (again * 2 >= pass.scriptHi - pass.scriptLo) repeated++;
-    else reordered++;
-  }
-  const passages: Passage[] = [{ pairs: globalPairs, scriptLo: 0, scriptHi: b.length, skip: unspoken }, ...passes];
-  return { passages, keptHeard, charsPerSec, repeated, reordered };
-}
-
-/**
- * Heard passages the global alignment left out, searched for in the whole script: each good match
- * becomes a pass of its own (the rest of the passage is searched again); what matches nothing is
- * kept as heard.
- */
-function placeExtraSpeech(a: readonly string[], b: readonly string[], extraRuns: readonly [number, number][]) {
-  const passes: Passage[] = [];
-  const keptHeard = new Uint8Array(a.length);
-  const queue = [...extraRuns];
-  for (let run = queue.pop(); run; run = queue.pop()) {
-    const [lo, hi] = run;
-    const found = hi - lo >= PASSAGE_MIN_MATCHES ? localAlign(a, b, lo, hi, 0, b.length) : null;
-    const first = found?.pairs[0];
-    const last = found?.pairs.at(-1);
-    if (!found || !first || !last || !isPassage(found.pairs.length, last[0] - first[0] + 1, last[1] - first[1] + 1)) {
-      keptHeard.fill(1, lo, hi);
-      continue;
-    }
-    passes.push({ pairs: found.pairs, scriptLo: first[1], scriptHi: last[1] + 1, skip: null });
-    queue.push([lo, first[0]], [last[0] + 1, hi]);
-  }
-  return { passes, keptHeard };
-}
-
-function isPassage(matches: number, heardSpan: number, scriptSpan: number): boolean {
-  return matches >= PASSAGE_MIN_MATCHES && matches >= PASSAGE_MIN_SHARE * Math.max(heardSpan, scriptSpan);
 }
 
 interface Item {

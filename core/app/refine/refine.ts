@@ -47,6 +47,10 @@ export interface RefinePlan {
   script: ScriptPlan | null;
 }
 
+/** The share of refine's progress bar that matching the script takes, and where it starts. */
+const MATCHING_FROM = 0.05;
+const MATCHING_TO = 0.25;
+
 export function refineSegments(segments: readonly TimedSegment[], rules: RefineRules, options: RefineOptions = {}): RefineResult {
   const plan = planRefine(segments, rules, options);
   return finishRefine(plan, null, rules, options);
@@ -55,8 +59,14 @@ export function refineSegments(segments: readonly TimedSegment[], rules: RefineR
 export function planRefine(segments: readonly TimedSegment[], rules: RefineRules, options: RefineOptions = {}): RefinePlan {
   const cleaned = cleanTranscript(segments, rules, options.onsetsFromAudio === true);
   if (options.script === undefined) return { heard: cleaned.words, cleaning: cleaned.report, script: null };
-  options.onProgress?.(0.1, `matching ${cleaned.words.length} heard words with the script`);
-  const script = planScript(cleaned.words, options.script, { minMatch: rules.min_script_match, durationSec: options.durationSec ?? null, language: rules.language });
+  const progress = options.onProgress ?? (() => undefined);
+  progress(MATCHING_FROM, `matching ${cleaned.words.length} heard words with the script`);
+  const script = planScript(cleaned.words, options.script, {
+    minMatch: rules.min_script_match,
+    durationSec: options.durationSec ?? null,
+    language: rules.language,
+    onMatching: (done, total) => progress(MATCHING_FROM + ((MATCHING_TO - MATCHING_FROM) * done) / total, `matching heard words with the script: ${done} of ${total} tokens`),
+  });
   return { heard: cleaned.words, cleaning: cleaned.report, script };
 }
 

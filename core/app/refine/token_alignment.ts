@@ -1,24 +1,12 @@
 /**
  * Aligning two token sequences (what was heard, the script): which tokens are the same word said.
  *
- * Up to about 15 minutes of speech, one search that may jump anywhere in the script at a cost
- * (jumpAlign): a passage said twice, or sections in another order, come out as passes of their own.
- * Globally, like `diff` does it, patience style: runs of a few tokens that occur exactly once in
- * both, in the same order, anchor the alignment of a block too large to align directly; smaller
- * blocks are aligned by dynamic programming with affine gap costs (Gotoh), so that a passage the
- * script lacks, or one the speaker cut, is one gap rather than scattered chance matches. Locally,
- * the same scoring finds the best-matching stretch of one sequence inside the other (Smith and
- * Waterman): where a passage heard outside the script's order, or heard again, sits in the script.
+ * One search, whatever the length (jumpAlign): the affine-gap alignment of Gotoh (a passage the
+ * script lacks, or one the speaker cut, is one gap rather than scattered chance matches) in which a
+ * step may also jump anywhere in the script at a cost, so that a passage said twice, or sections in
+ * another order, come out as passes of their own. Only the cells that can still be on the best path
+ * are kept (see jumpAlign), so an audiobook with its text costs time in proportion to its length.
  */
-
-/** A block of at most this many cells is aligned by dynamic programming directly. */
-const DP_CELLS = 4_000_000;
-/** Anchor lengths tried, shortest first: long transcripts of a small vocabulary need longer runs to be unique. */
-const ANCHOR_LENGTHS = [1, 2, 3, 4, 6, 8, 12, 16];
-/** Without unique anchors, a block this large is still aligned; a larger one is left unmatched. */
-const DP_CELLS_MAX = 64_000_000;
-/** A local search over more cells than this is not made (the heard passage stays as heard). */
-const LOCAL_CELLS_MAX = 16_000_000;
 
 /**
  * Scores, higher is better. A gap costs most to open, little to extend: one missing paragraph is one
@@ -29,252 +17,25 @@ const MISMATCH = -1;
 const GAP_OPEN = -3;
 const GAP_EXTEND = -0.25;
 
-/** Index pairs [a, b] of exactly matching tokens, increasing in both. */
-export function alignTokens(a: readonly string[], b: readonly string[]): [number, number][] {
-  const pairs: [number, number][] = [];
-  alignRange(a, b, 0, a.length, 0, b.length, pairs);
-  return pairs;
-}
-
-export interface LocalAlignment {
-  /** Matching pairs [a, b], increasing in both; the first and last pair bound the alignment. */
-  pairs: [number, number][];
-  score: number;
-}
-
-/**
- * The best-scoring alignment of a stretch of a[aLo, aHi) with a stretch of b[bLo, bHi), or null
- * when nothing scores above zero or the search would be too large.
- */
-export function localAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number): LocalAlignment | null {
-  if ((aHi - aLo) * (bHi - bLo) > LOCAL_CELLS_MAX) return null;
-  const found = affineAlign(a, b, aLo, aHi, bLo, bHi, true);
-  return found.pairs.length > 0 && found.score > 0 ? found : null;
-}
-
-function alignRange(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, out: [number, number][]): void {
-  while (aLo < aHi && bLo < bHi && a[aLo] === b[bLo]) out.push([aLo++, bLo++]);
-  const suffix: [number, number][] = [];
-  while (aLo < aHi && bLo < bHi && a[aHi - 1] === b[bHi - 1]) suffix.push([--aHi, --bHi]);
-  const cells = (aHi - aLo) * (bHi - bLo);
-  if (cells > 0) {
-    const anchors = cells > DP_CELLS ? uniqueAnchors(a, b, aLo, aHi, bLo, bHi) : [];
-    if (anchors.length > 0) {
-      let [ai, bi] = [aLo, bLo];
-      for (const [x, y] of anchors) {
-        alignRange(a, b, ai, x, bi, y, out);
-        out.push([x, y]);
-        [ai, bi] = [x + 1, y + 1];
-      }
-      alignRange(a, b, ai, aHi, bi, bHi, out);
-    } else if (cells <= DP_CELLS_MAX) {
-      out.push(...affineAlign(a, b, aLo, aHi, bLo, bHi, false).pairs);
-    }
-  }
-  out.push(...suffix.reverse());
-}
-
-/**
- * Anchors for a block too large to align directly: runs of n tokens that occur exactly once in each
- * side, for the smallest n that has any, kept where they agree in order (longest increasing chain)
- * and do not overlap. Returned as token pairs.
- */
-function uniqueAnchors(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number): [number, number][] {
-  for (const n of ANCHOR_LENGTHS) {
-    if (aHi - aLo < n || bHi - bLo < n) break;
-    const counts = new Map<string, { a: number; b: number; ai: number; bi: number }>();
-    const entry = (key: string) => {
-      let found = counts.get(key);
-      if (!found) counts.set(key, (found = { a: 0, b: 0, ai: -1, bi: -1 }));
-      return found;
-    };
-    for (let i = aLo; i + n <= aHi; i++) {
-      const e = entry(a.slice(i, i + n).join(" "));
-      e.a++;
-      e.ai = i;
-    }
-    for (let j = bLo; j + n <= bHi; j++) {
-      const e = entry(b.slice(j, j + n).join(" "));
-      e.b++;
-      e.bi = j;
-    }
-    const candidates = [...counts.values()].filter((e) => e.a === 1 && e.b === 1).map((e) => [e.ai, e.bi] as [number, number]);
-    if (candidates.length === 0) continue;
-    candidates.sort((x, y) => x[0] - y[0]);
-    const pairs: [number, number][] = [];
-    let [nextA, nextB] = [aLo, bLo];
-    for (const [x, y] of longestIncreasing(candidates)) {
-      if (x < nextA || y < nextB) continue; // overlaps the anchor before it
-      for (let k = 0; k < n; k++) pairs.push([x + k, y + k]);
-      [nextA, nextB] = [x + n, y + n];
-    }
-    return pairs;
-  }
-  return [];
-}
-
-/** Longest subsequence of pairs (sorted by first) whose second also increases: O(k log k). */
-function longestIncreasing(pairs: readonly [number, number][]): [number, number][] {
-  const tails: number[] = [];
-  const previous = new Int32Array(pairs.length).fill(-1);
-  pairs.forEach(([, y], i) => {
-    let lo = 0;
-    let hi = tails.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((pairs[tails[mid] as number] as [number, number])[1] < y) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0) previous[i] = tails[lo - 1] as number;
-    tails[lo] = i;
-  });
-  const result: [number, number][] = [];
-  for (let i = tails.length > 0 ? (tails.at(-1) as number) : -1; i >= 0; i = previous[i] as number) result.push(pairs[i] as [number, number]);
-  return result.reverse();
-}
-
 // States of the affine-gap alignment: the cell ends in a diagonal step (match or substitution), an
-// a-token alone (gap in b), or a b-token alone (gap in a). START marks where a local alignment begins,
-// or where a jump lands.
+// a-token alone (gap in b), or a b-token alone (gap in a). START marks where a jump lands.
 const DIAG = 0;
 const A_ONLY = 1;
 const B_ONLY = 2;
 const START = 3;
 
-/**
- * The three searches over one recurrence: `global` aligns both blocks whole, `local` finds the best
- * stretch of each (a fresh start anywhere, at no cost), `jump` aligns a whole but may start afresh
- * from the best cell of the row above, at the cost of JUMP.
- */
-type Search = "global" | "local" | "jump";
-
-/** What the forward pass leaves for a traceback. */
-interface AffineTable {
-  /** Per cell, per state, the state it came from (2 bits each, DIAG at bits 0-1, A_ONLY 2-3, B_ONLY 4-5). */
-  from: Uint8Array;
-  width: number;
-  /** The last row's scores per state (where a global alignment ends). */
-  last: [diag: Float64Array, aOnly: Float64Array, bOnly: Float64Array];
-  /** `local`: the best-scoring cell that ends on a match. */
-  bestMatch: { score: number; i: number; j: number };
-  /** `jump`: per row, the best score, its column and its state (where a jump from the next row lands). */
-  rowBest: Float64Array;
-  rowBestAt: Int32Array;
-  rowBestState: Uint8Array;
-}
-
-/**
- * Gotoh's affine-gap recurrence over a[aLo, aHi) × b[bLo, bHi), the one forward pass of every search.
- * Scores stay in two rolling rows; each cell keeps, per state, the state it came from.
- */
-function affineTable(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, search: Search): AffineTable {
-  const local = search === "local";
-  const jump = search === "jump";
-  const n = aHi - aLo;
-  const m = bHi - bLo;
-  const width = m + 1;
-  const from = new Uint8Array((n + 1) * width);
-  const rowBest = new Float64Array(jump ? n + 1 : 0);
-  const rowBestAt = new Int32Array(jump ? n + 1 : 0);
-  const rowBestState = new Uint8Array(jump ? n + 1 : 0);
-  const none = -Infinity;
-  let diag = new Float64Array(width).fill(none);
-  let aOnly = new Float64Array(width).fill(none);
-  let bOnly = new Float64Array(width).fill(none);
-  let nextDiag = new Float64Array(width);
-  let nextAOnly = new Float64Array(width);
-  let nextBOnly = new Float64Array(width);
-  diag[0] = 0;
-  if (!local) for (let j = 1; j <= m; j++) bOnly[j] = GAP_OPEN + (j - 1) * GAP_EXTEND;
-  for (let j = 1; j <= m; j++) from[j] = (j > 1 ? B_ONLY : DIAG) << 4;
-  const bestMatch = { score: 0, i: 0, j: 0 };
-
-  for (let i = 1; i <= n; i++) {
-    const row = i * width;
-    const token = a[aLo + i - 1];
-    // A diagonal step may instead start here: anywhere at no cost (local), or by a jump (jump).
-    const restart = local ? 0 : jump ? (rowBest[i - 1] as number) + JUMP : none;
-    nextDiag[0] = none;
-    nextBOnly[0] = none;
-    nextAOnly[0] = local ? none : GAP_OPEN + (i - 1) * GAP_EXTEND;
-    from[row] = (i > 1 ? A_ONLY : DIAG) << 2;
-    let best = nextAOnly[0];
-    let bestAt = 0;
-    let bestState = A_ONLY;
-    for (let j = 1; j <= m; j++) {
-      const score = token === b[bLo + j - 1] ? MATCH : MISMATCH;
-      // Diagonal: from any state of the cell up-left, or a fresh start.
-      let d = diag[j - 1] as number;
-      let dFrom = DIAG;
-      if ((aOnly[j - 1] as number) > d) [d, dFrom] = [aOnly[j - 1] as number, A_ONLY];
-      if ((bOnly[j - 1] as number) > d) [d, dFrom] = [bOnly[j - 1] as number, B_ONLY];
-      if (restart > d) [d, dFrom] = [restart, START];
-      d += score;
-      // An a-token alone: open from a diagonal or a b-gap above, or extend the a-gap.
-      let x = (diag[j] as number) + GAP_OPEN;
-      let xFrom = DIAG;
-      if ((aOnly[j] as number) + GAP_EXTEND > x) [x, xFrom] = [(aOnly[j] as number) + GAP_EXTEND, A_ONLY];
-      if ((bOnly[j] as number) + GAP_OPEN > x) [x, xFrom] = [(bOnly[j] as number) + GAP_OPEN, B_ONLY];
-      // A b-token alone: the same, from the cell to the left.
-      let y = (nextDiag[j - 1] as number) + GAP_OPEN;
-      let yFrom = DIAG;
-      if ((nextBOnly[j - 1] as number) + GAP_EXTEND > y) [y, yFrom] = [(nextBOnly[j - 1] as number) + GAP_EXTEND, B_ONLY];
-      if ((nextAOnly[j - 1] as number) + GAP_OPEN > y) [y, yFrom] = [(nextAOnly[j - 1] as number) + GAP_OPEN, A_ONLY];
-      nextDiag[j] = d;
-      nextAOnly[j] = x;
-      nextBOnly[j] = y;
-      from[row + j] = dFrom | (xFrom << 2) | (yFrom << 4);
-      if (local) {
-        if (score === MATCH && d > bestMatch.score) [bestMatch.score, bestMatch.i, bestMatch.j] = [d, i, j];
-      } else if (jump) {
-        if (d > best) [best, bestAt, bestState] = [d, j, DIAG];
-        if (x > best) [best, bestAt, bestState] = [x, j, A_ONLY];
-        if (y > best) [best, bestAt, bestState] = [y, j, B_ONLY];
-      }
-    }
-    if (jump) [rowBest[i], rowBestAt[i], rowBestState[i]] = [best, bestAt, bestState];
-    [diag, nextDiag] = [nextDiag, diag];
-    [aOnly, nextAOnly] = [nextAOnly, aOnly];
-    [bOnly, nextBOnly] = [nextBOnly, bOnly];
-  }
-  return { from, width, last: [diag, aOnly, bOnly], bestMatch, rowBest, rowBestAt, rowBestState };
-}
-
-/** The state a cell's `state` came from. */
-function cameFrom(table: AffineTable, i: number, j: number, state: number): number {
-  return ((table.from[i * table.width + j] as number) >> (2 * state)) & 3;
-}
-
-/** The state with the best score at the end of the last row, and that score. */
-function bestEnd(table: AffineTable, j: number): { state: number; score: number } {
-  const ends = table.last.map((scores) => scores[j] as number);
-  const state = ends.indexOf(Math.max(...ends));
-  return { state, score: ends[state] as number };
-}
-
-/** Gotoh's affine-gap alignment of one block, global or local; emits the exact matches in order. */
-function affineAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number, local: boolean): LocalAlignment {
-  const table = affineTable(a, b, aLo, aHi, bLo, bHi, local ? "local" : "global");
-  const end = local ? { ...table.bestMatch, state: DIAG } : { ...bestEnd(table, bHi - bLo), i: aHi - aLo, j: bHi - bLo };
-  const matches: [number, number][] = [];
-  let { i, j, state } = end;
-  while (local ? state !== START && i > 0 && j > 0 : i > 0 || j > 0) {
-    const came = cameFrom(table, i, j, state);
-    if (state === DIAG) {
-      if (a[aLo + i - 1] === b[bLo + j - 1]) matches.push([aLo + i - 1, bLo + j - 1]);
-      i--;
-      j--;
-    } else if (state === A_ONLY) i--;
-    else j--;
-    state = came;
-  }
-  return { pairs: matches.reverse(), score: end.score };
-}
-
-/** Blocks up to this many cells are searched with jumps (jumpAlign); about 15 minutes of speech with its script. */
-export const JUMP_CELLS = 4_000_000;
 /** Leaving the script's order (a passage again, or another part of the script) costs this much: about four matched tokens. */
 const JUMP = -12;
+/**
+ * A row keeps every live cell within NEAR_BAND columns of where the best path goes on (a b-gap
+ * cheaper than a jump reaches that far), and at most MAX_FAR_CELLS others, the best: enough for
+ * the places a jump may land and a few passes beside. Only a script that repeats itself many times
+ * over has more, equally good, and there the passes farthest from the one the speech follows go.
+ */
+const NEAR_BAND = 48;
+const MAX_FAR_CELLS = 400;
+/** Heard tokens between two progress reports of jumpAlign. */
+const PROGRESS_ROWS = 2_000;
 
 /**
  * Alignment of a[aLo, aHi) with all of b where the speech may leave the script's order: besides the
@@ -282,7 +43,7 @@ const JUMP = -12;
  * twice is two passes over the same stretch of b; sections read in another order are jumps back
  * and forth. Returns the chains of pairs between jumps, in the order of a (each increasing in both),
  * each with the stretch of b it went over (bStart to bEnd, exclusive: a chain may start or end on
- * tokens it did not match), or null when the block is larger than JUMP_CELLS.
+ * tokens it did not match).
  */
 export interface Chain {
   pairs: [number, number][];
@@ -290,31 +51,349 @@ export interface Chain {
   bEnd: number;
 }
 
-export function jumpAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number): Chain[] | null {
+/**
+ * The search keeps, row by row (a heard token each), only the cells that could still be on the best
+ * path: a cell more than -JUMP below its row's best is reached for less by a jump from that best
+ * cell, so it is dropped, and a jump lands only where the heard token matches (a jump onto a mismatch
+ * scores no better than the same jump a token later). What is left is a band around the live passes
+ * and the places the token occurs in the script, so time and memory grow with the speech times the
+ * token's occurrences, not with speech times script: hours of speech with their script take seconds,
+ * and a script of repeated passages is searched the same at any length. `onProgress(done, total)`
+ * is called every PROGRESS_ROWS heard tokens.
+ */
+export function jumpAlign(a: readonly string[], b: readonly string[], aLo: number, aHi: number, onProgress?: (done: number, total: number) => void): Chain[] {
   const n = aHi - aLo;
   const m = b.length;
-  if ((n + 1) * (m + 1) > JUMP_CELLS) return null;
-  const table = affineTable(a, b, aLo, aHi, 0, m, "jump");
-  let { state } = bestEnd(table, m);
-  const chains: Chain[] = [];
-  let chain: Chain = { pairs: [], bStart: 0, bEnd: m };
-  for (let i = n, j = m; i > 0 || j > 0; ) {
-    const came = cameFrom(table, i, j, state);
-    if (state === DIAG) {
-      if (a[aLo + i - 1] === b[j - 1]) chain.pairs.push([aLo + i - 1, j - 1]);
-      i--;
-      j--;
-      if (came === START) {
-        chains.push({ ...chain, bStart: j });
-        [j, state] = [table.rowBestAt[i] as number, table.rowBestState[i] as number];
-        chain = { pairs: [], bStart: 0, bEnd: j };
-        continue;
-      }
-    } else if (state === A_ONLY) i--;
-    else j--;
-    state = came;
+  if (n <= 0 || m === 0) return [];
+  const { aIds, bIds, columnsOf } = interned(a, b, aLo, aHi);
+  const band = new Band(n);
+  // Row 0: the script's first tokens skipped (a b-gap from the start), as far as that is cheaper than a jump.
+  let previous = new Row();
+  previous.push(0, 0, none, none, 0);
+  for (let j = 1; j <= m && GAP_OPEN + (j - 1) * GAP_EXTEND > JUMP; j++) previous.push(j, none, none, GAP_OPEN + (j - 1) * GAP_EXTEND, (j > 1 ? B_ONLY : DIAG) << 4);
+  band.endRow(0, previous, 0, 0, DIAG);
+  let current = new Row();
+  for (let i = 1; i <= n; i++) {
+    fillRow(current, previous, aIds[i - 1] as number, bIds, columnsOf, m, band.rowBest[i - 1] as number, band.rowBestAt[i - 1] as number, i === n);
+    // Of equal cells, the one that continues the best path of the row above: a script of repeated
+    // passages has many equally good places, and the speech is followed through the nearest.
+    const near = (band.rowBestAt[i - 1] as number) + 1;
+    const best = current.best(near);
+    if (i < n) current.prune(best.score + JUMP, best.score, near);
+    band.endRow(i, current, best.score, best.at, best.state);
+    [previous, current] = [current, previous];
+    if (onProgress && i % PROGRESS_ROWS === 0) onProgress(i, n);
   }
-  chains.push(chain);
-  for (const c of chains) c.pairs.reverse();
-  return chains.reverse().filter((c) => c.pairs.length > 0);
+  return band.chains(a, b, aLo, previous, m);
+}
+
+const none = -Infinity;
+
+/** Tokens as integers, and per token the columns (1-based positions in b) where it occurs. */
+function interned(a: readonly string[], b: readonly string[], aLo: number, aHi: number) {
+  const ids = new Map<string, number>();
+  const id = (token: string) => {
+    let found = ids.get(token);
+    if (found === undefined) ids.set(token, (found = ids.size));
+    return found;
+  };
+  const bIds = Int32Array.from(b, id);
+  const aIds = Int32Array.from(a.slice(aLo, aHi), id);
+  const columnsOf: number[][] = Array.from({ length: ids.size }, () => []);
+  bIds.forEach((token, j) => (columnsOf[token] as number[]).push(j + 1));
+  return { aIds, bIds, columnsOf };
+}
+
+/** The live cells of one row, in column order: each state's score (none where dropped) and where each came from. */
+class Row {
+  cols = new Int32Array(64);
+  diag = new Float64Array(64);
+  aOnly = new Float64Array(64);
+  bOnly = new Float64Array(64);
+  from = new Uint8Array(64);
+  length = 0;
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  push(col: number, diag: number, aOnly: number, bOnly: number, from: number): void {
+    if (this.length === this.cols.length) this.grow();
+    const k = this.length++;
+    this.cols[k] = col;
+    this.diag[k] = diag;
+    this.aOnly[k] = aOnly;
+    this.bOnly[k] = bOnly;
+    this.from[k] = from;
+  }
+
+  /** The best score of the row, its column and state; on a tie the cell nearest `near`, then DIAG before A_ONLY before B_ONLY. */
+  best(near: number): { score: number; at: number; state: number } {
+    let [score, at, state] = [none, 0, DIAG];
+    for (let k = 0; k < this.length; k++) {
+      const col = this.cols[k] as number;
+      const closer = Math.abs(col - near) < Math.abs(at - near);
+      for (let s = DIAG; s <= B_ONLY; s++) {
+        const value = this.score(k, s);
+        if (value > score || (value === score && closer)) {
+          score = value;
+          at = col;
+          state = s;
+        }
+      }
+    }
+    return { score, at, state };
+  }
+
+  score(k: number, state: number): number {
+    return (state === DIAG ? this.diag[k] : state === A_ONLY ? this.aOnly[k] : this.bOnly[k]) as number;
+  }
+
+  private top(k: number): number {
+    return Math.max(this.diag[k] as number, this.aOnly[k] as number, this.bOnly[k] as number);
+  }
+
+  /**
+   * Drops every state scoring at or below `floor`, and the cells left with none; then, of the cells
+   * farther than NEAR_BAND from `near`, all but the MAX_FAR_CELLS best (of equal ones, the nearest).
+   */
+  prune(floor: number, best: number, near: number): void {
+    // Scores are multiples of a quarter: a far cell's rank is how many quarters it is below the best.
+    const buckets = new Int32Array(Math.ceil((best - floor) * 4) + 1);
+    let far = 0;
+    let kept = 0;
+    for (let k = 0; k < this.length; k++) {
+      if ((this.diag[k] as number) <= floor) this.diag[k] = none;
+      if ((this.aOnly[k] as number) <= floor) this.aOnly[k] = none;
+      if ((this.bOnly[k] as number) <= floor) this.bOnly[k] = none;
+      const top = this.top(k);
+      if (top === none) continue;
+      if (Math.abs((this.cols[k] as number) - near) > NEAR_BAND) {
+        (buckets[Math.round((best - top) * 4)] as number)++;
+        far++;
+      }
+      this.move(k, kept++);
+    }
+    this.length = kept;
+    if (far > MAX_FAR_CELLS) this.keepBestFar(buckets, best, near);
+  }
+
+  private move(k: number, to: number): void {
+    if (k === to) return;
+    this.cols[to] = this.cols[k] as number;
+    this.diag[to] = this.diag[k] as number;
+    this.aOnly[to] = this.aOnly[k] as number;
+    this.bOnly[to] = this.bOnly[k] as number;
+    this.from[to] = this.from[k] as number;
+  }
+
+  private keepBestFar(buckets: Int32Array, best: number, near: number): void {
+    let [cut, room] = [0, MAX_FAR_CELLS];
+    while ((buckets[cut] as number) <= room) room -= buckets[cut++] as number;
+    const keep = new Uint8Array(this.length).fill(1);
+    const tied: number[] = [];
+    for (let k = 0; k < this.length; k++) {
+      if (Math.abs((this.cols[k] as number) - near) <= NEAR_BAND) continue;
+      const rank = Math.round((best - this.top(k)) * 4);
+      if (rank > cut) keep[k] = 0;
+      else if (rank === cut) tied.push(k);
+    }
+    tied.sort((x, y) => Math.abs((this.cols[x] as number) - near) - Math.abs((this.cols[y] as number) - near));
+    for (const k of tied.slice(room)) keep[k] = 0;
+    let kept = 0;
+    for (let k = 0; k < this.length; k++) if (keep[k]) this.move(k, kept++);
+    this.length = kept;
+  }
+
+  private grow(): void {
+    const size = this.cols.length * 2;
+    const grown = <T extends Int32Array | Float64Array | Uint8Array>(array: T, make: new (size: number) => T): T => {
+      const bigger = new make(size);
+      bigger.set(array);
+      return bigger;
+    };
+    this.cols = grown(this.cols, Int32Array);
+    this.diag = grown(this.diag, Float64Array);
+    this.aOnly = grown(this.aOnly, Float64Array);
+    this.bOnly = grown(this.bOnly, Float64Array);
+    this.from = grown(this.from, Uint8Array);
+  }
+}
+
+/**
+ * One row of Gotoh's affine-gap recurrence with jumps, over the columns that can be live: those a
+ * cell of the row above reaches (down or diagonally), those where the token occurs (a jump may land
+ * there), the last column (a jump to the script's end: the rest of the speech is not in it), and a
+ * b-gap running right from a live cell while it stays above what the row is sure to reach.
+ */
+function fillRow(row: Row, above: Row, token: number, bIds: Int32Array, columnsOf: readonly number[][], m: number, bestAbove: number, bestAboveAt: number, lastRow: boolean): void {
+  row.clear();
+  const restart = bestAbove + JUMP;
+  // Where the best path goes on with a match, the row's best is a match more, and a jump lands a jump
+  // below it: it would be dropped, so none is tried (most rows, and most of the work otherwise).
+  const jumps = lastRow || bestAboveAt >= m || bIds[bestAboveAt] !== token;
+  const matches = jumps ? (columnsOf[token] ?? []) : [];
+  // The row reaches at least a diagonal step from the best cell above, or at the script's end a gap under it.
+  let floor = bestAbove + (bestAboveAt < m ? MISMATCH : GAP_OPEN) + JUMP;
+  let [down, diagonal, match, q] = [0, 0, 0, 0];
+  let last = -1;
+  for (;;) {
+    while (down < above.length && (above.cols[down] as number) <= last) down++;
+    while (diagonal < above.length && (above.cols[diagonal] as number) + 1 <= last) diagonal++;
+    while (match < matches.length && (matches[match] as number) <= last) match++;
+    let col = jumps && last < m ? m : Infinity;
+    if (down < above.length) col = Math.min(col, above.cols[down] as number);
+    if (diagonal < above.length) col = Math.min(col, (above.cols[diagonal] as number) + 1);
+    if (match < matches.length) col = Math.min(col, matches[match] as number);
+    const k = row.length - 1;
+    // A b-gap (script words skipped) runs on from cells near the best path only: a pass far from it
+    // that skips script words is as well found by a jump a token later.
+    if (k >= 0 && last + 1 < col && last < m && Math.abs(last - bestAboveAt - 1) <= NEAR_BAND) {
+      const extended = Math.max((row.diag[k] as number) + GAP_OPEN, (row.bOnly[k] as number) + GAP_EXTEND, (row.aOnly[k] as number) + GAP_OPEN);
+      if (extended > floor) col = last + 1;
+    }
+    if (col > m) return;
+    while (q < above.length && (above.cols[q] as number) < col - 1) q++;
+    const upLeft = q < above.length && above.cols[q] === col - 1 ? q : -1;
+    const up = upLeft >= 0 ? (q + 1 < above.length && above.cols[q + 1] === col ? q + 1 : -1) : q < above.length && above.cols[q] === col ? q : -1;
+    // Diagonal: from any state of the cell up-left, or a fresh start by a jump.
+    let d = none;
+    let dFrom = DIAG;
+    if (col >= 1) {
+      if (upLeft >= 0) {
+        d = above.diag[upLeft] as number;
+        if ((above.aOnly[upLeft] as number) > d) {
+          d = above.aOnly[upLeft] as number;
+          dFrom = A_ONLY;
+        }
+        if ((above.bOnly[upLeft] as number) > d) {
+          d = above.bOnly[upLeft] as number;
+          dFrom = B_ONLY;
+        }
+      }
+      if (restart > d) {
+        d = restart;
+        dFrom = START;
+      }
+      d += token === bIds[col - 1] ? MATCH : MISMATCH;
+    }
+    // An a-token alone: open from a diagonal or a b-gap above, or extend the a-gap.
+    let x = none;
+    let xFrom = DIAG;
+    if (up >= 0) {
+      x = (above.diag[up] as number) + GAP_OPEN;
+      if ((above.aOnly[up] as number) + GAP_EXTEND > x) {
+        x = (above.aOnly[up] as number) + GAP_EXTEND;
+        xFrom = A_ONLY;
+      }
+      if ((above.bOnly[up] as number) + GAP_OPEN > x) {
+        x = (above.bOnly[up] as number) + GAP_OPEN;
+        xFrom = B_ONLY;
+      }
+    }
+    // A b-token alone: the same, from the cell to the left.
+    let y = none;
+    let yFrom = DIAG;
+    if (k >= 0 && row.cols[k] === col - 1) {
+      y = (row.diag[k] as number) + GAP_OPEN;
+      if ((row.bOnly[k] as number) + GAP_EXTEND > y) {
+        y = (row.bOnly[k] as number) + GAP_EXTEND;
+        yFrom = B_ONLY;
+      }
+      if ((row.aOnly[k] as number) + GAP_OPEN > y) {
+        y = (row.aOnly[k] as number) + GAP_OPEN;
+        yFrom = A_ONLY;
+      }
+    }
+    row.push(col, d, x, y, dFrom | (xFrom << 2) | (yFrom << 4));
+    floor = Math.max(floor, d + JUMP, x + JUMP, y + JUMP);
+    last = col;
+  }
+}
+
+/** Every row's live cells (column and where each state came from) and best cell: what the traceback reads. */
+class Band {
+  private cols = new Int32Array(1 << 16);
+  private from = new Uint8Array(1 << 16);
+  private size = 0;
+  private readonly rowStart: Int32Array;
+  readonly rowBest: Float64Array;
+  readonly rowBestAt: Int32Array;
+  private readonly rowBestState: Uint8Array;
+
+  constructor(n: number) {
+    this.rowStart = new Int32Array(n + 2);
+    this.rowBest = new Float64Array(n + 1);
+    this.rowBestAt = new Int32Array(n + 1);
+    this.rowBestState = new Uint8Array(n + 1);
+  }
+
+  endRow(i: number, row: Row, best: number, at: number, state: number): void {
+    if (this.size + row.length > this.cols.length) {
+      const size = Math.max(this.cols.length * 2, this.size + row.length);
+      const cols = new Int32Array(size);
+      cols.set(this.cols.subarray(0, this.size));
+      const from = new Uint8Array(size);
+      from.set(this.from.subarray(0, this.size));
+      [this.cols, this.from] = [cols, from];
+    }
+    this.rowStart[i] = this.size;
+    this.cols.set(row.cols.subarray(0, row.length), this.size);
+    this.from.set(row.from.subarray(0, row.length), this.size);
+    this.size += row.length;
+    this.rowStart[i + 1] = this.size;
+    [this.rowBest[i], this.rowBestAt[i], this.rowBestState[i]] = [best, at, state];
+  }
+
+  /** The state a cell's `state` came from (the cell is live: the traceback follows live cells only). */
+  private cameFrom(i: number, j: number, state: number): number {
+    let lo = this.rowStart[i] as number;
+    let hi = (this.rowStart[i + 1] as number) - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.cols[mid] as number) < j) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.cols[lo] !== j) throw new Error(`token alignment: the traceback left the band at row ${i}, column ${j}`);
+    return ((this.from[lo] as number) >> (2 * state)) & 3;
+  }
+
+  /**
+   * The chains of the best path ending at the last cell: reached from a cell of the last row (`last`)
+   * in its state, or from one left of it by a b-gap to the script's end (the rest of the script not
+   * spoken), whichever scores best.
+   */
+  chains(a: readonly string[], b: readonly string[], aLo: number, last: Row, m: number): Chain[] {
+    let [score, j, state] = [none, m, DIAG];
+    for (let k = 0; k < last.length; k++) {
+      const col = last.cols[k] as number;
+      const [d, x, y] = [last.diag[k] as number, last.aOnly[k] as number, last.bOnly[k] as number];
+      // The b-gap to the end opens from a diagonal or an a-gap, or goes on from a b-gap.
+      const ends = col === m ? [d, x, y] : [d + GAP_OPEN, x + GAP_OPEN, y + GAP_EXTEND].map((value) => value + (m - col - 1) * GAP_EXTEND);
+      ends.forEach((end, s) => {
+        if (end > score || (end === score && col === m && j !== m)) [score, j, state] = [end, col, s];
+      });
+    }
+    const chains: Chain[] = [];
+    let chain: Chain = { pairs: [], bStart: 0, bEnd: m };
+    for (let i = this.rowBest.length - 1; i > 0 || j > 0; ) {
+      const came = this.cameFrom(i, j, state);
+      if (state === DIAG) {
+        if (a[aLo + i - 1] === b[j - 1]) chain.pairs.push([aLo + i - 1, j - 1]);
+        i--;
+        j--;
+        if (came === START) {
+          chains.push({ ...chain, bStart: j });
+          [j, state] = [this.rowBestAt[i] as number, this.rowBestState[i] as number];
+          chain = { pairs: [], bStart: 0, bEnd: j };
+          continue;
+        }
+      } else if (state === A_ONLY) i--;
+      else j--;
+      state = came;
+    }
+    chains.push(chain);
+    for (const c of chains) c.pairs.reverse();
+    return chains.reverse().filter((c) => c.pairs.length > 0);
+  }
 }
