@@ -76,6 +76,10 @@ describe("a human reading with its printed text as the script", { timeout: 600_0
       assert.ok(errors.length >= 5, `most lines begin a cue: ${JSON.stringify(cues.map((cue) => cue.lines.join(" ")))}`);
       const late = errors.filter((e) => e.error > MAX_START_ERROR_SEC);
       assert.deepEqual(late, [], "every line's cue starts within 0.5 s of the line");
+      // Refine's bar moves while the engine aligns: a report as stretches of the media are done (the
+      // runner passes one every 500 ms; bench/script_scale.bench.ts measures the longest wait).
+      const aligning = readEvents(ws, name).flatMap((event) => (event.type === "stage.progress" && event.payload.stage === "refine" ? [/(\d+) of (\d+) stretches/.exec(event.payload.msg)] : [])).filter((found) => found !== null);
+      assert.ok(aligning.length >= 1, `progress through the alignment: ${JSON.stringify(aligning.map((found) => found[0]))}`);
     });
   }
 });

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import { alignScript, planScript, timeScript } from "../../core/app/refine/alignment.js";
+import { alignWindows, gapTimesOf } from "../../core/app/refine/align_windows.js";
+import { alignScript, planScript, timeScript, type ScriptGap } from "../../core/app/refine/alignment.js";
 import { cleanTranscript } from "../../core/app/refine/clean.js";
 import { finishRefine, planRefine, refineSegments, resolveRules } from "../../core/app/refine/index.js";
 import type { TimedWord } from "../../core/app/transcript.js";
@@ -233,5 +234,55 @@ describe("a script at audiobook length", () => {
     const { progress } = outcome(100);
     assert.ok(progress.length >= 3, `${progress.length} reports`);
     progress.forEach((fraction, k) => assert.ok(fraction > (progress[k - 1] ?? 0) && fraction <= 1, JSON.stringify(progress)));
+  });
+});
+
+describe("the stretches of media the engine aligns for the gaps", () => {
+  // Twelve sentences, one word missed in each: a gap every few seconds, as a long reading has.
+  const sentences = Array.from({ length: 12 }, (_, k) => [A, B, C, D][k % 4] as string);
+  const heard = heardSaying(...sentences);
+  const missed = new Set(heard.map((word, k) => (k % 11 === 5 ? k : -1)).filter((k) => k >= 0));
+  const plan = planScript(
+    heard.filter((_, k) => !missed.has(k)),
+    sentences.join(" "),
+    { minMatch: 0.5, durationSec: (heard.at(-1) as TimedWord).end + 1, language: null },
+  );
+  const windows = alignWindows(plan);
+
+  test("gaps close together share a window of at most 28 s, with a timed word on either side: one encoder pass for several", () => {
+    assert.equal(plan.gaps.length, missed.size);
+    assert.ok(windows.length < plan.gaps.length / 2, `${windows.length} windows for ${plan.gaps.length} gaps`);
+    assert.deepEqual(
+      windows.flatMap((window) => window.gaps),
+      plan.gaps.map((_, k) => k),
+      "every gap in one window, in order",
+    );
+    for (const window of windows) {
+      assert.ok(window.end - window.start <= 28, JSON.stringify(window));
+      const [first, last] = [window.gaps[0], window.gaps.at(-1)].map((k) => plan.gaps[k as number]) as [ScriptGap, ScriptGap];
+      assert.ok(window.first < first.first && window.last > last.last, "a timed word before the first gap and after the last");
+      assert.ok(window.start <= (plan.words[window.first] as TimedWord).start && window.end >= (plan.words[window.last] as TimedWord).end, "the window holds its words' speech");
+    }
+  });
+
+  test("each gap takes its own words' times from its window's alignment; a window not aligned leaves its gaps to interpolation", () => {
+    const aligned = windows.map((window, w) => (w === 0 ? null : plan.words.slice(window.first, window.last + 1).map((_, k) => ({ start: 100 * w + k, end: 100 * w + k + 0.5 }))));
+    const times = gapTimesOf(plan, windows, aligned);
+    windows.forEach((window, w) => {
+      for (const k of window.gaps) {
+        const gap = plan.gaps[k] as ScriptGap;
+        if (w === 0) assert.equal(times[k], null);
+        else assert.deepEqual(times[k]?.map((time) => time.start), Array.from({ length: gap.last - gap.first + 1 }, (_, j) => 100 * w + gap.first - window.first + j));
+      }
+    });
+  });
+
+  test("a gap longer than a window is a window of its own, its words alone", () => {
+    const long = heardSaying(A, B);
+    const late = long.map((word, k) => (k >= 12 ? { ...word, start: word.start + 40, end: word.end + 40 } : word)).filter((_, k) => k !== 11 && k !== 10);
+    const longPlan = planScript(late, `${A} ${B}`, { minMatch: 0.5, durationSec: null, language: null });
+    const [only] = alignWindows(longPlan);
+    const gap = longPlan.gaps[0] as ScriptGap;
+    assert.deepEqual(only, { start: gap.start, end: gap.end, first: gap.first, last: gap.last, gaps: [0] });
   });
 });

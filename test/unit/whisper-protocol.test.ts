@@ -70,6 +70,7 @@ describe("protocol", { timeout: 60_000 }, () => {
           word_repairs: { clamped: 0, reordered: 1, dropped_at_end: 1, widened: 0, early_start: 1 },
         },
       },
+      { type: "align_progress", id: "r2", done: 1, total: 2 },
       { type: "aligned", id: "r2", spans: [[{ start: 1.2, end: 1.5, probability: 0.8 }], null] },
       { type: "error", id: null, code: "internal", message: "request line is not JSON", traceback: "" },
     ];

@@ -65,6 +65,8 @@ export interface AlignedWord {
 export interface AlignControls {
   signal: AbortSignal;
   onModel?: (model: LoadedModel) => void;
+  /** As spans are done: how many of how many (the first call may come before any is). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A model the engine can use, and what it is. */

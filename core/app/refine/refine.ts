@@ -81,12 +81,14 @@ export function finishRefine(plan: RefinePlan, gapTimes: readonly GapTimes[] | n
     words = capitalizeSentences(words, rules.language);
   }
 
-  progress(0.3, `finding break points in ${words.length} words`);
+  // With a script, the bar is mostly matching and the engine's alignment (the stage's): cues come last.
+  const cutting = plan.script ? 0.85 : 0.3;
+  progress(cutting, `finding break points in ${words.length} words`);
   const texts = words.map((word) => word.text);
   const spaceBefore = words.map((word) => word.space_before === true);
   const run = measureWords(texts, rules.writing, spaceBefore);
   const gaps = classifyBreaks(texts, rules.language, spaceBefore);
-  progress(0.6, "cutting cues");
+  progress(cutting + (1 - cutting) / 2, "cutting cues");
   const spans = segmentWords(words, run, gaps, rules);
   const times = layOutTimes(
     spans.map((span) => ({

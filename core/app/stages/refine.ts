@@ -10,7 +10,7 @@ import { assertFileExists } from "../file_exists.js";
 import { scriptText } from "../refine/script_input.js";
 import { readUtf8File } from "../utf8_file.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
-import { languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
+import { alignWindows, gapTimesOf, languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
 import { formatSubtitles, parseSrt, type Cue } from "../subtitles/index.js";
 import type { Task } from "../task/schema.js";
 import { offThreadJob, runOffThread } from "../threads/off_thread.js";
@@ -22,6 +22,9 @@ import type { Artifact, PreflightContext, Stage, StageContext, StageResult } fro
  * which on the main thread would hold up the cancel watchdog and progress; abort ends the thread.
  */
 const PLAN_JOB = offThreadJob<PlanJobInput, RefinePlan>(new URL("../refine/refine.js", import.meta.url), "planRefineJob");
+/** The share of the progress bar the engine's alignment of the script's gaps takes, and where it starts. */
+const ALIGNING_FROM = 0.3;
+const ALIGNING_TO = 0.85;
 /** Up to a few minutes of speech: refined on the main thread (see `inline` in run). */
 const INLINE_MAX_WORDS = 500;
 const INLINE_MAX_SCRIPT_CHARS = 5_000;
@@ -93,20 +96,25 @@ export function createRefineStage(engines: EngineRegistry): Stage {
   };
 }
 
-/** The engine's forced alignment of each script gap's words on the audio between its neighbours. */
+/**
+ * The engine's forced alignment of the script's gaps on the audio, the gaps grouped in windows that
+ * one encoder pass each can time (refine/align_windows.ts), with progress as windows are done.
+ */
 async function alignGaps(
   plan: RefinePlan,
   context: { task: Task; media: string; language: string | null; signal: AbortSignal; engines: EngineRegistry; progress: StageContext["progress"] },
 ): Promise<GapTimes[] | null> {
-  const gaps = plan.script?.gaps.filter((gap) => gap.end > gap.start) ?? [];
-  if (!plan.script || gaps.length === 0) return null;
-  const words = plan.script.words;
+  const script = plan.script;
+  const windows = script ? alignWindows(script) : [];
+  if (!script || windows.length === 0) return null;
   const config = resolveEngineConfig(context.task.config_snapshot.engine);
-  context.progress(0.2, `timing ${gaps.reduce((sum, gap) => sum + gap.last - gap.first + 1, 0)} script words the engine did not hear from the audio`);
-  const spans = gaps.map((gap) => ({ start: gap.start, end: gap.end, words: words.slice(gap.first, gap.last + 1).map((word) => word.text) }));
-  const aligned = await context.engines.get(config.type).align({ media: context.media, config, language: context.language, spans }, { signal: context.signal });
-  const byGap = new Map(gaps.map((gap, k) => [gap, aligned[k] ?? null]));
-  return plan.script.gaps.map((gap) => byGap.get(gap) ?? null);
+  const missed = script.gaps.reduce((sum, gap) => sum + gap.last - gap.first + 1, 0);
+  const what = `timing ${missed} script words the engine did not hear from the audio`;
+  context.progress(ALIGNING_FROM, `${what}: ${windows.length} stretches`);
+  const spans = windows.map((window) => ({ start: window.start, end: window.end, words: script.words.slice(window.first, window.last + 1).map((word) => word.text) }));
+  const onProgress = (done: number, total: number) => context.progress(ALIGNING_FROM + ((ALIGNING_TO - ALIGNING_FROM) * done) / total, `${what}: ${done} of ${total} stretches`);
+  const aligned = await context.engines.get(config.type).align({ media: context.media, config, language: context.language, spans }, { signal: context.signal, onProgress });
+  return gapTimesOf(script, windows, aligned);
 }
 
 /** Without asr in the pipeline: the raw SRT's cues (their words are timed in proportion to length). */

@@ -4,7 +4,8 @@ Run by test/integration/speech-coverage.test.ts. The channel that collects the w
 fake (named as such); the model, the media and every alignment step are real.
 
 - On a corpus reading, worker.align gives exactly what aligning on the whole waveform (faster-whisper's
-  decode_audio, what the worker held before) gives, span by span.
+  decode_audio, what the worker held before) gives, span by span, though the spans that fit a window
+  are aligned on the lanes, several at once; it reports its progress as each span is done.
 - On ten minutes of media, alignment holds a bounded stretch of it: numpy's allocations (tracemalloc
   sees them) peak far below the waveform's size, for short spans and for one longer than
   ALIGN_WHOLE_SPAN_SEC, which is searched window by window by a second reader.
@@ -48,10 +49,13 @@ class FakeChannel:
         self.sent.append(json.loads(json.dumps(message)))
 
 
-def aligned(cache, media, spans):
+def aligned(cache, media, spans, progress=None):
+    """The aligned spans; `progress`, a list, gets the (done, total) of each align_progress message."""
     channel = FakeChannel()
     worker.align(channel, cache, {"type": "align", "id": "a1", "media": media, "model": "tiny.en", "options": OPTIONS, "language": "en", "spans": spans})
     (reply,) = [message for message in channel.sent if message["type"] == "aligned"]
+    if progress is not None:
+        progress.extend((message["done"], message["total"]) for message in channel.sent if message["type"] == "align_progress")
     return reply["spans"]
 
 
@@ -95,7 +99,9 @@ class AlignStreaming(unittest.TestCase):
         spans = [{"start": a["onset"], "end": c["onset"], "words": words_of(a["text"] + " " + b["text"])} for a, b, c in zip(lines[0::2], lines[1::2], lines[2::2])]
         spans.append({"start": lines[-2]["onset"], "end": 60.0, "words": words_of(lines[-2]["text"] + " " + lines[-1]["text"])})
         spans.insert(2, {"start": 0.0, "end": 53.0, "words": [word for line in lines for word in words_of(line["text"])]})
-        streamed = aligned(self.cache, media, spans)
+        progress = []
+        streamed = aligned(self.cache, media, spans, progress)
+        self.assertEqual(progress, [(done, len(spans)) for done in range(len(spans) + 1)], "progress as each span is done")
 
         whole = WholeWaveform(decode_audio(media, sampling_rate=RATE))
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language="en")

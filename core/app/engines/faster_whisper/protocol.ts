@@ -4,7 +4,7 @@
  * Runner → worker: `transcribe`, `align` and `load` requests. Worker → runner: `ready` once, then per
  * transcribe request `model`, `info`, `progress`…, `segment`… and `done` (with the speech coverage
  * report), where media longer than one piece (audio_pieces.py) has `progress`… then `segment`… per
- * piece; per align request `model` and `aligned`; per load request `model`; or an `error` at any point. Every line the worker writes is
+ * piece; per align request `model`, `align_progress`… and `aligned`; per load request `model`; or an `error` at any point. Every line the worker writes is
  * validated here: a line that does not parse is a worker fault, never guessed at.
  */
 import { z } from "zod";
@@ -121,6 +121,14 @@ export const AlignedWordSchema = z.object({
   probability: z.number().min(0).max(1),
 });
 
+/** Spans of an align request done so far, sent as each is (the spans are aligned several at once, in any order). */
+export const AlignProgressMessageSchema = z.object({
+  type: z.literal("align_progress"),
+  id: z.string(),
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+});
+
 export const AlignedMessageSchema = z.object({
   type: z.literal("aligned"),
   id: z.string(),
@@ -148,6 +156,7 @@ export const WorkerMessageSchema = z.discriminatedUnion("type", [
   ProgressMessageSchema,
   SegmentMessageSchema,
   DoneMessageSchema,
+  AlignProgressMessageSchema,
   AlignedMessageSchema,
   ErrorMessageSchema,
 ]);

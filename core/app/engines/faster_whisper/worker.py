@@ -46,6 +46,8 @@ ALIGN_CHUNK_OVERLAP_WORDS = 3
 # Silence trimmed off a span before its words are aligned keeps this much around the speech: Whisper's
 # alignment puts a span's first word at the very start of the audio it is given, silence or not.
 ALIGN_SPEECH_PAD_SEC = 0.1
+# A span with less audio than this per word has no room for its words: they are left untimed.
+MIN_WORD_SEC = 0.02
 ALIGN_VAD_OPTIONS = {"min_silence_duration_ms": 100, "speech_pad_ms": 0}
 # Alignment reads the media forward (sample_reader.py), holding a span whole only up to this length
 # (19 MB); a longer span's speech bounds are found window by window, ALIGN_SCAN_SEC at a time, by a
@@ -427,17 +429,59 @@ def align(channel, cache, request):
 
             language = request.get("language") if model.model.is_multilingual else "en"
             tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language or "en")
-            results = [None] * len(spans)
-            # In time order, so the reader only goes forward; each span's result stays in its place.
-            for k in sorted(range(len(spans)), key=lambda k: max(0.0, float(spans[k].get("start", 0.0)))):
-                span = spans[k]
-                words = [str(word) for word in span.get("words", [])]
-                start = max(0.0, float(span.get("start", 0.0)))
-                end = max(start, float(span.get("end", float("inf"))))
-                results[k] = align_span(model, tokenizer, audio, start, end, words)
+            done = [0]
+
+            def span_done():
+                done[0] += 1
+                channel.send({"type": "align_progress", "id": rid, "done": done[0], "total": len(spans)})
+
+            channel.send({"type": "align_progress", "id": rid, "done": 0, "total": len(spans)})
+            results = align_spans(model, tokenizer, audio, spans, cache.lanes, span_done)
     except audio_pieces.MediaUnreadable as error:  # also from a block deep into the media
         raise WorkerError("media_unreadable", str(error))
     channel.send({"type": "aligned", "id": rid, "spans": results})
+
+
+def align_spans(model, tokenizer, audio, spans, lanes, span_done):
+    """Per span, [{start, end, probability}] per word (or None, as align_span), the spans on the lanes.
+
+    The media is read here, forward, span after span in time order (sample_reader.py), and each span
+    that fits Whisper's window is handed to a lane with its samples: its encoder pass and alignment
+    run beside the next span's reading and the other lanes' spans (CTranslate2's replicas, lanes.py).
+    A longer span is aligned here, chunk by chunk. At most two spans per lane wait, so the samples
+    held stay a few windows' worth.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    results = [None] * len(spans)
+    waiting = deque()
+
+    def finish(k, future):
+        results[k] = future.result()
+        span_done()
+
+    with ThreadPoolExecutor(max_workers=max(1, lanes), thread_name_prefix="align") as pool:
+        # In time order, so the reader only goes forward; each span's result stays in its place.
+        for k in sorted(range(len(spans)), key=lambda k: max(0.0, float(spans[k].get("start", 0.0)))):
+            span = spans[k]
+            words = [str(word) for word in span.get("words", [])]
+            start = max(0.0, float(span.get("start", 0.0)))
+            end = max(start, float(span.get("end", float("inf"))))
+            if words:
+                start, end = speech_bounds(audio, start, end)
+                audio.forget(int(start * SAMPLING_RATE))
+            if not words or end - start > WINDOW_SEC or end - start < MIN_WORD_SEC * len(words):
+                results[k] = aligned_in_bounds(model, tokenizer, audio, start, end, words)
+                span_done()
+                continue
+            piece = audio.samples(int(start * SAMPLING_RATE), int(end * SAMPLING_RATE))
+            waiting.append((k, pool.submit(align_window, model, tokenizer, piece, start, end, words)))
+            while len(waiting) > 2 * max(1, lanes):
+                finish(*waiting.popleft())
+        while waiting:
+            finish(*waiting.popleft())
+    return results
 
 
 def align_span(model, tokenizer, audio, start, end, words):
@@ -447,8 +491,17 @@ def align_span(model, tokenizer, audio, start, end, words):
         return []
     start, end = speech_bounds(audio, start, end)
     audio.forget(int(start * SAMPLING_RATE))
-    if end - start < 0.02 * len(words):
+    return aligned_in_bounds(model, tokenizer, audio, start, end, words)
+
+
+def aligned_in_bounds(model, tokenizer, audio, start, end, words):
+    """align_span once the span is trimmed to its speech: in one window when it fits, else chunk by chunk."""
+    if not words:
+        return []
+    if end - start < MIN_WORD_SEC * len(words):
         return None
+    if end - start <= WINDOW_SEC:
+        return align_window(model, tokenizer, audio.samples(int(start * SAMPLING_RATE), int(end * SAMPLING_RATE)), start, end, words)
     chars = [len(word) + 1 for word in words]
     per_char = (end - start) / sum(chars)
     timed = []
@@ -459,7 +512,9 @@ def align_span(model, tokenizer, audio, start, end, words):
             budget += chars[last] * per_char
             last += 1
         final = last == len(words) and end - at <= WINDOW_SEC
-        chunk = align_window(model, tokenizer, audio, at, min(end, at + WINDOW_SEC), words[first:last])
+        chunk_end = min(end, at + WINDOW_SEC)
+        piece = audio.samples(int(at * SAMPLING_RATE), int(chunk_end * SAMPLING_RATE))
+        chunk = align_window(model, tokenizer, piece, at, chunk_end, words[first:last])
         # Alignment runs to the end of the audio it is given: a chunk's last words are stretched over
         # whatever speech follows them, so only the words before them are kept, and the next chunk
         # starts where the kept ones end.
@@ -526,11 +581,11 @@ def scanned_speech_bounds(ahead, start, end):
     return max(lo, first - pad) / SAMPLING_RATE, min(at, last + pad) / SAMPLING_RATE
 
 
-def align_window(model, tokenizer, audio, start, end, words):
+def align_window(model, tokenizer, piece, start, end, words):
+    """The words timed on piece, the media's samples from start to end (seconds, at most a window)."""
     import numpy as np
     from faster_whisper.audio import pad_or_trim
 
-    piece = audio.samples(int(start * SAMPLING_RATE), int(end * SAMPLING_RATE))
     features = model.feature_extractor(piece)
     frames = min(features.shape[-1], int(WINDOW_SEC * SAMPLING_RATE / model.feature_extractor.hop_length))
     encoded = model.encode(pad_or_trim(features))

@@ -172,6 +172,10 @@ export class WhisperWorker {
     };
     this.lastRequestConfig = request.config;
     return this.request<(AlignedWord[] | null)[]>(message, controls.signal, controls.onModel, (reply, resolve) => {
+      if (reply.type === "align_progress") {
+        controls.onProgress?.(reply.done, reply.total);
+        return;
+      }
       const fits = reply.type === "aligned" && reply.spans.length === message.spans.length && reply.spans.every((span, k) => span === null || span.length === message.spans[k]?.words.length);
       if (reply.type === "aligned" && fits) resolve(reply.spans);
       else this.fault(`sent "${reply.type}" that does not answer the align request (${message.spans.length} spans)`);
