@@ -186,7 +186,7 @@ describe("scripts written without spaces", { timeout: 60_000 }, () => {
   });
 });
 
-describe("a script at audiobook length", () => {
+describe("a script at audiobook length", { timeout: 240_000 }, () => {
   // A chapter read as the script has it, looped, with a refrain (A) the script repeats, one sentence
   // (B) the reader says twice where the script has it once, and the engine's slips (a word misheard,
   // a word missed) at the same places in every loop. Thirty minutes is far past where the search once
@@ -237,7 +237,7 @@ describe("a script at audiobook length", () => {
   });
 });
 
-describe("the stretches of media the engine aligns for the gaps", () => {
+describe("the stretches of media the engine aligns for the gaps", { timeout: 60_000 }, () => {
   // Twelve sentences, one word missed in each: a gap every few seconds, as a long reading has.
   const sentences = Array.from({ length: 12 }, (_, k) => [A, B, C, D][k % 4] as string);
   const heard = heardSaying(...sentences);
