@@ -52,4 +52,15 @@ describe("asr progress", { timeout: 60_000 }, () => {
     mock.timers.tick(10_000);
     assert.equal(reports.length, count);
   });
+
+  test("with lanes, a lane's text far from the position transcribed so far carries its own time", () => {
+    steps.audioRead(120, "en");
+    mock.timers.tick(10_000);
+    steps.position(39, 120, "despite of wrinkles", 100); // 39 s transcribed in all; the text is said at 1:40
+    mock.timers.tick(100);
+    assert.match((reports.at(-1) as [number, string])[1], /^0:00:39 \/ 0:02:00, .* left \(at 0:01:40\) despite of wrinkles$/);
+    steps.position(70, 120, "within the window", 55);
+    mock.timers.tick(100);
+    assert.match((reports.at(-1) as [number, string])[1], /left within the window$/);
+  });
 });

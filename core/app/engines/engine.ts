@@ -18,6 +18,8 @@ export interface TranscribeProgress {
   duration_sec: number;
   /** Text of the segment just transcribed, for progress messages. */
   text: string;
+  /** Where in the media that text is said (with lanes, not where `position_sec` is). */
+  text_at_sec?: number;
 }
 
 /** The model that serves a request, once it is loaded. */

@@ -41,7 +41,7 @@ export function createAsrStage(engines: EngineRegistry): Stage {
             steps.modelReady(info);
           },
           onAudio: (audio) => steps.audioRead(audio.duration_sec, audio.language),
-          onProgress: ({ position_sec, duration_sec, text }) => steps.position(position_sec, duration_sec, text),
+          onProgress: ({ position_sec, duration_sec, text, text_at_sec }) => steps.position(position_sec, duration_sec, text, text_at_sec),
         },
       ).finally(() => steps.stop());
       signal.throwIfAborted();

@@ -51,8 +51,13 @@ export class AsrSteps {
     this.progress(0, `${this.verb} ${clock(durationSec)} of ${language ?? "speech"}`);
   }
 
-  position(positionSec: number, durationSec: number, text: string): void {
-    this.latest = { position: positionSec, duration: durationSec, text: text.trim() };
+  /**
+   * `textAt`: where the text is said. With lanes the position is the seconds transcribed in all and
+   * the text a lane's, minutes away: the text then carries its own time, so the two tell one story.
+   */
+  position(positionSec: number, durationSec: number, text: string, textAt?: number): void {
+    const elsewhere = textAt !== undefined && Math.abs(positionSec - textAt) > WINDOW_SEC;
+    this.latest = { position: positionSec, duration: durationSec, text: elsewhere && text.trim() !== "" ? `(at ${clock(textAt)}) ${text.trim()}` : text.trim() };
     this.burst ??= setTimeout(() => this.settle(), BURST_MS);
   }
 

@@ -93,6 +93,8 @@ export const ProgressMessageSchema = z.object({
   id: z.string(),
   position: seconds,
   text: z.string(),
+  /** Where in the media `text` is said: with lanes, far from `position`, which is the seconds transcribed in all. */
+  text_at: seconds.optional(),
 });
 
 export const SegmentMessageSchema = z.object({

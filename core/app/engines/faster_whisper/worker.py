@@ -219,7 +219,9 @@ def transcribe_pieces(channel, rid, model, lane_count, options, pieces, duration
         channel.send({"type": "info", "id": rid, "duration": duration, "language": info.language, "language_probability": probability})
 
     def on_progress(record):
-        channel.send({"type": "progress", "id": rid, "position": record["end"], "text": record["text"]})
+        # With lanes, the position is the seconds transcribed in all (lanes.Progress), and the text is a
+        # lane's: text_at says where in the media that text is said.
+        channel.send({"type": "progress", "id": rid, "position": record["end"], "text": record["text"], "text_at": record["start"]})
 
     def on_segments(segments):
         for record in segments:

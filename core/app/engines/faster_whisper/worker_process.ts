@@ -131,7 +131,7 @@ export class WhisperWorker {
           controls.onAudio?.({ duration_sec: reply.duration, language: reply.language });
           return;
         case "progress":
-          controls.onProgress({ position_sec: Math.min(reply.position, duration), duration_sec: duration, text: reply.text });
+          controls.onProgress({ position_sec: Math.min(reply.position, duration), duration_sec: duration, text: reply.text, ...(reply.text_at === undefined ? {} : { text_at_sec: reply.text_at }) });
           return;
         case "segment": {
           const { type: _type, id: _id, ...segment } = reply;
