@@ -28,7 +28,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openWorkspace } from "../core/app/open_workspace.js";
 import { parseSrt } from "../core/app/subtitles/index.js";
-import { EventSchema, type SophiaEvent } from "../core/app/task/schema.js";
+import { EventSchema, type SophiaEvent } from "../core/app/task/model/schema.js";
 import { CLI } from "../test/support/harness.js";
 import { mountTmpfs, type Mounted } from "../test/support/mounts.js";
 import { syntheticSrt } from "../test/support/synthetic_srt.js";

@@ -12,7 +12,7 @@ import { PACKAGE_DIR } from "../core/app/config.js";
 import { FasterWhisperConfigSchema } from "../core/app/engines/faster_whisper/options.js";
 import { RefineConfigSchema } from "../core/app/refine/rules.js";
 import { SubtitleDocumentSchema } from "../core/app/subtitles/index.js";
-import { EventSchema, TaskSchema } from "../core/app/task/schema.js";
+import { EventSchema, TaskSchema } from "../core/app/task/model/schema.js";
 
 export function generatedSchemas(): Record<string, string> {
   const render = (schema: z.ZodType, id: string, title: string) =>

@@ -5,8 +5,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SophiaError } from "./errors.js";
 import type { FollowOptions } from "./interfaces.js";
-import { EventReader } from "./task/event_reader.js";
-import type { SophiaEvent } from "./task/schema.js";
+import { EventReader } from "./task/events/event_reader.js";
+import type { SophiaEvent } from "./task/model/schema.js";
 
 /** How often the stream's files are checked for new lines while following. */
 const POLL_MS = 200;

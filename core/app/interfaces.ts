@@ -6,12 +6,12 @@ import type { SophiaSettings } from "./config.js";
 import type { ModelInfo } from "./engines/engine.js";
 import type { SophiaError } from "./errors.js";
 import type { SubtitleFormat } from "./subtitles/index.js";
-import type { SophiaEvent, Task, TaskStatus } from "./task/schema.js";
+import type { SophiaEvent, Task, TaskStatus } from "./task/model/schema.js";
 
 export type { SophiaSettings } from "./config.js";
 export type { ModelInfo } from "./engines/engine.js";
 export type { ErrorCode } from "./errors.js";
-export type { EventPayload, EventType, SophiaEvent, Task, TaskError, TaskStatus } from "./task/schema.js";
+export type { EventPayload, EventType, SophiaEvent, Task, TaskError, TaskStatus } from "./task/model/schema.js";
 
 export interface SubmitOptions {
   /** The audio or video file; a relative path resolves against the current folder. */

@@ -6,12 +6,12 @@ import { existsSync } from "node:fs";
 import { resolveSettings, type SophiaSettings } from "./config.js";
 import type { EngineRegistry } from "./engines/registry.js";
 import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo, TaskListEntry, WorkspaceStatus } from "./interfaces.js";
-import type { EventWriter } from "./task/event_writer.js";
+import type { EventWriter } from "./task/events/event_writer.js";
 import { SophiaError } from "./errors.js";
-import { TASK_STATUSES, isFinished, type TaskStatus } from "./task/task_status.js";
-import { TaskStore, summaryOf, type StoredTask } from "./task/store.js";
-import { Workspace } from "./task/workspace.js";
-import { runnerState } from "./task/runner_liveness.js";
+import { TASK_STATUSES, isFinished, type TaskStatus } from "./task/model/task_status.js";
+import { TaskStore, summaryOf, type StoredTask } from "./task/store/store.js";
+import { Workspace } from "./task/model/workspace.js";
+import { runnerState } from "./runner/runner_liveness.js";
 import type { TaskProgress } from "./interfaces.js";
 import { startRunner } from "./start_runner.js";
 
@@ -26,12 +26,12 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
   // What only some calls need is loaded on first use: `list` needs neither the engines, the runner
   // nor the event schema, and loading them is most of what a one-shot `list` would cost.
   let events: EventWriter | null = null;
-  const eventWriter = async () => (events ??= new (await import("./task/event_writer.js")).EventWriter(workspace.eventsDir));
+  const eventWriter = async () => (events ??= new (await import("./task/events/event_writer.js")).EventWriter(workspace.eventsDir));
   // For submit's checks and the model list only: it starts no worker, so it needs no closing.
   let engines: EngineRegistry | null = null;
   const engineRegistry = async () =>
     (engines ??= new (await import("./engines/registry.js")).EngineRegistry({ python: resolved.python, modelsDir: workspace.modelsDir, maxWorkers: 1, allowModelDownload: resolved.allowModelDownload }));
-  const control = () => import("./task/control.js");
+  const control = () => import("./control.js");
 
   const progressOf = async (running: readonly StoredTask["task"][]): Promise<Map<string, TaskProgress | null>> =>
     running.length === 0 ? new Map() : (await import("./task_progress.js")).progressOf(workspace.eventsDir, running);

@@ -11,20 +11,20 @@ import path from "node:path";
 import type { ResolvedSettings } from "./config.js";
 import { SophiaError, asError, isSophiaError } from "./errors.js";
 import type { RunResult, Runner, RunnerEvents, RunnerOptions } from "./interfaces.js";
-import type { RunOutcome, TaskRunner } from "./task/runner.js";
-import type { Scheduler } from "./task/scheduler.js";
-import type { SophiaEvent } from "./task/schema.js";
-import type { TaskStore } from "./task/store.js";
+import type { RunOutcome, TaskRunner } from "./runner/runner.js";
+import type { Scheduler } from "./runner/scheduler.js";
+import type { SophiaEvent } from "./task/model/schema.js";
+import type { TaskStore } from "./task/store/store.js";
 
 async function runnerModules() {
   const [registry, stages, eventWriter, lifecycle, recovery, runner, scheduler] = await Promise.all([
     import("./engines/registry.js"),
     import("./stages/index.js"),
-    import("./task/event_writer.js"),
-    import("./task/lifecycle.js"),
-    import("./task/recovery.js"),
-    import("./task/runner.js"),
-    import("./task/scheduler.js"),
+    import("./task/events/event_writer.js"),
+    import("./task/model/lifecycle.js"),
+    import("./runner/recovery.js"),
+    import("./runner/runner.js"),
+    import("./runner/scheduler.js"),
   ]);
   return { ...registry, ...stages, ...eventWriter, ...lifecycle, ...recovery, ...runner, ...scheduler };
 }

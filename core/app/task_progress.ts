@@ -3,8 +3,8 @@
  * stream holds the progress (the runner never rewrites the task file for a progress tick).
  */
 import type { TaskProgress } from "./interfaces.js";
-import { EventReader } from "./task/event_reader.js";
-import type { Task } from "./task/schema.js";
+import { EventReader } from "./task/events/event_reader.js";
+import type { Task } from "./task/model/schema.js";
 
 /** The progress of each task's current attempt, by task id; null before its first stage starts. */
 export async function progressOf(eventsDir: string, running: readonly Task[]): Promise<Map<string, TaskProgress | null>> {

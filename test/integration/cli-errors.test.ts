@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EventWriter } from "../../core/app/task/event_writer.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
 import { CLI, SENTENCE, cli, makeWorkspace, speech, type TestWorkspace } from "../support/harness.js";
 
 const SRT = "1\n00:00:01,000 --> 00:00:03,000\nThe meeting starts now.\n\n2\n00:00:03,500 --> 00:00:06,000\nEveryone agreed on the plan.\n";

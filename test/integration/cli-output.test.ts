@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EventWriter } from "../../core/app/task/event_writer.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CLI, LONG_TEXT, SENTENCE, cli, collect, makeWorkspace, readEvents, speech, startCli, type TestWorkspace } from "../support/harness.js";
 

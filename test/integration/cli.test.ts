@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TaskSchema } from "../../core/app/task/schema.js";
+import { TaskSchema } from "../../core/app/task/model/schema.js";
 import { CLI, SENTENCE, cli, makeWorkspace, readEvents, speech, type TestWorkspace } from "../support/harness.js";
 import { mountReadOnly } from "../support/mounts.js";
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
+import { EventSchema, type SophiaEvent } from "../../core/app/task/model/schema.js";
 import { PROJECT, SENTENCE, cli, makeWorkspace, speech, startCli, waitFor, type TestWorkspace } from "../support/harness.js";
 
 describe("events", { timeout: 300_000 }, () => {

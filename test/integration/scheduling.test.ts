@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import type { SophiaEvent } from "../../core/app/task/schema.js";
+import type { SophiaEvent } from "../../core/app/task/model/schema.js";
 import { LONG_TEXT, SENTENCE, cli, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, type TestWorkspace } from "../support/harness.js";
 
 describe("scheduling", { timeout: 300_000 }, () => {

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SUBTITLE_FORMATS } from "../../core/app/subtitles/format_names.js";
-import type { Task } from "../../core/app/task/schema.js";
+import type { Task } from "../../core/app/task/model/schema.js";
 import { CORPUS } from "../support/corpus.js";
 import { CLI, PROJECT, cli, collect, dropTask, makeWorkspace, readEvents, readTask, specExampleTask, speech, srtText, startCli, wer, SENTENCE, type TestWorkspace } from "../support/harness.js";
 

@@ -3,7 +3,7 @@
  * of these at once show whether lines from concurrent writers ever tear or interleave.
  * Usage: node --import tsx event_burst.ts EVENTS_DIR WRITER_ID COUNT
  */
-import { EventWriter } from "../../core/app/task/event_writer.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
 
 const [eventsDir, writer, count] = process.argv.slice(2) as [string, string, string];
 const events = new EventWriter(eventsDir);

@@ -9,12 +9,12 @@ import path from "node:path";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import { EngineRegistry } from "../../core/app/engines/registry.js";
 import type { Stage, StageContext, StageResult } from "../../core/app/stages/stage.js";
-import type { TaskOutput, TaskPaths } from "../../core/app/task/task_paths.js";
-import { EventWriter } from "../../core/app/task/event_writer.js";
-import type { Lease } from "../../core/app/task/lease_keeper.js";
-import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
-import { TaskStore } from "../../core/app/task/store.js";
-import { Workspace } from "../../core/app/task/workspace.js";
+import type { TaskOutput, TaskPaths } from "../../core/app/task/model/task_paths.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
+import type { Lease } from "../../core/app/task/store/lease_keeper.js";
+import { EventSchema, type SophiaEvent } from "../../core/app/task/model/schema.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
+import { Workspace } from "../../core/app/task/model/workspace.js";
 import { specExampleTask } from "./harness.js";
 
 export interface Deferred<T> {

@@ -12,12 +12,12 @@
  * Prints the run's outcome as one JSON line. The stage is a fake that writes the raw SRT and returns.
  */
 import type { StageResult } from "../../core/app/stages/stage.js";
-import { EventWriter } from "../../core/app/task/event_writer.js";
-import type { TransitionName } from "../../core/app/task/lifecycle.js";
-import { TaskRunner } from "../../core/app/task/runner.js";
-import type { Task } from "../../core/app/task/schema.js";
-import { TaskStore, type StoredTask } from "../../core/app/task/store.js";
-import { Workspace } from "../../core/app/task/workspace.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
+import type { TransitionName } from "../../core/app/task/model/lifecycle.js";
+import { TaskRunner } from "../../core/app/runner/runner.js";
+import type { Task } from "../../core/app/task/model/schema.js";
+import { TaskStore, type StoredTask } from "../../core/app/task/store/store.js";
+import { Workspace } from "../../core/app/task/model/workspace.js";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 
 const [dir, file, where] = process.argv.slice(2) as [string, string, "in_lock" | "before_settle"];

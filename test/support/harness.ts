@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { resolveFasterWhisperConfig, type ResolvedFasterWhisperConfig } from "../../core/app/engines/faster_whisper/options.js";
 import { refuseStaleBuild } from "./fresh_build.js";
-import { EventSchema, type SophiaEvent } from "../../core/app/task/schema.js";
+import { EventSchema, type SophiaEvent } from "../../core/app/task/model/schema.js";
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(PROJECT, "bin", "sophia-cli");

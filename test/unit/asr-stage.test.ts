@@ -12,7 +12,7 @@ import type { AsrEngine } from "../../core/app/engines/engine.js";
 import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { SophiaError, isSophiaError } from "../../core/app/errors.js";
 import { createAsrStage } from "../../core/app/stages/asr.js";
-import type { Task } from "../../core/app/task/schema.js";
+import type { Task } from "../../core/app/task/model/schema.js";
 import type { SpeechCoverage, Transcript } from "../../core/app/transcript.js";
 
 const COVERAGE: SpeechCoverage = {

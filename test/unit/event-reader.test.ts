@@ -7,7 +7,7 @@ import { appendFileSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, wr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EventReader, READ_CHUNK_BYTES } from "../../core/app/task/event_reader.js";
+import { EventReader, READ_CHUNK_BYTES } from "../../core/app/task/events/event_reader.js";
 
 const DAY_FILE = "2026-11-25_events.jsonl";
 /** The spec's bound on a line a reader holds (§2.4). */

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import { EventWriter, eventFilePath } from "../../core/app/task/event_writer.js";
-import type { SophiaEvent } from "../../core/app/task/schema.js";
+import { EventWriter, eventFilePath } from "../../core/app/task/events/event_writer.js";
+import type { SophiaEvent } from "../../core/app/task/model/schema.js";
 import { mountTmpfs, type Mounted } from "../support/mounts.js";
 
 const subject = { task_id: "t1", run_id: null };

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import { EventReader } from "../../core/app/task/event_reader.js";
-import { EventWriter } from "../../core/app/task/event_writer.js";
+import { EventReader } from "../../core/app/task/events/event_reader.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
 import { mountTmpfs, type Mounted } from "../support/mounts.js";
 
 /** Writes zeros into `file` until the tmpfs under it has no page left. */

@@ -15,10 +15,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import { SophiaError } from "../../core/app/errors.js";
 import type { Stage, StageContext, StageResult } from "../../core/app/stages/stage.js";
-import { cancelTask } from "../../core/app/task/control.js";
-import { recoverOrphans } from "../../core/app/task/recovery.js";
-import { TaskRunner, type RunOutcome } from "../../core/app/task/runner.js";
-import { TaskStore } from "../../core/app/task/store.js";
+import { cancelTask } from "../../core/app/control.js";
+import { recoverOrphans } from "../../core/app/runner/recovery.js";
+import { TaskRunner, type RunOutcome } from "../../core/app/runner/runner.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
 import { PROJECT, waitFor } from "../support/harness.js";
 import { aborted, deferred, eventsOf, fakeWorkspace, queueTask, taskOnDisk, type Deferred, type FakeWorkspace } from "../support/fake_pipeline.js";
 

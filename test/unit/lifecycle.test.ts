@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import type { TaskStatus } from "../../core/app/task/task_status.js";
-import { TRANSITIONS, assertTransition, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/lifecycle.js";
+import type { TaskStatus } from "../../core/app/task/model/task_status.js";
+import { TRANSITIONS, assertTransition, canTransition, isAnnounced, type TransitionName } from "../../core/app/task/model/lifecycle.js";
 
 const STATUSES = ["queued", "running", "done", "failed", "canceled"] as const;
 

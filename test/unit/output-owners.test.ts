@@ -9,14 +9,14 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError } from "../../core/app/errors.js";
 import { createStages } from "../../core/app/stages/index.js";
-import { submitTask } from "../../core/app/task/control.js";
-import { EventWriter } from "../../core/app/task/event_writer.js";
-import { assertOutputsFree } from "../../core/app/task/output_owners.js";
-import type { Task } from "../../core/app/task/schema.js";
-import { TaskStore } from "../../core/app/task/store.js";
-import { FULL_CHECK_MS } from "../../core/app/task/task_file_cache.js";
-import { resolveTaskPaths } from "../../core/app/task/task_paths.js";
-import { Workspace } from "../../core/app/task/workspace.js";
+import { submitTask } from "../../core/app/control.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
+import { assertOutputsFree } from "../../core/app/runner/output_owners.js";
+import type { Task } from "../../core/app/task/model/schema.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
+import { FULL_CHECK_MS } from "../../core/app/task/store/stamp_cache.js";
+import { resolveTaskPaths } from "../../core/app/task/model/task_paths.js";
+import { Workspace } from "../../core/app/task/model/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 
 describe("output ownership", { timeout: 60_000 }, () => {

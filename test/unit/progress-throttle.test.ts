@@ -1,7 +1,7 @@
 /** Stage progress on its way to the event stream: throttled, never backwards, and never losing the last word. */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
-import { ProgressThrottle } from "../../core/app/task/progress_throttle.js";
+import { ProgressThrottle } from "../../core/app/runner/progress_throttle.js";
 
 describe("progress throttle", { timeout: 60_000 }, () => {
   let sent: [number, string][];

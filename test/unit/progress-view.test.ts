@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createProgressView } from "../../core/app/cli/progress_view.js";
-import type { SophiaEvent } from "../../core/app/task/schema.js";
+import type { SophiaEvent } from "../../core/app/task/model/schema.js";
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   const stream = {

@@ -9,11 +9,11 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { openWorkspace } from "../../core/app/open_workspace.js";
-import { cancelTask } from "../../core/app/task/control.js";
-import { recoverOrphans } from "../../core/app/task/recovery.js";
-import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
+import { cancelTask } from "../../core/app/control.js";
+import { recoverOrphans } from "../../core/app/runner/recovery.js";
+import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store/store.js";
 import { FakeStage, eventsOf, fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
-import { TaskRunner } from "../../core/app/task/runner.js";
+import { TaskRunner } from "../../core/app/runner/runner.js";
 import { taskFolder } from "../support/task_folder.js";
 
 describe("recovery (in-process)", { timeout: 60_000 }, () => {

@@ -18,7 +18,7 @@ import { separator, textWidth } from "../../core/app/refine/text.js";
 import { createRefineStage } from "../../core/app/stages/refine.js";
 import { writeTranscript } from "../../core/app/stages/transcript_handoff.js";
 import { TranscriptSchema } from "../../core/app/transcript.js";
-import type { Task } from "../../core/app/task/schema.js";
+import type { Task } from "../../core/app/task/model/schema.js";
 import type { TimedWord } from "../../core/app/transcript.js";
 import { PROJECT } from "../support/harness.js";
 import { spoken } from "../support/timed_words.js";

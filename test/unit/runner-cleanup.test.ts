@@ -10,9 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import type { Stage, StageContext } from "../../core/app/stages/stage.js";
-import { cancelTask } from "../../core/app/task/control.js";
-import { TaskRunner } from "../../core/app/task/runner.js";
-import { TaskStore } from "../../core/app/task/store.js";
+import { cancelTask } from "../../core/app/control.js";
+import { TaskRunner } from "../../core/app/runner/runner.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
 import { FakeStage, eventsOf, fakeWorkspace, queueTask, type FakeWorkspace } from "../support/fake_pipeline.js";
 
 describe("what a run leaves behind (in-process, fake stages)", { timeout: 60_000 }, () => {

@@ -9,11 +9,11 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
 import { writeFailure } from "../../core/app/fs_errors.js";
 import type { Stage } from "../../core/app/stages/stage.js";
-import type { TransitionName } from "../../core/app/task/lifecycle.js";
-import { recoverOrphans } from "../../core/app/task/recovery.js";
-import { TaskRunner } from "../../core/app/task/runner.js";
-import type { Task } from "../../core/app/task/schema.js";
-import { TaskStore, type StoredTask } from "../../core/app/task/store.js";
+import type { TransitionName } from "../../core/app/task/model/lifecycle.js";
+import { recoverOrphans } from "../../core/app/runner/recovery.js";
+import { TaskRunner } from "../../core/app/runner/runner.js";
+import type { Task } from "../../core/app/task/model/schema.js";
+import { TaskStore, type StoredTask } from "../../core/app/task/store/store.js";
 import { eventsOf, fakeWorkspace, queueTask, taskOnDisk, type FakeWorkspace } from "../support/fake_pipeline.js";
 
 const noSpace = (what: string) => writeFailure(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }), what);

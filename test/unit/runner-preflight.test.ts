@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { PreflightContext, Stage } from "../../core/app/stages/stage.js";
-import { EventWriter } from "../../core/app/task/event_writer.js";
-import { TaskRunner } from "../../core/app/task/runner.js";
-import { TaskStore } from "../../core/app/task/store.js";
-import { Workspace } from "../../core/app/task/workspace.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
+import { TaskRunner } from "../../core/app/runner/runner.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
+import { Workspace } from "../../core/app/task/model/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 
 /** A stage whose preflight never finishes on its own: like a check of a file on a hung disk. */

@@ -9,10 +9,10 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import type { Stage } from "../../core/app/stages/stage.js";
-import { cancelTask, retryTask } from "../../core/app/task/control.js";
-import { recoverOrphans } from "../../core/app/task/recovery.js";
-import { TaskRunner } from "../../core/app/task/runner.js";
-import { TaskStore } from "../../core/app/task/store.js";
+import { cancelTask, retryTask } from "../../core/app/control.js";
+import { recoverOrphans } from "../../core/app/runner/recovery.js";
+import { TaskRunner } from "../../core/app/runner/runner.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
 import { FakeStage, FakeLeaseStore, aborted, eventsOf, fakeWorkspace, queueTask, taskOnDisk, type FakeWorkspace } from "../support/fake_pipeline.js";
 import { taskFolder } from "../support/task_folder.js";
 

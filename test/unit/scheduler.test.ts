@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { mkdirSync, utimesSync } from "node:fs";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import type { Conflict } from "../../core/app/task/loader.js";
-import type { Lease } from "../../core/app/task/lease_keeper.js";
-import { TaskRunner, type RunOutcome } from "../../core/app/task/runner.js";
-import { Scheduler } from "../../core/app/task/scheduler.js";
-import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store.js";
+import type { Conflict } from "../../core/app/runner/queue.js";
+import type { Lease } from "../../core/app/task/store/lease_keeper.js";
+import { TaskRunner, type RunOutcome } from "../../core/app/runner/runner.js";
+import { Scheduler } from "../../core/app/runner/scheduler.js";
+import { LEASE_STALE_MS, TaskStore } from "../../core/app/task/store/store.js";
 import { FakeStage, eventsOf, fakeWorkspace, queueTask, taskOnDisk, type FakeWorkspace } from "../support/fake_pipeline.js";
 
 /** A real task store that counts how often a runner tries to take a lease. */

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { generatedSchemas } from "../../scripts/gen-schemas.js";
-import { TaskSchema } from "../../core/app/task/schema.js";
+import { TaskSchema } from "../../core/app/task/model/schema.js";
 import { PROJECT, specExampleTask } from "../support/harness.js";
 
 test("schemas/*.schema.json match what the TypeScript schema generates", { timeout: 60_000 }, () => {

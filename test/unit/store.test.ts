@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import { TRANSITIONS, canTransition, isAnnounced, runOf, type TransitionName } from "../../core/app/task/lifecycle.js";
-import { TASK_STATUSES, TaskSchema } from "../../core/app/task/schema.js";
-import { TASK_FILE_MAX_BYTES, TaskStore, summaryOf, taskFileName, taskIdFromFileName } from "../../core/app/task/store.js";
-import { FULL_CHECK_MS, isRacy } from "../../core/app/task/task_file_cache.js";
-import { TASK_CACHE_FILE } from "../../core/app/task/task_cache_file.js";
-import { Workspace } from "../../core/app/task/workspace.js";
+import { TRANSITIONS, canTransition, isAnnounced, runOf, type TransitionName } from "../../core/app/task/model/lifecycle.js";
+import { TASK_STATUSES, TaskSchema } from "../../core/app/task/model/schema.js";
+import { TASK_FILE_MAX_BYTES, TaskStore, summaryOf, taskFileName, taskIdFromFileName } from "../../core/app/task/store/store.js";
+import { FULL_CHECK_MS, isRacy } from "../../core/app/task/store/stamp_cache.js";
+import { TASK_CACHE_FILE } from "../../core/app/task/store/summary_file.js";
+import { Workspace } from "../../core/app/task/model/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 import { taskFolder } from "../support/task_folder.js";
 

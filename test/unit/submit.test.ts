@@ -10,10 +10,10 @@ import { after, before, describe, test } from "node:test";
 import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError } from "../../core/app/errors.js";
 import { writeFailure } from "../../core/app/fs_errors.js";
-import { submitTask } from "../../core/app/task/control.js";
-import { EventWriter } from "../../core/app/task/event_writer.js";
-import { TaskStore } from "../../core/app/task/store.js";
-import { Workspace } from "../../core/app/task/workspace.js";
+import { submitTask } from "../../core/app/control.js";
+import { EventWriter } from "../../core/app/task/events/event_writer.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
+import { Workspace } from "../../core/app/task/model/workspace.js";
 
 /** Appends nothing: every emit fails as a full disk makes it fail. */
 class FakeFullDiskEventWriter extends EventWriter {

@@ -12,10 +12,10 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { SophiaError } from "../../core/app/errors.js";
-import { canTransition } from "../../core/app/task/lifecycle.js";
-import { TASK_STATUSES, TaskSchema } from "../../core/app/task/schema.js";
-import { TASK_FILE_MAX_BYTES, TaskStore } from "../../core/app/task/store.js";
-import { Workspace } from "../../core/app/task/workspace.js";
+import { canTransition } from "../../core/app/task/model/lifecycle.js";
+import { TASK_STATUSES, TaskSchema } from "../../core/app/task/model/schema.js";
+import { TASK_FILE_MAX_BYTES, TaskStore } from "../../core/app/task/store/store.js";
+import { Workspace } from "../../core/app/task/model/workspace.js";
 import { taskFolder } from "../support/task_folder.js";
 
 const RUNS = 100;

@@ -10,7 +10,7 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import lockfile from "proper-lockfile";
 import { isSophiaError } from "../../core/app/errors.js";
-import { leaseKeeper } from "../../core/app/task/lease_keeper.js";
+import { leaseKeeper } from "../../core/app/task/store/lease_keeper.js";
 import { offThreadJob, runOffThread } from "../../core/app/threads/off_thread.js";
 
 const JOBS = new URL("../support/fake_jobs.js", import.meta.url);

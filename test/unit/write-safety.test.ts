@@ -12,11 +12,11 @@ import { writeFileAtomically } from "../../core/app/atomic_write.js";
 import { isSophiaError } from "../../core/app/errors.js";
 import type { Stage, StageContext, StageResult } from "../../core/app/stages/stage.js";
 import { writeTranscript } from "../../core/app/stages/transcript_handoff.js";
-import { TaskRunner } from "../../core/app/task/runner.js";
-import type { Task } from "../../core/app/task/schema.js";
-import { TaskStore, summaryOf } from "../../core/app/task/store.js";
-import { TASK_CACHE_FILE } from "../../core/app/task/task_cache_file.js";
-import { resolveTaskPaths } from "../../core/app/task/task_paths.js";
+import { TaskRunner } from "../../core/app/runner/runner.js";
+import type { Task } from "../../core/app/task/model/schema.js";
+import { TaskStore, summaryOf } from "../../core/app/task/store/store.js";
+import { TASK_CACHE_FILE } from "../../core/app/task/store/summary_file.js";
+import { resolveTaskPaths } from "../../core/app/task/model/task_paths.js";
 import { PROJECT, specExampleTask } from "../support/harness.js";
 import { FakeStage, fakeWorkspace, queueTask, taskOnDisk, type FakeWorkspace } from "../support/fake_pipeline.js";
 
@@ -146,7 +146,7 @@ describe("writes that cannot be redirected", { timeout: 60_000 }, () => {
     const startAt = Date.now() + 4_000;
     // Each process warms up (modules loaded, one task created), then all create one id at the same
     // instant, round after round: without a lock on the id, two of them both find it free.
-    const script = `import { TaskStore } from "./core/app/task/store.ts"; import { Workspace } from "./core/app/task/workspace.ts"; import { specExampleTask } from "./test/support/harness.ts";
+    const script = `import { TaskStore } from "./core/app/task/store/store.ts"; import { Workspace } from "./core/app/task/model/workspace.ts"; import { specExampleTask } from "./test/support/harness.ts";
       const store = new TaskStore(new Workspace(process.argv[1]));
       await store.create(specExampleTask({ task_id: "warm_" + process.pid }));
       const codes = [];

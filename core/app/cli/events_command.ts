@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { SophiaError, isSophiaError } from "../errors.js";
 import type { FollowOptions, SophiaEvent, SophiaWorkspace } from "../interfaces.js";
 import { resolveSettings } from "../config.js";
-import { isFinished } from "../task/task_status.js";
+import { isFinished } from "../task/model/task_status.js";
 import { openContext, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
 import { whenStdoutReaderLeaves } from "./reader_gone.js";

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { VERSION, resolveSettings } from "../config.js";
-import { Workspace, assertWorkspaceFolder, assertWorkspaceWritable } from "../task/workspace.js";
+import { Workspace, assertWorkspaceFolder, assertWorkspaceWritable } from "../task/model/workspace.js";
 import type { GlobalOptions } from "./context.js";
 import { asError, isSophiaError } from "../errors.js";
 import { EXIT, exitCodeFor } from "./exit_codes.js";

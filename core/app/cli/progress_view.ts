@@ -3,7 +3,7 @@
  * are written (cli-progress). Off a terminal, one line per stage start and end instead, so logs stay readable.
  */
 import cliProgress from "cli-progress";
-import type { SophiaEvent } from "../task/schema.js";
+import type { SophiaEvent } from "../task/model/schema.js";
 
 export interface ProgressView {
   onEvent(event: SophiaEvent): void;

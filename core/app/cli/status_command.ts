@@ -1,7 +1,7 @@
 /** `sophia-cli status`: how many tasks in each status, what runs where, and which runners are alive (pueue's `status`). */
 import { Command } from "commander";
 import type { WorkspaceStatus } from "../interfaces.js";
-import { TASK_STATUSES } from "../task/task_status.js";
+import { TASK_STATUSES } from "../task/model/task_status.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 import { progressText } from "./task_commands.js";
 

@@ -5,7 +5,7 @@ import { writeFileAtomically } from "../atomic_write.js";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import { checkCues, LANGUAGE_CODE, languageOfScript, refineSegments, resolveRules, segmentsFromCues, summarize, type RefineRules } from "../refine/index.js";
 import { SUBTITLE_FORMATS, formatOfFile, formatSubtitles, inputFormatOf, parseSubtitles, type Cue } from "../subtitles/index.js";
-import { realPath } from "../task/workspace.js";
+import { realPath } from "../task/model/workspace.js";
 import { readUtf8File } from "../utf8_file.js";
 import { ReadRefused } from "../bounded_read.js";
 import { SRT_TIMING } from "../subtitles/srt.js";

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { SophiaError, asError } from "../errors.js";
 import type { TaskInfo, TaskListEntry } from "../interfaces.js";
 import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "../subtitles/format_names.js";
-import { TASK_STATUSES, type TaskStatus } from "../task/task_status.js";
+import { TASK_STATUSES, type TaskStatus } from "../task/model/task_status.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
 

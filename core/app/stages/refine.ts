@@ -12,7 +12,7 @@ import { readUtf8File } from "../utf8_file.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
 import { alignWindows, gapTimesOf, languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
 import { formatSubtitles, parseSrt, type Cue } from "../subtitles/index.js";
-import type { Task } from "../task/schema.js";
+import type { Task } from "../task/model/schema.js";
 import { offThreadJob, runOffThread } from "../threads/off_thread.js";
 import { readTranscript } from "./transcript_handoff.js";
 import type { Artifact, PreflightContext, Stage, StageContext, StageResult } from "./stage.js";

@@ -3,8 +3,8 @@
  * what it made; it never touches the task file, its locks or the event stream (the runner does).
  * What a stage uses beyond the task (an engine registry) it is built with: createAsrStage(engines).
  */
-import type { Task } from "../task/schema.js";
-import type { TaskOutput, TaskPaths } from "../task/task_paths.js";
+import type { Task } from "../task/model/schema.js";
+import type { TaskOutput, TaskPaths } from "../task/model/task_paths.js";
 
 export interface StageContext {
   task: Task;

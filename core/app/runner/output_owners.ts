@@ -26,10 +26,10 @@
  */
 import { SophiaError, isSophiaError } from "../errors.js";
 import type { Stage } from "../stages/stage.js";
-import type { Task } from "./schema.js";
-import type { StoredTask, TaskStore } from "./store.js";
-import { declaredInputs, pipelineOutputs, resolveTaskPaths, type TaskOutput, type TaskPaths } from "./task_paths.js";
-import { realPath } from "./workspace.js";
+import type { Task } from "../task/model/schema.js";
+import type { StoredTask, TaskStore } from "../task/store/store.js";
+import { declaredInputs, pipelineOutputs, resolveTaskPaths, type TaskOutput, type TaskPaths } from "../task/model/task_paths.js";
+import { realPath } from "../task/model/workspace.js";
 
 export type OwnershipCheck = { when: "submit" } | { when: "start"; file: string };
 

@@ -9,13 +9,13 @@
 import { rm } from "node:fs/promises";
 import { removeAbandonedTemps } from "../atomic_write.js";
 import { isSophiaError } from "../errors.js";
-import type { EventWriter } from "./event_writer.js";
-import type { Task } from "./schema.js";
-import { runOf } from "./lifecycle.js";
-import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskEntry, type TaskStore } from "./store.js";
-import { namedOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
+import type { EventWriter } from "../task/events/event_writer.js";
+import type { Task } from "../task/model/schema.js";
+import { runOf } from "../task/model/lifecycle.js";
+import { LEASE_STALE_MS, type DeadRunner, type StoredTask, type TaskEntry, type TaskStore } from "../task/store/store.js";
+import { namedOutputs, resolveTaskPaths, type TaskPaths } from "../task/model/task_paths.js";
 import { processGone, runnerState } from "./runner_liveness.js";
-import { writeMissingEvents } from "./event_repair.js";
+import { writeMissingEvents } from "../task/events/event_repair.js";
 
 export const MAX_ATTEMPTS = 3;
 

@@ -8,9 +8,9 @@
  */
 import { statSync } from "node:fs";
 import path from "node:path";
-import { SophiaError } from "../errors.js";
-import { siblingPath, type SubtitleFormat } from "../subtitles/format_names.js";
-import type { Stage } from "../stages/stage.js";
+import { SophiaError } from "../../errors.js";
+import { siblingPath, type SubtitleFormat } from "../../subtitles/format_names.js";
+import type { Stage } from "../../stages/stage.js";
 import type { Task } from "./schema.js";
 import { OUTPUT_NAME_MAX_BYTES, isInside, realPath, type Workspace } from "./workspace.js";
 

@@ -9,7 +9,7 @@
  * while it holds a lease.
  */
 import type { Worker } from "node:worker_threads";
-import { startModuleThread } from "../threads/module_thread.js";
+import { startModuleThread } from "../../threads/module_thread.js";
 import type { KeeperReply, KeeperRequest } from "./lease_thread.js";
 
 export interface Lease {

@@ -6,7 +6,7 @@
  * know (the desktop app's own) pass validation untouched, and the store writes them back as they were.
  */
 import { z } from "zod";
-import { SUBTITLE_FORMATS } from "../subtitles/format_names.js";
+import { SUBTITLE_FORMATS } from "../../subtitles/format_names.js";
 import { TASK_STATUSES } from "./task_status.js";
 
 export { TASK_STATUSES, type TaskStatus } from "./task_status.js";

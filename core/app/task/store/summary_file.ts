@@ -18,9 +18,9 @@
  * Parsing all of them, and the garbage collector copying what that made, was a third of `list`.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
-import { writeFileAtomically } from "../atomic_write.js";
-import type { Task } from "./schema.js";
-import type { TaskStatus } from "./task_status.js";
+import { writeFileAtomically } from "../../atomic_write.js";
+import type { Task } from "../model/schema.js";
+import type { TaskStatus } from "../model/task_status.js";
 
 export const TASK_CACHE_FILE = ".sophia-task-cache.json";
 export const SAVE_INTERVAL_MS = 10_000;

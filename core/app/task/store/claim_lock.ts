@@ -19,7 +19,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fsyncDirectory } from "../atomic_write.js";
+import { fsyncDirectory } from "../../atomic_write.js";
 
 /** A claim lock is held for milliseconds: one whose holder took this long is dead or frozen. */
 export const CLAIM_LOCK_STALE_MS = 5_000;

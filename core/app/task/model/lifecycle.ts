@@ -8,7 +8,7 @@
  *
  * The store refuses anything else, so no caller can move a task along an edge that is not here.
  */
-import { SophiaError } from "../errors.js";
+import { SophiaError } from "../../errors.js";
 import type { Task, TaskStatus } from "./schema.js";
 
 export const TRANSITIONS = {

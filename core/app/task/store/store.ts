@@ -18,31 +18,31 @@ import { statSync, type Stats } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { removeAbandonedTemps } from "../atomic_write.js";
-import { writeFailure } from "../fs_errors.js";
-import { ReadRefused, formatBytes, readBoundedFileSync } from "../bounded_read.js";
-import { SophiaError, asError, isSophiaError } from "../errors.js";
-import { TRANSITIONS, assertTransition, runOf, runOwnership, type TransitionName } from "./lifecycle.js";
-import type { Task } from "./schema.js";
+import { removeAbandonedTemps } from "../../atomic_write.js";
+import { writeFailure } from "../../fs_errors.js";
+import { ReadRefused, formatBytes, readBoundedFileSync } from "../../bounded_read.js";
+import { SophiaError, asError, isSophiaError } from "../../errors.js";
+import { TRANSITIONS, assertTransition, runOf, runOwnership, type TransitionName } from "../model/lifecycle.js";
+import type { Task } from "../model/schema.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
 import { ClaimBusy, ClaimLost, removeAbandonedClaimFolders, withClaim, type HeldClaim } from "./claim_lock.js";
-import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
-import { FULL_CHECK_MS, TaskFileCache, stampOf } from "./task_file_cache.js";
-import { SAVE_INTERVAL_MS, SavedTask, TASK_CACHE_FILE, readTaskCacheFile, summaryOfTask, writeTaskCacheFile, type TaskSummary } from "./task_cache_file.js";
+import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } from "../model/task_file_name.js";
+import { FULL_CHECK_MS, TaskFileCache, stampOf } from "./stamp_cache.js";
+import { SAVE_INTERVAL_MS, SavedTask, TASK_CACHE_FILE, readTaskCacheFile, summaryOfTask, writeTaskCacheFile, type TaskSummary } from "./summary_file.js";
 import { OutputIndex } from "./output_index.js";
-import { RUNNER_FIELDS_MAX_BYTES, TASK_FILE_MAX_BYTES, TASK_FILE_READ_MAX_BYTES } from "./task_file_limits.js";
-import { realPath, type Workspace } from "./workspace.js";
+import { RUNNER_FIELDS_MAX_BYTES, TASK_FILE_MAX_BYTES, TASK_FILE_READ_MAX_BYTES } from "../model/task_file_limits.js";
+import { realPath, type Workspace } from "../model/workspace.js";
 
-export { isTaskFileName, taskFileName, taskIdFromFileName } from "./task_file_name.js";
+export { isTaskFileName, taskFileName, taskIdFromFileName } from "../model/task_file_name.js";
 
 const FINISHED: readonly string[] = ["done", "failed", "canceled"];
 
 // Loaded on first use: a `list` served by the task cache reads no file (so needs no zod) and takes no lock.
-let validationModule: Promise<typeof import("./task_validation.js")> | null = null;
-const validation = () => (validationModule ??= import("./task_validation.js"));
+let validationModule: Promise<typeof import("./parse_task.js")> | null = null;
+const validation = () => (validationModule ??= import("./parse_task.js"));
 let lockfileModule: Promise<typeof import("proper-lockfile")> | null = null;
 const lockfile = () => (lockfileModule ??= import("proper-lockfile"));
-export { TASK_FILE_MAX_BYTES } from "./task_file_limits.js";
+export { TASK_FILE_MAX_BYTES } from "../model/task_file_limits.js";
 
 /** A run lease whose holder stopped refreshing it this long ago belongs to a dead (or frozen) runner. */
 export const LEASE_STALE_MS = 10_000;

@@ -20,17 +20,17 @@ import { hostname } from "node:os";
 import { rm, stat } from "node:fs/promises";
 import { SophiaError, asError, isSophiaError } from "../errors.js";
 import type { Stage, StageResult } from "../stages/stage.js";
-import type { EventWriter } from "./event_writer.js";
-import { isAnnounced, runOf, runOwnership, type TransitionName } from "./lifecycle.js";
-import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "./schema.js";
-import type { Lease } from "./lease_keeper.js";
-import type { StoredTask, TaskStore } from "./store.js";
+import type { EventWriter } from "../task/events/event_writer.js";
+import { isAnnounced, runOf, runOwnership, type TransitionName } from "../task/model/lifecycle.js";
+import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "../task/model/schema.js";
+import type { Lease } from "../task/store/lease_keeper.js";
+import type { StoredTask, TaskStore } from "../task/store/store.js";
 import { ProgressThrottle } from "./progress_throttle.js";
-import { writeMissingEvents } from "./event_repair.js";
+import { writeMissingEvents } from "../task/events/event_repair.js";
 import { makeTmpFolder } from "./tmp_folder.js";
-import { ERROR_MESSAGE_MAX_CHARS, ERROR_STACK_MAX_CHARS, clipped } from "./task_file_limits.js";
+import { ERROR_MESSAGE_MAX_CHARS, ERROR_STACK_MAX_CHARS, clipped } from "../task/model/task_file_limits.js";
 import { assertOutputsFree } from "./output_owners.js";
-import { namedOutputs, pipelineOutputs, resolveTaskPaths, type TaskPaths } from "./task_paths.js";
+import { namedOutputs, pipelineOutputs, resolveTaskPaths, type TaskPaths } from "../task/model/task_paths.js";
 
 const PROGRESS_INTERVAL_MS = 500;
 

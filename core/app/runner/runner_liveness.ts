@@ -7,8 +7,8 @@
  * lease for LEASE_STALE_MS (dead or frozen, on any host).
  */
 import { hostname } from "node:os";
-import type { RunnerInfo } from "./schema.js";
-import type { DeadRunner, TaskStore } from "./store.js";
+import type { RunnerInfo } from "../task/model/schema.js";
+import type { DeadRunner, TaskStore } from "../task/store/store.js";
 
 /** A running task's runner, as far as this process can tell. */
 export type RunnerState = "alive" | DeadRunner;

@@ -14,11 +14,11 @@ import { watch, type FSWatcher } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { asError } from "../errors.js";
-import type { EventWriter } from "./event_writer.js";
-import { queueOf, type Conflict, type InvalidEntry } from "./loader.js";
+import type { EventWriter } from "../task/events/event_writer.js";
+import { queueOf, type Conflict, type InvalidEntry } from "./queue.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
 import type { RunOutcome, TaskRunner } from "./runner.js";
-import { isTaskFileName, type StoredTask, type TaskStore } from "./store.js";
+import { isTaskFileName, type StoredTask, type TaskStore } from "../task/store/store.js";
 
 /** A task file changed this recently may still be being written by the app. */
 const SETTLE_MS = 1_500;

@@ -4,12 +4,12 @@
  * from the task cache never does.
  */
 import path from "node:path";
-import { SophiaError, asError, describeIssues } from "../errors.js";
-import { TaskSchema, type Task } from "./schema.js";
+import { SophiaError, asError, describeIssues } from "../../errors.js";
+import { TaskSchema, type Task } from "../model/schema.js";
 import type { StoredTask } from "./store.js";
-import { TASK_FILE_SUFFIX, taskIdFromFileName } from "./task_file_name.js";
-import { RUNNER_FIELDS, RUNNER_FIELDS_MAX_BYTES, TASK_FILE_MAX_BYTES } from "./task_file_limits.js";
-import { formatBytes } from "../bounded_read.js";
+import { TASK_FILE_SUFFIX, taskIdFromFileName } from "../model/task_file_name.js";
+import { RUNNER_FIELDS, RUNNER_FIELDS_MAX_BYTES, TASK_FILE_MAX_BYTES } from "../model/task_file_limits.js";
+import { formatBytes } from "../../bounded_read.js";
 
 /**
  * JSON.parse takes any depth, but writing the task back (JSON.stringify) recurses and overflows the

@@ -7,8 +7,8 @@ import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import type { SophiaEvent } from "./schema.js";
-import { asError, describeIssues } from "../errors.js";
+import type { SophiaEvent } from "../model/schema.js";
+import { asError, describeIssues } from "../../errors.js";
 import { eventFileDay } from "./event_writer.js";
 
 

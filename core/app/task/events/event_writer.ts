@@ -8,9 +8,9 @@
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
-import { writeFailure } from "../fs_errors.js";
+import { writeFailure } from "../../fs_errors.js";
 import path from "node:path";
-import { EventSchema, type EventPayload, type EventType, type SophiaEvent } from "./schema.js";
+import { EventSchema, type EventPayload, type EventType, type SophiaEvent } from "../model/schema.js";
 
 export interface EventSubject {
   task_id: string;

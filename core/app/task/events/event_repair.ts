@@ -10,8 +10,8 @@
  */
 import { EventReader } from "./event_reader.js";
 import type { EventWriter } from "./event_writer.js";
-import { isAnnounced } from "./lifecycle.js";
-import type { Task } from "./schema.js";
+import { isAnnounced } from "../model/lifecycle.js";
+import type { Task } from "../model/schema.js";
 
 /** The lifecycle events a task's run has had by now, as its file says, that the stream lacks. */
 export async function writeMissingEvents(events: EventWriter, task: Task): Promise<void> {

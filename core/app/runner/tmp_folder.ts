@@ -10,7 +10,7 @@ import { lstatSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { SophiaError } from "../errors.js";
 import { writeFailure } from "../fs_errors.js";
-import { isInside, realPath, type Workspace } from "./workspace.js";
+import { isInside, realPath, type Workspace } from "../task/model/workspace.js";
 
 export function makeTmpFolder(workspace: Workspace, taskId: string): void {
   const dir = workspace.tmpDir(taskId);

@@ -13,8 +13,8 @@ import { constants, realpathSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
-import { SophiaError } from "../errors.js";
-import { writeFailure } from "../fs_errors.js";
+import { SophiaError } from "../../errors.js";
+import { writeFailure } from "../../fs_errors.js";
 
 export class Workspace {
   readonly dir: string;

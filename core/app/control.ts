@@ -5,21 +5,21 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TOOL_NAME } from "../config.js";
-import { whisperLanguage } from "../engines/faster_whisper/language_names.js";
-import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
-import { SophiaError } from "../errors.js";
-import { assertFileExists } from "../file_exists.js";
-import type { SubmitOptions } from "../interfaces.js";
-import { resolveRules } from "../refine/rules.js";
-import { createStages } from "../stages/index.js";
-import type { EventWriter } from "./event_writer.js";
-import { assertOutputsFree } from "./output_owners.js";
-import { TASK_ID_PATTERN, type RunnerInfo, type TaskStatus } from "./schema.js";
-import { runnerState } from "./runner_liveness.js";
-import type { StoredTask, TaskStore } from "./store.js";
-import { validateTask } from "./task_validation.js";
-import { resolveTaskPaths } from "./task_paths.js";
+import { TOOL_NAME } from "./config.js";
+import { whisperLanguage } from "./engines/faster_whisper/language_names.js";
+import { resolveEngineConfig, type EngineRegistry } from "./engines/registry.js";
+import { SophiaError } from "./errors.js";
+import { assertFileExists } from "./file_exists.js";
+import type { SubmitOptions } from "./interfaces.js";
+import { resolveRules } from "./refine/rules.js";
+import { createStages } from "./stages/index.js";
+import type { EventWriter } from "./task/events/event_writer.js";
+import { assertOutputsFree } from "./runner/output_owners.js";
+import { TASK_ID_PATTERN, type RunnerInfo, type TaskStatus } from "./task/model/schema.js";
+import { runnerState } from "./runner/runner_liveness.js";
+import type { StoredTask, TaskStore } from "./task/store/store.js";
+import { validateTask } from "./task/store/parse_task.js";
+import { resolveTaskPaths } from "./task/model/task_paths.js";
 
 /** Writes a queued task; refuses, before writing anything, engine options or a model the runner would refuse. */
 export async function submitTask(store: TaskStore, events: EventWriter, engines: EngineRegistry, request: SubmitOptions): Promise<StoredTask> {

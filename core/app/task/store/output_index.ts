@@ -13,9 +13,9 @@
  */
 import path from "node:path";
 import type { StoredTask, TaskEntry } from "./store.js";
-import { declaredInputs, declaredOutputs } from "./task_paths.js";
-import { dropAbsent } from "./task_file_cache.js";
-import type { Workspace } from "./workspace.js";
+import { declaredInputs, declaredOutputs } from "../model/task_paths.js";
+import { dropAbsent } from "./stamp_cache.js";
+import type { Workspace } from "../model/workspace.js";
 
 interface Indexed {
   stored: StoredTask;
