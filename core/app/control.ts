@@ -17,7 +17,8 @@ import type { EventWriter } from "./task/events/event_writer.js";
 import { assertOutputsFree } from "./runner/output_owners.js";
 import { TASK_ID_PATTERN, type RunnerInfo, type TaskStatus } from "./task/model/schema.js";
 import { runnerState } from "./runner/runner_liveness.js";
-import type { StoredTask, TaskStore } from "./task/store/store.js";
+import type { StoredTask } from "./task/model/stored_task.js";
+import type { TaskStore } from "./task/store/store.js";
 import { validateTask } from "./task/store/parse_task.js";
 import { resolveTaskPaths } from "./task/model/task_paths.js";
 

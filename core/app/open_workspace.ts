@@ -9,7 +9,8 @@ import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo
 import type { EventWriter } from "./task/events/event_writer.js";
 import { SophiaError } from "./errors.js";
 import { TASK_STATUSES, isFinished, type TaskStatus } from "./task/model/task_status.js";
-import { TaskStore, summaryOf, type StoredTask } from "./task/store/store.js";
+import type { StoredTask } from "./task/model/stored_task.js";
+import { TaskStore, summaryOf } from "./task/store/store.js";
 import { Workspace } from "./task/model/workspace.js";
 import { runnerState } from "./runner/runner_liveness.js";
 import type { TaskProgress } from "./interfaces.js";

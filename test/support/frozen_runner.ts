@@ -16,7 +16,8 @@ import { EventWriter } from "../../core/app/task/events/event_writer.js";
 import type { TransitionName } from "../../core/app/task/model/lifecycle.js";
 import { TaskRunner } from "../../core/app/runner/runner.js";
 import type { Task } from "../../core/app/task/model/schema.js";
-import { TaskStore, type StoredTask } from "../../core/app/task/store/store.js";
+import type { StoredTask } from "../../core/app/task/model/stored_task.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
 import { Workspace } from "../../core/app/task/model/workspace.js";
 import { writeFileAtomically } from "../../core/app/atomic_write.js";
 

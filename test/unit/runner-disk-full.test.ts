@@ -13,7 +13,8 @@ import type { TransitionName } from "../../core/app/task/model/lifecycle.js";
 import { recoverOrphans } from "../../core/app/runner/recovery.js";
 import { TaskRunner } from "../../core/app/runner/runner.js";
 import type { Task } from "../../core/app/task/model/schema.js";
-import { TaskStore, type StoredTask } from "../../core/app/task/store/store.js";
+import type { StoredTask } from "../../core/app/task/model/stored_task.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
 import { eventsOf, fakeWorkspace, queueTask, taskOnDisk, type FakeWorkspace } from "../support/fake_pipeline.js";
 
 const noSpace = (what: string) => writeFailure(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }), what);

@@ -12,7 +12,8 @@ import type { EngineRegistry } from "../../core/app/engines/registry.js";
 import { isSophiaError, type ErrorCode } from "../../core/app/errors.js";
 import { createStages } from "../../core/app/stages/index.js";
 import { TaskSchema, type Task } from "../../core/app/task/model/schema.js";
-import { pipelineOutputs, resolveTaskPaths } from "../../core/app/task/model/task_paths.js";
+import { pipelineOutputs } from "../../core/app/stages/pipeline.js";
+import { resolveTaskPaths } from "../../core/app/task/model/task_paths.js";
 import { Workspace } from "../../core/app/task/model/workspace.js";
 import { specExampleTask } from "../support/harness.js";
 

@@ -27,8 +27,10 @@
 import { SophiaError, isSophiaError } from "../errors.js";
 import type { Stage } from "../stages/stage.js";
 import type { Task } from "../task/model/schema.js";
-import type { StoredTask, TaskStore } from "../task/store/store.js";
-import { declaredInputs, pipelineOutputs, resolveTaskPaths, type TaskOutput, type TaskPaths } from "../task/model/task_paths.js";
+import type { StoredTask } from "../task/model/stored_task.js";
+import type { TaskStore } from "../task/store/store.js";
+import { pipelineOutputs } from "../stages/pipeline.js";
+import { declaredInputs, resolveTaskPaths, type TaskOutput, type TaskPaths } from "../task/model/task_paths.js";
 import { realPath } from "../task/model/workspace.js";
 
 export type OwnershipCheck = { when: "submit" } | { when: "start"; file: string };

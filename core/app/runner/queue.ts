@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { SophiaError } from "../errors.js";
-import { taskConflict, type StoredTask, type TaskEntry } from "../task/store/store.js";
+import { taskConflict, type StoredTask, type TaskEntry } from "../task/model/stored_task.js";
 
 export type InvalidEntry = Extract<TaskEntry, { ok: false }>;
 

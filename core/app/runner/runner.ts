@@ -24,13 +24,15 @@ import type { EventWriter } from "../task/events/event_writer.js";
 import { isAnnounced, runOf, runOwnership, type TransitionName } from "../task/model/lifecycle.js";
 import type { EventPayload, EventType, RunnerInfo, Task, TaskError } from "../task/model/schema.js";
 import type { Lease } from "../task/store/lease_keeper.js";
-import type { StoredTask, TaskStore } from "../task/store/store.js";
+import type { StoredTask } from "../task/model/stored_task.js";
+import type { TaskStore } from "../task/store/store.js";
 import { ProgressThrottle } from "./progress_throttle.js";
 import { writeMissingEvents } from "../task/events/event_repair.js";
 import { makeTmpFolder } from "./tmp_folder.js";
 import { ERROR_MESSAGE_MAX_CHARS, ERROR_STACK_MAX_CHARS, clipped } from "../task/model/task_file_limits.js";
 import { assertOutputsFree } from "./output_owners.js";
-import { namedOutputs, pipelineOutputs, resolveTaskPaths, type TaskPaths } from "../task/model/task_paths.js";
+import { pipelineOutputs } from "../stages/pipeline.js";
+import { namedOutputs, resolveTaskPaths, type TaskPaths } from "../task/model/task_paths.js";
 
 const PROGRESS_INTERVAL_MS = 500;
 

@@ -18,7 +18,8 @@ import type { EventWriter } from "../task/events/event_writer.js";
 import { queueOf, type Conflict, type InvalidEntry } from "./queue.js";
 import { recoverOrphans, type Recovered } from "./recovery.js";
 import type { RunOutcome, TaskRunner } from "./runner.js";
-import { isTaskFileName, type StoredTask, type TaskStore } from "../task/store/store.js";
+import type { StoredTask } from "../task/model/stored_task.js";
+import { isTaskFileName, type TaskStore } from "../task/store/store.js";
 
 /** A task file changed this recently may still be being written by the app. */
 const SETTLE_MS = 1_500;

@@ -42,7 +42,7 @@ export interface Stage {
   preflight(context: PreflightContext): Promise<void>;
   /**
    * The files this stage writes for a task, among the outputs its task file names: what the task
-   * owns (output_owners.ts), and what task_paths keeps apart from what earlier stages write.
+   * owns (output_owners.ts), and what pipeline.ts keeps apart from what earlier stages write.
    */
   outputs(paths: TaskPaths): TaskOutput[];
   /** Why this task does not need the stage (its options turn it off), or null to run it: reported as `stage.skipped`. */

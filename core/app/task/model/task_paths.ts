@@ -10,7 +10,6 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { SophiaError } from "../../errors.js";
 import { siblingPath, type SubtitleFormat } from "../../subtitles/format_names.js";
-import type { Stage } from "../../stages/stage.js";
 import type { Task } from "./schema.js";
 import { OUTPUT_NAME_MAX_BYTES, isInside, realPath, type Workspace } from "./workspace.js";
 
@@ -53,7 +52,7 @@ export interface TaskPaths {
 }
 
 /** One path of a task: the field that names it, as written there, and where it really leads. */
-interface PathUse {
+export interface PathUse {
   field: string;
   asWritten: string;
   real: string;
@@ -137,36 +136,8 @@ export function namedOutputs(paths: TaskPaths): TaskOutput[] {
   return [paths.raw, ...paths.refined];
 }
 
-/**
- * The files the task's pipeline writes, as its stages declare them (Stage.outputs). Refused when a
- * stage would write over what a stage it comes after writes (it reads that, or at least must not
- * replace it), or when two of one stage's outputs are one file. A stage the runner does not have
- * writes nothing here: the runner refuses it (stage_unknown).
- */
-export function pipelineOutputs(task: Task, paths: TaskPaths, stages: readonly Stage[]): TaskOutput[] {
-  const byName = new Map(stages.map((stage) => [stage.name, stage]));
-  const written: TaskOutput[] = [];
-  for (const name of task.pipeline) {
-    const stage = byName.get(name);
-    if (!stage) continue;
-    const own = stage.outputs(paths);
-    const ownUses = own.map(pathUse);
-    const readUses = (stage.after ?? []).flatMap((before) => byName.get(before)?.outputs(paths) ?? []).map(pathUse);
-    for (const output of ownUses) for (const read of readUses) assertDistinct(output, read);
-    ownUses.forEach((output, i) => {
-      const twin = ownUses.slice(0, i).find((other) => other.real === output.real);
-      if (twin) {
-        throw new SophiaError("output_clobbers_input", `${twin.field} and ${output.field} are the same file (${output.real}); each output needs a file of its own`, {
-          details: { outputs: [twin.field, output.field], resolved: output.real },
-        });
-      }
-    });
-    written.push(...own);
-  }
-  return written;
-}
-
-function pathUse(output: TaskOutput): PathUse {
+/** An output as its field names it, as written, and where it really leads. */
+export function pathUse(output: TaskOutput): PathUse {
   return { field: output.field, asWritten: output.asWritten, real: realPath(output.path) };
 }
 
@@ -210,7 +181,8 @@ function assertNotAFolder(output: PathUse): void {
   }
 }
 
-function assertDistinct(output: PathUse, input: PathUse): void {
+/** Refuses an output that is the same file as `input` (an input of the task, or what an earlier stage writes). */
+export function assertDistinct(output: PathUse, input: PathUse): void {
   if (output.real !== input.real) return;
   throw new SophiaError(
     "output_clobbers_input",

@@ -12,7 +12,7 @@
  * the few candidates itself, so the index is never the judge of a collision, only of who to ask.
  */
 import path from "node:path";
-import type { StoredTask, TaskEntry } from "./store.js";
+import type { StoredTask, TaskEntry } from "../model/stored_task.js";
 import { declaredInputs, declaredOutputs } from "../model/task_paths.js";
 import { dropAbsent } from "./stamp_cache.js";
 import type { Workspace } from "../model/workspace.js";

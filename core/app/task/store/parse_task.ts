@@ -6,7 +6,7 @@
 import path from "node:path";
 import { SophiaError, asError, describeIssues } from "../../errors.js";
 import { TaskSchema, type Task } from "../model/schema.js";
-import type { StoredTask } from "./store.js";
+import type { StoredTask } from "../model/stored_task.js";
 import { TASK_FILE_SUFFIX, taskIdFromFileName } from "../model/task_file_name.js";
 import { RUNNER_FIELDS, RUNNER_FIELDS_MAX_BYTES, TASK_FILE_MAX_BYTES } from "../model/task_file_limits.js";
 import { formatBytes } from "../../bounded_read.js";

@@ -24,6 +24,7 @@ import { ReadRefused, formatBytes, readBoundedFileSync } from "../../bounded_rea
 import { SophiaError, asError, isSophiaError } from "../../errors.js";
 import { TRANSITIONS, assertTransition, runOf, runOwnership, type TransitionName } from "../model/lifecycle.js";
 import type { Task } from "../model/schema.js";
+import { taskConflict, type StoredTask, type TaskEntry } from "../model/stored_task.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
 import { ClaimBusy, ClaimLost, removeAbandonedClaimFolders, withClaim, type HeldClaim } from "./claim_lock.js";
 import { TASK_FILE_SUFFIX, isTaskFileName, taskFileName, taskIdFromFileName } from "../model/task_file_name.js";
@@ -47,15 +48,6 @@ export { TASK_FILE_MAX_BYTES } from "../model/task_file_limits.js";
 /** A run lease whose holder stopped refreshing it this long ago belongs to a dead (or frozen) runner. */
 export const LEASE_STALE_MS = 10_000;
 const LEASE_REFRESH_MS = 2_000;
-
-export interface StoredTask {
-  /** Absolute path of the task file. */
-  file: string;
-  /** The file as parsed JSON, unknown fields included: what the store writes back. */
-  raw: Record<string, unknown>;
-  /** The validated view of `raw`. */
-  task: Task;
-}
 
 /** What `list` shows of a stored task; for one taken from the task cache file, without parsing it. */
 export function summaryOf(stored: StoredTask): TaskSummary {
@@ -88,10 +80,6 @@ interface Listing {
   /** `folder` as a set, made when first needed. */
   names: Set<string> | null;
 }
-
-export type TaskEntry =
-  | { ok: true; file: string; stored: StoredTask }
-  | { ok: false; file: string; idFromName: string; error: SophiaError };
 
 export class TaskStore {
   // Off only for bench/queue.bench.ts, which measures what the cache saves.
@@ -638,13 +626,6 @@ function inNameOrder(names: readonly string[], entries: readonly TaskEntry[]): T
   if (sorted) return [...entries];
   const order = names.map((_, i) => i).sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : (names[a] as string) > (names[b] as string) ? 1 : 0));
   return order.map((i) => entries[i] as TaskEntry);
-}
-
-/** Two or more task files announce one task_id: the runner starts none of them. */
-export function taskConflict(taskId: string, names: readonly string[]): SophiaError {
-  return new SophiaError("task_conflict", `task id "${taskId}" is used by ${names.length} files: ${names.join(", ")}; rename or remove all but one`, {
-    details: { task_id: taskId, files: names },
-  });
 }
 
 function readTaskBytes(file: string): Buffer {
