@@ -30,4 +30,5 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } } },
 );
