@@ -3,13 +3,13 @@ bounded or not. Builds an MP3 of the given length from the two English corpus so
 after the other (bench/long_media.py), asks for the spans a script gives on it, and runs, one after
 the other, each in a fresh process with tiny.en:
 
-  - streamed: worker.align as the runner calls it, reading the media forward (sample_reader.py);
+  - streamed: forced_align.align as the runner calls it, reading the media forward (sample_reader.py);
   - whole waveform: the media decoded whole (faster-whisper's decode_audio) and the same spans
     aligned on the array, as the worker did before sample_reader.py.
 
 The spans: every tenth minute a span of two lines of a sonnet (as a script gap is), and one span of
 ALL the words of LONG_SPAN_MIN minutes (the engine heard none of it), longer than the worker holds
-at once (worker.ALIGN_WHOLE_SPAN_SEC). Prints each side's peak RSS (ru_maxrss) and the RSS once its
+at once (forced_align.ALIGN_WHOLE_SPAN_SEC). Prints each side's peak RSS (ru_maxrss) and the RSS once its
 model is loaded, the ratio of the peaks, the wall times, and how many spans got the same times.
 
   .venv/bin/python bench/align_memory.py --minutes 120      # npm run bench:align-memory -- --minutes 120
@@ -85,19 +85,22 @@ def build(folder, minutes):
 def side(kind, media, spans_file):
     """Runs in a fresh process: one side's alignment, its results and its memory, as JSON on stdout."""
     import heap
-    import worker
+    import stdout_channel
+    import forced_align
+    import model_cache
+    import request_common
 
-    heap.set_threshold(heap.USUAL_THRESHOLD_BYTES)  # as worker.main() does
+    heap.set_threshold(heap.USUAL_THRESHOLD_BYTES)  # as worker.py's main() does
     with open(spans_file, encoding="utf-8") as file:
         spans = json.load(file)
-    cache = worker.ModelCache()
-    directory, _ = worker.find_model("tiny.en", OPTIONS)
+    cache = model_cache.ModelCache()
+    directory, _ = request_common.find_model("tiny.en", OPTIONS)
     model, _, _ = cache.get(directory, OPTIONS)
     loaded = rss_mib()
     started = time.monotonic()
     if kind == "streamed":
         out = io.StringIO()
-        worker.align(worker.Channel(out), cache, {"type": "align", "id": "bench", "media": media, "model": "tiny.en", "options": OPTIONS, "language": "en", "spans": spans})
+        forced_align.align(stdout_channel.Channel(out), cache, {"type": "align", "id": "bench", "media": media, "model": "tiny.en", "options": OPTIONS, "language": "en", "spans": spans})
         (reply,) = [json.loads(line) for line in out.getvalue().splitlines() if json.loads(line)["type"] == "aligned"]
         results = reply["spans"]
     else:
@@ -107,7 +110,7 @@ def side(kind, media, spans_file):
 
         audio = WholeWaveform(decode_audio(media, sampling_rate=RATE))
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
-        results = json.loads(json.dumps([worker.align_span(model, tokenizer, audio, span["start"], span["end"], span["words"]) for span in spans]))
+        results = json.loads(json.dumps([forced_align.align_span(model, tokenizer, audio, span["start"], span["end"], span["words"]) for span in spans]))
     wall = time.monotonic() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     json.dump({"loaded_mib": loaded, "peak_mib": peak, "wall_sec": wall, "results": results}, sys.stdout)

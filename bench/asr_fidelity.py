@@ -31,7 +31,10 @@ sys.path.insert(0, os.path.join(ROOT, "test", "support"))
 
 import espeak_audio  # noqa: E402
 import speech_coverage  # noqa: E402
-import worker  # noqa: E402
+import decoding  # noqa: E402
+import request_common  # noqa: E402
+import transcribe  # noqa: E402
+from audio_time import SAMPLING_RATE  # noqa: E402
 
 
 
@@ -110,7 +113,7 @@ def words_text(segments):
 
 
 def coverage_pct(audio, segments, duration):
-    regions = speech_coverage.speech_regions(audio, worker.SAMPLING_RATE)
+    regions = speech_coverage.speech_regions(audio, SAMPLING_RATE)
     return speech_coverage.report(regions, [], speech_coverage.uncovered_spans(regions, speech_coverage.all_words(segments)), {})["speech_with_words_pct"]
 
 
@@ -130,10 +133,10 @@ def run_choice(models, name, choice, audio, language):
 
         decoding = {"language": language, "word_timestamps": True}
         transcribe = BatchedInferencePipeline(model).transcribe
-        decoding_for_retry = worker.decode_options(options)
+        decoding_for_retry = decoding.decode_options(options)
     elif choice == "sophia":
-        decoding = worker.decode_options(options)
-        transcribe = lambda audio, **decoding: worker.start_decoding(model, audio, decoding, options["batch_size"])  # noqa: E731
+        decoding = decoding.decode_options(options)
+        transcribe = lambda audio, **decoding: decoding.start_decoding(model, audio, decoding, options["batch_size"])  # noqa: E731
         decoding_for_retry = decoding
     else:
         decoding = {"language": language, "word_timestamps": True, **choice}
@@ -141,10 +144,10 @@ def run_choice(models, name, choice, audio, language):
         decoding_for_retry = decoding
     started = time.monotonic()
     segments, info = transcribe(audio, **decoding)
-    heard = [worker.segment_record(segment, float(info.duration), info.language, decoding_for_retry) for segment in segments]
+    heard = [transcribe.segment_record(segment, float(info.duration), info.language, decoding_for_retry) for segment in segments]
     first_sec = time.monotonic() - started
     started = time.monotonic()
-    completed, _ = worker.covered(model, audio, heard, info, decoding_for_retry)
+    completed, _ = transcribe.covered(model, audio, heard, info, decoding_for_retry)
     cover_sec = time.monotonic() - started
     duration = float(info.duration)
     return (
@@ -171,7 +174,7 @@ def main():
             continue
         with open(os.path.join(CORPUS, stem + ".txt"), encoding="utf-8") as file:
             text = file.read()
-        audio = decode_audio(os.path.join(CORPUS, stem + ".mp3"), sampling_rate=worker.SAMPLING_RATE)
+        audio = decode_audio(os.path.join(CORPUS, stem + ".mp3"), sampling_rate=SAMPLING_RATE)
         recordings.append((stem, language, "tiny.en" if language == "en" else "base", audio, text))
         if language == "en" and args.english_base:
             recordings.append((stem, language, "base", audio, text))
@@ -182,7 +185,7 @@ def main():
 
     models = {}
     for name in sorted({recording[2] for recording in recordings}):
-        directory, _ = worker.find_model(name, {"allow_download": False})
+        directory, _ = request_common.find_model(name, {"allow_download": False})
         models[name] = WhisperModel(directory, device="cpu", compute_type="int8", local_files_only=True)
 
     chosen = [name for name in args.choices.split(",") if name]

@@ -10,7 +10,10 @@ import { PACKAGE_DIR, resolveSettings } from "../../core/app/config.js";
 /** Runs every test_*.py in `folder` (relative to the package) and fails with unittest's report if any fails. */
 export function runPythonTests(folder: string): void {
   const tests = path.join(PACKAGE_DIR, folder);
-  const run = spawnSync(resolveSettings().python, ["-m", "unittest", "discover", "-v", "-s", tests, "-p", "test_*.py"], {
+  // test/conftest.py puts the engine's folders on sys.path (pytest would load it by itself).
+  const discover = `import conftest, unittest; unittest.main(module=None, argv=["unittest", "discover", "-v", "-s", ${JSON.stringify(tests)}, "-p", "test_*.py"])`;
+  const run = spawnSync(resolveSettings().python, ["-c", discover], {
+    cwd: path.join(PACKAGE_DIR, "test"),
     encoding: "utf8",
     env: { ...process.env, HF_HUB_OFFLINE: "1" },
   });

@@ -3,7 +3,7 @@
 Run by test/integration/speech-coverage.test.ts. The channel that collects the worker's replies is a
 fake (named as such); the model, the media and every alignment step are real.
 
-- On a corpus reading, worker.align gives exactly what aligning on the whole waveform (faster-whisper's
+- On a corpus reading, forced_align.align gives exactly what aligning on the whole waveform (faster-whisper's
   decode_audio, what the worker held before) gives, span by span, though the spans that fit a window
   are aligned on the lanes, several at once; it reports its progress as each span is done.
 - On ten minutes of media, alignment holds a bounded stretch of it: numpy's allocations (tracemalloc
@@ -13,7 +13,6 @@ fake (named as such); the model, the media and every alignment step are real.
 
 import json
 import os
-import sys
 import tempfile
 import tracemalloc
 import unittest
@@ -21,17 +20,16 @@ import wave
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "corpus_onsets"))
+import espeak_audio
+import sample_reader
+import forced_align
+import model_cache
+import request_common
+from audio_time import SAMPLING_RATE
+from derive_onsets import find_corpus
+from whole_waveform import WholeWaveform
 
-import espeak_audio  # noqa: E402
-import sample_reader  # noqa: E402
-import worker  # noqa: E402
-from derive_onsets import find_corpus  # noqa: E402
-from whole_waveform import WholeWaveform  # noqa: E402
-
-RATE = worker.SAMPLING_RATE
+RATE = SAMPLING_RATE
 OPTIONS = {"allow_download": False, "device": "cpu", "compute_type": "int8", "cpu_threads": 0}
 ONSETS = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "corpus_onsets", "sonnet002.json")
 LONG_MEDIA_SEC = 600.0
@@ -52,7 +50,7 @@ class FakeChannel:
 def aligned(cache, media, spans, progress=None):
     """The aligned spans; `progress`, a list, gets the (done, total) of each align_progress message."""
     channel = FakeChannel()
-    worker.align(channel, cache, {"type": "align", "id": "a1", "media": media, "model": "tiny.en", "options": OPTIONS, "language": "en", "spans": spans})
+    forced_align.align(channel, cache, {"type": "align", "id": "a1", "media": media, "model": "tiny.en", "options": OPTIONS, "language": "en", "spans": spans})
     (reply,) = [message for message in channel.sent if message["type"] == "aligned"]
     if progress is not None:
         progress.extend((message["done"], message["total"]) for message in channel.sent if message["type"] == "align_progress")
@@ -66,8 +64,8 @@ def words_of(text):
 class AlignStreaming(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cache = worker.ModelCache()
-        directory, _ = worker.find_model("tiny.en", OPTIONS)
+        cls.cache = model_cache.ModelCache()
+        directory, _ = request_common.find_model("tiny.en", OPTIONS)
         cls.model, _, _ = cls.cache.get(directory, OPTIONS)
         cls.folder = tempfile.TemporaryDirectory()
         cls.long_media = os.path.join(cls.folder.name, "long.wav")
@@ -105,7 +103,7 @@ class AlignStreaming(unittest.TestCase):
 
         whole = WholeWaveform(decode_audio(media, sampling_rate=RATE))
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language="en")
-        expected = [worker.align_span(self.model, tokenizer, whole, span["start"], span["end"], span["words"]) for span in spans]
+        expected = [forced_align.align_span(self.model, tokenizer, whole, span["start"], span["end"], span["words"]) for span in spans]
         self.assertTrue(all(result is not None and len(result) == len(span["words"]) for result, span in zip(expected, spans)), "every span aligns")
         self.assertEqual(streamed, json.loads(json.dumps(expected)))
 
@@ -130,12 +128,12 @@ class AlignStreaming(unittest.TestCase):
                 super().__init__(media)
                 readers.append(self)
 
-        real = (worker.ALIGN_WHOLE_SPAN_SEC, worker.ALIGN_SCAN_SEC, sample_reader.SampleReader)
-        worker.ALIGN_WHOLE_SPAN_SEC, worker.ALIGN_SCAN_SEC, sample_reader.SampleReader = 40.0, 20.0, RecordedReader
+        real = (forced_align.ALIGN_WHOLE_SPAN_SEC, forced_align.ALIGN_SCAN_SEC, sample_reader.SampleReader)
+        forced_align.ALIGN_WHOLE_SPAN_SEC, forced_align.ALIGN_SCAN_SEC, sample_reader.SampleReader = 40.0, 20.0, RecordedReader
         try:
             (scanned,), _ = self.traced([span])
         finally:
-            worker.ALIGN_WHOLE_SPAN_SEC, worker.ALIGN_SCAN_SEC, sample_reader.SampleReader = real
+            forced_align.ALIGN_WHOLE_SPAN_SEC, forced_align.ALIGN_SCAN_SEC, sample_reader.SampleReader = real
         self.assertAlmostEqual(scanned[0]["start"], onset, delta=0.5, msg=f"the sentence said at {onset} s starts there: {scanned[0]}")
         for a, b in zip(scanned, held_whole):
             self.assertAlmostEqual(a["start"], b["start"], delta=0.05)

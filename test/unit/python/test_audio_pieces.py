@@ -8,7 +8,6 @@ Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 
 import json
 import os
-import sys
 import tempfile
 import unittest
 import wave
@@ -16,16 +15,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "corpus_onsets"))
-
-import audio_pieces  # noqa: E402
-import log_mel  # noqa: E402
-import piecewise  # noqa: E402
-import worker  # noqa: E402
-import sample_reader  # noqa: E402
-import vad_batches  # noqa: E402
-from derive_onsets import find_corpus  # noqa: E402  (shared/corpus above the checkout, or $SOPHIA_CORPUS)
+import audio_pieces
+import log_mel
+import piecewise
+import sample_reader
+import transcribe
+import vad_batches
+from derive_onsets import find_corpus  # (shared/corpus above the checkout, or $SOPHIA_CORPUS)
 
 RATE = audio_pieces.SAMPLING_RATE
 READING = os.path.join(find_corpus(), "sonnet002.mp3")
@@ -355,7 +351,7 @@ class Piecewise(unittest.TestCase):
              "words": [{**word("before", onset - pause - 0.4, onset + 0.06), "probability": 0.9}, {**word("after", onset + 0.06, onset + 1.0), "probability": 0.9}]},
         ]
         info = SimpleNamespace(duration=audio.shape[0] / RATE, language="en")
-        segments, _ = worker.covered(FakeModel(), audio, heard, info, {}, (cut, audio.shape[0] / RATE))
+        segments, _ = transcribe.covered(FakeModel(), audio, heard, info, {}, (cut, audio.shape[0] / RATE))
         self.assertEqual([w["text"] for s in segments for w in s["words"]], ["after"])
 
     def test_speech_regions_are_cut_to_the_part_a_piece_owns(self):

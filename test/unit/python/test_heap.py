@@ -3,13 +3,9 @@
 Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
 
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-
-import heap  # noqa: E402
+import heap
 
 
 class FakeMallopt:

@@ -5,18 +5,14 @@ Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
 
 import os
-import sys
 import threading
 import unittest
 from types import SimpleNamespace
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "corpus_onsets"))
-
-import lanes  # noqa: E402
-from derive_onsets import find_corpus  # noqa: E402  (shared/corpus above the checkout, or $SOPHIA_CORPUS)
+import lanes
+from derive_onsets import find_corpus  # (shared/corpus above the checkout, or $SOPHIA_CORPUS)
 
 RATE = lanes.SAMPLING_RATE
 READING = os.path.join(find_corpus(), "sonnet002.mp3")
@@ -68,11 +64,11 @@ class CpuLayout(unittest.TestCase):
     OPTIONS = {"cpu_threads": 0, "batch_size": 1, "device": "cpu"}
 
     def layout(self, lanes_env="3", **options):
-        import worker
+        import model_cache
         from unittest import mock
 
         with mock.patch.dict(os.environ, {"SOPHIA_ASR_LANES": lanes_env}):
-            return worker.cpu_layout({**self.OPTIONS, **options})
+            return model_cache.cpu_layout({**self.OPTIONS, **options})
 
     def test_cpu_threads_0_on_a_cpu_is_one_thread_per_lane_and_the_lanes_the_runner_gives(self):
         self.assertEqual(self.layout(), (1, 3))

@@ -3,14 +3,10 @@
 Run by test/unit/speech-coverage.test.ts (python -m unittest), so it is part of the node suite.
 """
 
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-
-import speech_coverage  # noqa: E402
-from speech_coverage import complete, merge_retried, repair_words, uncovered_spans  # noqa: E402
+import speech_coverage
+from speech_coverage import complete, merge_retried, repair_words, uncovered_spans
 
 
 def word(text, start, end):

@@ -1,18 +1,15 @@
-"""worker.transcribe_span with a fake model (named as such): how a stretch of uncovered speech is decoded again.
+"""transcribe.transcribe_span with a fake model (named as such): how a stretch of uncovered speech is decoded again.
 
 Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
 
-import os
-import sys
 import unittest
 from types import SimpleNamespace
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-
-import worker  # noqa: E402
+import transcribe
+from audio_time import SAMPLING_RATE
 
 
 class FakeModel:
@@ -44,11 +41,11 @@ DECODING = {
 class TranscribeSpan(unittest.TestCase):
     def test_the_span_is_decoded_alone_without_any_prompt_in_the_detected_language_and_timed_from_the_media_start(self):
         model = FakeModel()
-        audio = np.zeros(60 * worker.SAMPLING_RATE, dtype=np.float32)
-        segments = worker.transcribe_span(model, audio, (51.5, 52.7), 53.0, "en", DECODING)
+        audio = np.zeros(60 * SAMPLING_RATE, dtype=np.float32)
+        segments = transcribe.transcribe_span(model, audio, (51.5, 52.7), 53.0, "en", DECODING)
 
         (samples, options), = model.calls
-        self.assertEqual(samples, round((53.0 - 51.0) * worker.SAMPLING_RATE), "the span plus its margin, cut at the end of the media")
+        self.assertEqual(samples, round((53.0 - 51.0) * SAMPLING_RATE), "the span plus its margin, cut at the end of the media")
         self.assertEqual(options["language"], "en")
         self.assertIs(options["condition_on_previous_text"], False)
         self.assertIsNone(options["initial_prompt"])

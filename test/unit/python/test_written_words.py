@@ -1,16 +1,12 @@
-"""worker.written_words: Whisper's word pieces as a reader sees them, per way of writing.
+"""written_words.written_words: Whisper's word pieces as a reader sees them, per way of writing.
 
 Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
 
-import os
-import sys
 import unittest
 from types import SimpleNamespace
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-
-import worker  # noqa: E402
+import written_words
 
 
 def pieces(*texts):
@@ -19,17 +15,17 @@ def pieces(*texts):
 
 class WrittenWords(unittest.TestCase):
     def test_a_piece_without_a_leading_space_joins_the_word_before_it_in_a_spaced_language(self):
-        words = worker.written_words(pieces(" It", " rose", " 12", "%."), 10, "en")
+        words = written_words.written_words(pieces(" It", " rose", " 12", "%."), 10, "en")
         self.assertEqual([word["text"] for word in words], ["It", "rose", "12%."])
         self.assertTrue(all("space_before" not in word for word in words))
 
     def test_thai_keeps_faster_whispers_split_and_marks_the_space_before_a_phrase(self):
-        words = worker.written_words(pieces(" วันนี้", "อากาศ", "ดี", " เรา", "ไป"), 10, "th")
+        words = written_words.written_words(pieces(" วันนี้", "อากาศ", "ดี", " เรา", "ไป"), 10, "th")
         self.assertEqual([word["text"] for word in words], ["วันนี้", "อากาศ", "ดี", "เรา", "ไป"])
         self.assertEqual([word.get("space_before", False) for word in words], [True, False, False, True, False])
 
     def test_chinese_keeps_no_spaces(self):
-        words = worker.written_words(pieces(" 我们", "今天", " 讨论"), 10, "zh")
+        words = written_words.written_words(pieces(" 我们", "今天", " 讨论"), 10, "zh")
         self.assertEqual([word["text"] for word in words], ["我们", "今天", "讨论"])
         self.assertTrue(all("space_before" not in word for word in words))
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-SAMPLING_RATE = 16000
+from audio_time import SAMPLING_RATE
 # 10 minutes: the worker's memory then stays a few hundred MB whatever the media's length (spec
 # §4.1 has the measurements), and a 2-hour file has about 12 cuts.
 PIECE_SEC = 600.0

@@ -28,10 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import audio_pieces
 import piecewise
+from audio_time import SAMPLING_RATE, WINDOW_SEC
 
-SAMPLING_RATE = 16000
-# Whisper's window: a part shorter than this costs a whole window of encoder all the same.
-WINDOW_SEC = 30.0
 CUT_SEARCH_SEC = 20.0
 OVERLAP_SEC = audio_pieces.OVERLAP_SEC
 

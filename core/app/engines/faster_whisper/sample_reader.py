@@ -14,8 +14,7 @@ whatever the order of the requests, and costly only for an order the refine stag
 import numpy as np
 
 import audio_pieces
-
-SAMPLING_RATE = audio_pieces.SAMPLING_RATE
+from audio_time import SAMPLING_RATE
 
 
 class SampleReader:

@@ -14,6 +14,8 @@ Everything here but speech_regions is pure, so it is unit-tested without a model
 import bisect
 import re
 
+from audio_time import clamp
+
 # The floor: a second or more of speech with no words is lost speech, not a pause.
 MIN_UNCOVERED_SEC = 1.0
 # Whisper's timestamps come in 20 ms steps: anything this close to the end of the media is "at" it.
@@ -120,10 +122,6 @@ def joined_text(words):
             text += " "
         text += word["text"]
     return text
-
-
-def clamp(seconds, duration):
-    return min(max(0.0, float(seconds)), duration)
 
 
 # ---------------------------------------------------------------------------------------------
