@@ -1,5 +1,5 @@
 /**
- * TaskLoader: the queue as the task folder shows it now, oldest first (by `created_at`, then by
+ * The queue as the task folder shows it now, oldest first (by `created_at`, then by
  * file name), the task files that cannot be read, and the task ids that more than one file claims,
  * so the caller can report each of them once.
  */

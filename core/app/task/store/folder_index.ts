@@ -15,8 +15,8 @@ import { TASK_FILE_SUFFIX, isTaskFileName, taskIdFromFileName } from "../model/t
 import { realPath, type Workspace } from "../model/workspace.js";
 import { OutputIndex } from "./output_index.js";
 import { rawOfFile, readRefusal, readTaskBytes, taskParser } from "./read_task_file.js";
-import { FULL_CHECK_MS, TaskFileCache, stampOf } from "./stamp_cache.js";
-import { SAVE_INTERVAL_MS, SavedTask, TASK_CACHE_FILE, readTaskCacheFile, summaryOfTask, writeTaskCacheFile, type TaskSummary } from "./summary_file.js";
+import { FULL_CHECK_MS, StampCache, stampOf } from "./stamp_cache.js";
+import { SAVE_INTERVAL_MS, SavedTask, TASK_CACHE_FILE, readSummaryFile, summaryOfTask, writeSummaryFile, type TaskSummary } from "./summary_file.js";
 
 const FINISHED: readonly string[] = ["done", "failed", "canceled"];
 
@@ -47,7 +47,7 @@ interface Listing {
 
 export class FolderIndex {
   // Off only for bench/queue.bench.ts, which measures what the cache saves.
-  private readonly cache = new TaskFileCache<TaskEntry>(process.env.SOPHIA_TASK_CACHE !== "off");
+  private readonly cache = new StampCache<TaskEntry>(process.env.SOPHIA_TASK_CACHE !== "off");
   private readonly outputs: OutputIndex;
   private readonly cacheFile: string;
   private cacheFileRead = false;
@@ -135,7 +135,7 @@ export class FolderIndex {
       const name = taskNames[i] as string;
       const cached = fullCheck ? undefined : this.cache.peek(name);
       if (cached) present++;
-      const trustedValue = cached && TaskFileCache.isTrusted(cached) ? cached.value : undefined;
+      const trustedValue = cached && StampCache.isTrusted(cached) ? cached.value : undefined;
       known[i] = this.knownEntry(name, trustedValue, trustNow);
       if (trustedValue !== undefined && known[i] === trustedValue) trusted[i] = 1;
     }
@@ -296,7 +296,7 @@ export class FolderIndex {
 
   private readCacheFile(): void {
     this.cacheFileRead = true;
-    readTaskCacheFile(this.cacheFile, ({ name, stamp, summary, json }) => {
+    readSummaryFile(this.cacheFile, ({ name, stamp, summary, json }) => {
       // As the store wrote it: a finished task, validated then.
       if (!isTaskFileName(name) || summary.id !== taskIdFromFileName(name) || !FINISHED.includes(summary.status)) return;
       const file = this.fileOf(name);
@@ -317,7 +317,7 @@ export class FolderIndex {
       return stored instanceof SavedTask ? [{ name, stamp, summary: stored.summary, json: stored.json }] : [{ name, stamp, summary: summaryOfTask(stored.task), json: JSON.stringify(stored.raw) }];
     });
     // A cache: a workspace it cannot be written in (read-only, full) only goes without it.
-    await writeTaskCacheFile(this.cacheFile, entries).catch(() => undefined);
+    await writeSummaryFile(this.cacheFile, entries).catch(() => undefined);
   }
 
   /** The watcher saw the file change: the next `list` and the next start check read it whatever its stamp says. */

@@ -58,7 +58,7 @@ export interface SavedEntry<T> {
   value: T;
 }
 
-export class TaskFileCache<T> {
+export class StampCache<T> {
   private readonly entries = new Map<string, Cached<T>>();
   /** Names whose entry was set or dropped since the last `takeTouched`. */
   private touched = new Set<string>();

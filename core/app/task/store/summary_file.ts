@@ -3,7 +3,7 @@
  * cold (`sophia-cli list`, `submit`, a runner) does not read and validate the whole history again.
  *
  * It is a cache, never the truth: it holds finished tasks (done, failed, canceled) as they were
- * validated, each with the stamp of its file (task_file_cache.ts), and an entry is used only when a
+ * validated, each with the stamp of its file (stamp_cache.ts), and an entry is used only when a
  * stamp of the file taken now matches; a file changed since (by a runner, the app or by hand) is
  * read again. Written whole and atomically by the store, at most every SAVE_INTERVAL_MS; a file that
  * is missing, unreadable, not of this format or of another version is ignored and written again
@@ -24,7 +24,7 @@ import type { TaskStatus } from "../model/task_status.js";
 
 export const TASK_CACHE_FILE = ".sophia-task-cache.json";
 export const SAVE_INTERVAL_MS = 10_000;
-// Version 3: one line per task with its summary; stamps in milliseconds (task_file_cache.ts) since 2.
+// Version 3: one line per task with its summary; stamps in milliseconds (stamp_cache.ts) since 2.
 const HEADER = JSON.stringify({ format: "sophia.task-cache", version: 3 });
 
 /** What `list` shows of a task without parsing it: its id, status, created_at and media. */
@@ -106,7 +106,7 @@ export interface CachedTaskFile {
  * written through, writeFileAtomically refuses it) or not one this version wrote. A line that is not
  * an entry is skipped.
  */
-export function readTaskCacheFile(file: string, take: (entry: CachedTaskFile) => void): void {
+export function readSummaryFile(file: string, take: (entry: CachedTaskFile) => void): void {
   let text: string;
   try {
     const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -147,7 +147,7 @@ function entryOf(line: string): CachedTaskFile | null {
   return summaryAgrees(entry.summary, entry.json) ? entry : null;
 }
 
-export async function writeTaskCacheFile(file: string, entries: readonly CachedTaskFile[]): Promise<void> {
+export async function writeSummaryFile(file: string, entries: readonly CachedTaskFile[]): Promise<void> {
   // A name with a tab or a line break in it (the app may choose one) is left out: it is read from its file.
   const lines = entries.flatMap(({ name, stamp, summary, json }) =>
     /[\t\n\r]/.test(name) ? [] : [`${name}\t${stamp}\t${JSON.stringify([summary.id, summary.status, summary.created_at, summary.media])}\t${json}`],
