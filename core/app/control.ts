@@ -96,7 +96,7 @@ function engineConfig(request: SubmitOptions): { type: string } & Record<string,
   };
 }
 
-export interface CancelResult {
+export interface CancelOutcome {
   stored: StoredTask;
   previous: TaskStatus;
   /** For a running task: whether its runner let go (outputs removed) within the wait. */
@@ -104,7 +104,7 @@ export interface CancelResult {
 }
 
 /** Cancels a queued or running task; for a running one, waits up to `waitMs` for its runner to stop. */
-export async function cancelTask(store: TaskStore, events: EventWriter, taskId: string, waitMs = 10_000): Promise<CancelResult> {
+export async function cancelTask(store: TaskStore, events: EventWriter, taskId: string, waitMs = 10_000): Promise<CancelOutcome> {
   const found = await store.find(taskId);
   let previous: TaskStatus = found.task.status;
   const stored = await store.transition(found.file, "cancel", (task) => {

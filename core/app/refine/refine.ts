@@ -28,7 +28,7 @@ export interface RefineResult {
   words: number;
 }
 
-export interface RefineOptions {
+export interface RefineCallOptions {
   /** The text of what is said: the output has exactly its words. */
   script?: string;
   /** Length of the media in seconds; null or absent when unknown (no word is then timed past the last heard). */
@@ -51,12 +51,12 @@ export interface RefinePlan {
 const MATCHING_FROM = 0.05;
 const MATCHING_TO = 0.25;
 
-export function refineSegments(segments: readonly TimedSegment[], rules: RefineRules, options: RefineOptions = {}): RefineResult {
+export function refineSegments(segments: readonly TimedSegment[], rules: RefineRules, options: RefineCallOptions = {}): RefineResult {
   const plan = planRefine(segments, rules, options);
   return finishRefine(plan, null, rules, options);
 }
 
-export function planRefine(segments: readonly TimedSegment[], rules: RefineRules, options: RefineOptions = {}): RefinePlan {
+export function planRefine(segments: readonly TimedSegment[], rules: RefineRules, options: RefineCallOptions = {}): RefinePlan {
   const cleaned = cleanTranscript(segments, rules, options.onsetsFromAudio === true);
   if (options.script === undefined) return { heard: cleaned.words, cleaning: cleaned.report, script: null };
   const progress = options.onProgress ?? (() => undefined);
@@ -71,7 +71,7 @@ export function planRefine(segments: readonly TimedSegment[], rules: RefineRules
 }
 
 /** `gapTimes`: per gap of plan.script, the engine's times for its words (null entries, or null for all, are interpolated). */
-export function finishRefine(plan: RefinePlan, gapTimes: readonly GapTimes[] | null, rules: RefineRules, options: RefineOptions = {}): RefineResult {
+export function finishRefine(plan: RefinePlan, gapTimes: readonly GapTimes[] | null, rules: RefineRules, options: RefineCallOptions = {}): RefineResult {
   const progress = options.onProgress ?? (() => undefined);
   let words = plan.heard;
   let alignment: AlignmentReport | null = null;

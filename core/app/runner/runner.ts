@@ -61,7 +61,7 @@ export type RunOutcome =
   /** The runner failed unexpectedly while running it (a bug, not the task's fault): `reason` says how. */
   | { kind: "crashed"; taskId: string; reason: string };
 
-export interface RunnerOptions {
+export interface TaskRunnerOptions {
   store: TaskStore;
   events: EventWriter;
   stages: readonly Stage[];
@@ -117,7 +117,7 @@ export class TaskRunner {
   private readonly stranded = new Map<string, Stranded>();
   private readonly stages: ReadonlyMap<string, Stage>;
 
-  constructor(private readonly options: RunnerOptions) {
+  constructor(private readonly options: TaskRunnerOptions) {
     this.stages = new Map(options.stages.map((stage) => [stage.name, stage]));
   }
 
