@@ -274,7 +274,7 @@ export class TaskStore {
 
 /**
  * Pretty-printed, for people who open the file, unless indentation would take it past what a
- * reader takes: then compactly (the task's own fields were checked at that size, task_validation.ts).
+ * reader takes: then compactly (the task's own fields were checked at that size, parse_task.ts).
  */
 function serialize(raw: Record<string, unknown>): string {
   const pretty = `${JSON.stringify(raw, null, 2)}\n`;
