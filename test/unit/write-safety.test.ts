@@ -14,7 +14,8 @@ import type { Stage, StageContext, StageResult } from "../../core/app/stages/sta
 import { writeTranscript } from "../../core/app/stages/transcript_handoff.js";
 import { TaskRunner } from "../../core/app/runner/runner.js";
 import type { Task } from "../../core/app/task/model/schema.js";
-import { TaskStore, summaryOf } from "../../core/app/task/store/store.js";
+import { summaryOf } from "../../core/app/task/store/folder_index.js";
+import { TaskStore } from "../../core/app/task/store/store.js";
 import { TASK_CACHE_FILE } from "../../core/app/task/store/summary_file.js";
 import { resolveTaskPaths } from "../../core/app/task/model/task_paths.js";
 import { PROJECT, specExampleTask } from "../support/harness.js";
