@@ -37,7 +37,7 @@ export function readRefusal(file: string, error: unknown): unknown {
   if (error.problem === "missing") return new SophiaError("task_not_found", `task file ${file} does not exist`, { cause: error });
   const message =
     error.problem === "too_large"
-      ? `${error.message.replace(formatBytes(TASK_FILE_READ_MAX_BYTES), formatBytes(TASK_FILE_MAX_BYTES))} (and ${formatBytes(RUNNER_FIELDS_MAX_BYTES)} for the runner's fields)`
+      ? `${error.message.replace(`over the limit of ${formatBytes(TASK_FILE_READ_MAX_BYTES)}`, `over the limit of ${formatBytes(TASK_FILE_MAX_BYTES)}`)} (and ${formatBytes(RUNNER_FIELDS_MAX_BYTES)} for the runner's fields)`
       : error.message;
   return new SophiaError("task_invalid", `task file ${path.basename(file)} ${message}`, { cause: error, details: { file } });
 }
