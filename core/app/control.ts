@@ -3,6 +3,7 @@
  * transition plus its event; the CLI only parses flags and prints.
  */
 import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOOL_NAME } from "./config.js";
@@ -20,7 +21,7 @@ import { runnerState } from "./runner/runner_liveness.js";
 import type { StoredTask } from "./task/model/stored_task.js";
 import type { TaskStore } from "./task/store/store.js";
 import { validateTask } from "./task/store/parse_task.js";
-import { resolveTaskPaths } from "./task/model/task_paths.js";
+import { declaredOutputs, resolveTaskPaths } from "./task/model/task_paths.js";
 
 /** Writes a queued task; refuses, before writing anything, engine options or a model the runner would refuse. */
 export async function submitTask(store: TaskStore, events: EventWriter, engines: EngineRegistry, request: SubmitOptions): Promise<StoredTask> {
@@ -124,6 +125,35 @@ export async function retryTask(store: TaskStore, events: EventWriter, taskId: s
 }
 
 /** Until its lease is let go, or its process is gone on this host (its lease would stay fresh for a while). */
+export interface RemoveResult {
+  stored: StoredTask;
+  /** The outputs deleted with it (only when asked), as the events show paths. */
+  outputsRemoved: string[];
+}
+
+/**
+ * Deletes a finished task's file and writes `task.removed`. Its outputs stay unless `outputs` is
+ * set; then the files its last attempt wrote (`written`, from its `artifact.written` events) go too,
+ * except one that another task still names as an output.
+ */
+export async function removeTask(store: TaskStore, events: EventWriter, taskId: string, written: () => Promise<string[]>, options: { outputs?: boolean } = {}): Promise<RemoveResult> {
+  const found = await store.find(taskId);
+  const candidates = options.outputs ? await written() : [];
+  const stored = await store.remove(found.file);
+  const outputsRemoved: string[] = [];
+  if (candidates.length > 0) {
+    const named = new Set<string>();
+    for (const entry of await store.list()) if (entry.ok) for (const output of declaredOutputs(entry.stored.task, store.workspace)) named.add(output);
+    for (const file of candidates) {
+      if (named.has(file)) continue;
+      await rm(file, { force: true });
+      outputsRemoved.push(store.workspace.display(file));
+    }
+  }
+  await events.emit(stored.task, "task.removed", { previous_status: stored.task.status, file: store.workspace.display(stored.file), outputs_removed: outputsRemoved });
+  return { stored, outputsRemoved };
+}
+
 async function waitForRunnerToStop(store: TaskStore, file: string, runner: RunnerInfo | null | undefined, waitMs: number): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {

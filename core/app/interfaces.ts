@@ -217,6 +217,12 @@ export interface SophiaWorkspace {
   submit(options: SubmitOptions): Promise<TaskInfo>;
   /** Cancels a queued or running task; a running one is waited for (about a second) until its runner lets go. */
   cancel(taskId: string): Promise<CancelResult>;
+  /**
+   * Deletes a finished (done, failed or canceled) task's file and writes a `task.removed` event.
+   * Its outputs stay unless `outputs` is true: then the files its last attempt wrote go too, except
+   * one another task still names. Refused (`transition_refused`) for a queued or running task.
+   */
+  remove(taskId: string, options?: { outputs?: boolean }): Promise<{ task: TaskInfo; outputsRemoved: string[] }>;
   /** Queues a failed or canceled task again. */
   retry(taskId: string): Promise<TaskInfo>;
   /** Every task file, oldest first, the invalid ones included. */

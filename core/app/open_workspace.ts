@@ -3,6 +3,7 @@
  * goes through the object it returns; the task system underneath keeps its one owner per file.
  */
 import { existsSync } from "node:fs";
+import path from "node:path";
 import { resolveSettings, type SophiaSettings } from "./config.js";
 import type { EngineRegistry } from "./engines/registry.js";
 import type { CancelResult, LiveRunner, SophiaWorkspace, SubmitOptions, TaskInfo, TaskListEntry, WorkspaceStatus } from "./interfaces.js";
@@ -72,6 +73,21 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
     async cancel(taskId: string): Promise<CancelResult> {
       const result = await (await control()).cancelTask(store, await eventWriter(), taskId);
       return { task: await info(result.stored), previous: result.previous, stopped: result.stopped };
+    },
+
+    async remove(taskId: string, options = {}) {
+      const written = async () => {
+        // The files its last attempt wrote, absolute: its artifact.written events after its last task.started.
+        let files: string[] = [];
+        for await (const event of (await import("./follow_events.js")).followEvents(workspace.eventsDir, { task: taskId, follow: false })) {
+          if (event.type === "task.started") files = [];
+          if (event.type === "artifact.written") files.push(path.resolve(workspace.root, event.payload.path));
+        }
+        return files;
+      };
+      const before = await info(await store.find(taskId));
+      const result = await (await control()).removeTask(store, await eventWriter(), taskId, written, options);
+      return { task: { ...before, status: result.stored.task.status }, outputsRemoved: result.outputsRemoved };
     },
 
     async retry(taskId: string) {

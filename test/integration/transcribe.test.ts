@@ -123,6 +123,40 @@ describe("transcribe and the commands around a task", { timeout: 600_000 }, () =
     assert.equal(piped.stdout.trim().split("\n").length, 1);
   });
 
+  test("remove and clean delete finished tasks' files with a task.removed event, their outputs only with --outputs; a queued task is refused", { timeout: 180_000 }, async () => {
+    speech(ws, "removed.wav", SENTENCE);
+    writeFileSync(path.join(ws.inbox, "removed.raw.srt"), "1\n00:00:00,500 --> 00:00:02,500\nThank you for coming today.\n\n2\n00:00:02,600 --> 00:00:05,000\nWe will start with a short review.\n");
+    const refineOnly = (taskId: string) =>
+      specExampleTask({
+        task_id: taskId,
+        pipeline: ["refine"],
+        config_snapshot: { engine: { type: "faster_whisper" } },
+        input: { media: "workspace/inbox/removed.wav", script: null },
+        output: { raw_srt: "workspace/inbox/removed.raw.srt", refined_srt: `workspace/outputs/${taskId}.refined.srt` },
+      });
+    for (const id of ["gone", "gone_too"]) {
+      dropTask(ws, refineOnly(id));
+      assert.equal((await cli(ws, ["run", "--task", id])).code, 0);
+    }
+    dropTask(ws, refineOnly("still_queued"));
+    const refused = await cli(ws, ["remove", "still_queued"]);
+    assert.equal(refused.code, 4, refused.stderr);
+    assert.match(refused.stderr, /is queued: only a done, failed or canceled task can be removed/);
+
+    const removed = await cli(ws, ["remove", "gone"]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.throws(() => readTask(ws, "gone"));
+    assert.ok(existsSync(path.join(ws.dir, "outputs", "gone.refined.srt")), "outputs stay unless asked");
+    const event = readEvents(ws, "gone").at(-1);
+    assert.equal(event?.type, "task.removed");
+    assert.deepEqual(event?.payload, { previous_status: "done", file: "workspace/tasks/20260206_gone.task.json", outputs_removed: [] });
+
+    const cleaned = JSON.parse((await cli(ws, ["clean", "--status", "done", "--outputs", "--json"])).stdout) as { task_id: string; outputs_removed: string[] }[];
+    assert.deepEqual(cleaned.find((row) => row.task_id === "gone_too")?.outputs_removed, ["workspace/outputs/gone_too.refined.srt"]);
+    assert.ok(!existsSync(path.join(ws.dir, "outputs", "gone_too.refined.srt")));
+    assert.equal(readTask(ws, "still_queued").status, "queued");
+  });
+
   test("show prints the task file's JSON alone (for jq), --json wraps it with its file", { timeout: 60_000 }, async () => {
     dropTask(ws, specExampleTask({ task_id: "shown" }));
     const plain = await cli(ws, ["show", "shown"]);

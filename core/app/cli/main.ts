@@ -24,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cancel: async () => (await import("./task_commands.js")).cancelCommand(),
   retry: async () => (await import("./task_commands.js")).retryCommand(),
   wait: async () => (await import("./task_commands.js")).waitCommand(),
+  remove: async () => (await import("./task_commands.js")).removeCommand(),
+  clean: async () => (await import("./task_commands.js")).cleanCommand(),
   events: async () => (await import("./events_command.js")).eventsCommand(),
   models: async () => (await import("./models_command.js")).modelsCommand(),
   "setup-python": async () => (await import("./setup_python_command.js")).setupPythonCommand(),

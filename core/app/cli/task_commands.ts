@@ -3,9 +3,9 @@ import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SophiaError, asError } from "../errors.js";
-import type { TaskInfo, TaskListEntry } from "../interfaces.js";
+import type { SophiaWorkspace, TaskInfo, TaskListEntry } from "../interfaces.js";
 import { SUBTITLE_FORMATS, isSubtitleFormat, type SubtitleFormat } from "../subtitles/format_names.js";
-import { TASK_STATUSES, type TaskStatus } from "../task/model/task_status.js";
+import { FINISHED_STATUSES, TASK_STATUSES, isFinished, type TaskStatus } from "../task/model/task_status.js";
 import { openContext, printJson, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit_codes.js";
 
@@ -214,6 +214,45 @@ export function waitCommand(): Command {
 export function exitCodeOfStatus(status: TaskStatus): number {
   if (status === "done") return EXIT.ok;
   return status === "canceled" ? EXIT.canceled : EXIT.failed;
+}
+
+export function removeCommand(): Command {
+  return new Command("remove")
+    .description("delete finished tasks' files (done, failed, canceled), each with a task.removed event; their subtitles stay unless --outputs")
+    .argument("<id...>", "task ids")
+    .option("--outputs", "also delete the files each task's last run wrote (not one another task still names)")
+    .action(async (ids: string[], flags: { outputs?: boolean }, command: Command) => {
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      await removeEach(workspace, ids, flags.outputs === true, json);
+    });
+}
+
+export function cleanCommand(): Command {
+  return new Command("clean")
+    .description("remove every finished task (or those with --status), as `remove` does: task files only unless --outputs")
+    .addOption(new Option("--status <status>", "only tasks with this status").choices(FINISHED_STATUSES))
+    .option("--outputs", "also delete the files each task's last run wrote (not one another task still names)")
+    .action(async (flags: { status?: TaskStatus; outputs?: boolean }, command: Command) => {
+      const { workspace, json } = openContext(command.optsWithGlobals<GlobalOptions>());
+      const finished = (await workspace.list()).filter((entry) => entry.valid && isFinished(entry.status) && (!flags.status || entry.status === flags.status));
+      await removeEach(
+        workspace,
+        finished.map((entry) => entry.id),
+        flags.outputs === true,
+        json,
+      );
+    });
+}
+
+async function removeEach(workspace: SophiaWorkspace, ids: string[], outputs: boolean, json: boolean): Promise<void> {
+  const removed: { task_id: string; status: TaskStatus; outputs_removed: string[] }[] = [];
+  for (const id of ids) {
+    const result = await workspace.remove(id, { outputs });
+    removed.push({ task_id: id, status: result.task.status, outputs_removed: result.outputsRemoved });
+    if (!json) process.stdout.write(`removed ${id} (${result.task.status})${result.outputsRemoved.length > 0 ? ` and ${result.outputsRemoved.join(", ")}` : ""}\n`);
+  }
+  if (json) printJson(removed);
+  else if (ids.length === 0) process.stdout.write("no finished tasks to remove\n");
 }
 
 export function retryCommand(): Command {

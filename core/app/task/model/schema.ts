@@ -154,6 +154,7 @@ export const EventPayloadSchemas = {
   "task.requeued": z.object({ reason: z.enum(["retry", "shutdown", "recovered"]), attempts: z.number().int().nonnegative() }),
   "task.rejected": z.object({ file: z.string(), error: z.string() }),
   "task.conflict": z.object({ files: z.array(z.string()), error: z.string() }),
+  "task.removed": z.object({ previous_status: TaskStatusSchema, file: z.string(), outputs_removed: z.array(z.string()) }),
 } as const;
 
 export type EventType = keyof typeof EventPayloadSchemas;

@@ -23,6 +23,7 @@ import { writeFailure } from "../../fs_errors.js";
 import { SophiaError } from "../../errors.js";
 import { TRANSITIONS, assertTransition, runOf, runOwnership, type TransitionName } from "../model/lifecycle.js";
 import type { Task } from "../model/schema.js";
+import { isFinished } from "../model/task_status.js";
 import { taskConflict, type StoredTask, type TaskEntry } from "../model/stored_task.js";
 import { FolderIndex } from "./folder_index.js";
 import { leaseKeeper, type Lease } from "./lease_keeper.js";
@@ -154,6 +155,25 @@ export class TaskStore {
       const current = await this.read(file);
       this.index.dropEntry(file);
       if (current.task.status === "queued" && current.task.attempts === 0) await rm(file, { force: true });
+    });
+  }
+
+  /**
+   * Deletes a finished task's file (done, failed or canceled), under the claim lock, so that a retry
+   * or a claim at the same moment either comes first (and the task is refused as unfinished) or
+   * finds no file. Returns the task as it was.
+   */
+  async remove(file: string): Promise<StoredTask> {
+    return this.withClaimLock(file, async () => {
+      const current = await this.read(file);
+      if (!isFinished(current.task.status)) {
+        throw new SophiaError("transition_refused", `task ${current.task.task_id} is ${current.task.status}: only a done, failed or canceled task can be removed (cancel it first)`, {
+          details: { task_id: current.task.task_id, status: current.task.status },
+        });
+      }
+      this.index.dropEntry(file);
+      await rm(file, { force: true });
+      return current;
     });
   }
 
