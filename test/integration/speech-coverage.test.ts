@@ -3,8 +3,8 @@
  * (or $SOPHIA_CORPUS), the real CLI and tiny.en. Decoding with the previous text as prompt
  * (faster-whisper's default), Whisper stopped before the closing words ("feel'st it cold") on an
  * AMD CPU, and heard them on an Intel one: which speech a model loses depends on the CPU's
- * arithmetic. So the worker's test seam ($SOPHIA_ASR_UNHEAR) takes the closing line away from the
- * first pass, and the coverage check must find that speech and transcribe it again.
+ * arithmetic. So the test runs the worker wrapped (test/support/unhearing_worker.py), which takes the
+ * closing line away from the first pass, and the coverage check must find that speech and transcribe it again.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
@@ -12,12 +12,20 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseSrt } from "../../core/app/subtitles/index.js";
 import type { SpeechCoverage } from "../../core/app/transcript.js";
-import { cli, dropTask, makeWorkspace, readEvents, specExampleTask, type TestWorkspace } from "../support/harness.js";
+import { resolveSettings } from "../../core/app/config.js";
+import { PROJECT, cli, dropTask, makeWorkspace, readEvents, specExampleTask, type TestWorkspace } from "../support/harness.js";
 import { CORPUS } from "../support/corpus.js";
 import { corpusOnsets } from "../support/line_onsets.js";
 import { runPythonTests } from "../support/python_tests.js";
 
 const MAX_CUE_SEC = 7;
+
+/** The runner's environment for a worker whose first pass loses the words said in `stretch` ("start-end" s). */
+const unhearing = (stretch: string): Record<string, string> => ({
+  SOPHIA_PYTHON: path.join(PROJECT, "test", "support", "unhearing_python"),
+  UNHEAR_PYTHON: resolveSettings().python,
+  UNHEAR: stretch,
+});
 
 test("a stretch of speech transcribed again keeps its first word and adds no word twice (the worker with tiny.en, Python unittest)", { timeout: 600_000 }, () => {
   runPythonTests("test/integration/python");
@@ -57,7 +65,7 @@ describe("speech coverage on a human reading", { timeout: 600_000 }, () => {
 
   test("speech the first pass lost is transcribed again on its own, and its words are merged in time order", async () => {
     // One lane, so the seam's seconds are the media's; the closing line is said from 49.26 s (test/fixtures/corpus_onsets).
-    const { coverage, raw, duration } = await run("prompted", { condition_on_previous_text: true }, ["asr"], { SOPHIA_ASR_LANES: "1", SOPHIA_ASR_UNHEAR: "49-60" });
+    const { coverage, raw, duration } = await run("prompted", { condition_on_previous_text: true }, ["asr"], { SOPHIA_ASR_LANES: "1", ...unhearing("49-60") });
     const retried = coverage.retried.find((span) => span.end > duration - 3);
     assert.ok(retried && retried.words > 0, `the closing stretch was retried and found words: ${JSON.stringify(coverage.retried)}`);
     const last = raw.at(-1);

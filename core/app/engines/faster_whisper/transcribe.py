@@ -1,7 +1,6 @@
 """The transcribe request: a media's speech as segments of timed words, every stretch of speech checked (speech_coverage.py)."""
 
 import itertools
-import os
 
 import heap
 import piecewise
@@ -90,29 +89,7 @@ def first_pass(model, audio, decoding, batch_size, on_info, on_progress):
     for segment in segments:
         heard.append(segment_record(segment, float(info.duration), info.language, decoding))
         on_progress(heard[-1])
-    return info, unheard_for_tests(heard)
-
-
-def unheard_for_tests(heard, environ=os.environ):
-    """A test seam: $SOPHIA_ASR_UNHEAR ("start-end", seconds of the audio one transcription is given,
-    the media's own for media of one piece on one lane) takes the first pass's words said there
-    away, as if Whisper had not heard them. Which speech a model loses depends on the CPU's
-    arithmetic (sonnet002's closing line was lost with the previous text as prompt on one machine
-    and heard on the next), so the integration tests make the loss themselves and show the coverage
-    step hearing that speech again with the real model. Unset, heard is returned as it is."""
-    raw = environ.get("SOPHIA_ASR_UNHEAR")
-    if not raw:
-        return heard
-    try:
-        start, end = (float(value) for value in raw.split("-"))
-    except ValueError:
-        raise WorkerError("internal", f'SOPHIA_ASR_UNHEAR must be "start-end" in seconds, got {raw!r}')
-    kept = []
-    for segment in heard:
-        words = [word for word in segment["words"] if not start <= (word["start"] + word["end"]) / 2 < end]
-        if words:
-            kept.append({**speech_coverage.with_words(segment, words, segment["words"]), "start": words[0]["start"], "end": words[-1]["end"]})
-    return kept
+    return info, heard
 
 
 def covered(model, audio, heard, info, decoding, owned=None):
