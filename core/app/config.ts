@@ -51,6 +51,13 @@ export interface SophiaSettings {
    * @defaultValue 5
    */
   rescanIntervalSec?: number;
+  /**
+   * Keep what was read of each task file between passes, and the finished tasks' summaries in
+   * tasks/.sophia-task-cache.json, so a pass reads only what changed. Off only to measure what the
+   * caches save (bench:queue).
+   * @defaultValue `$SOPHIA_TASK_CACHE` is not `off`, else true
+   */
+  taskCache?: boolean;
 }
 
 export type ResolvedSettings = Required<SophiaSettings>;
@@ -73,6 +80,7 @@ export function resolveSettings(given: SophiaSettings = {}, env: NodeJS.ProcessE
     allowModelDownload: given.allowModelDownload ?? env.SOPHIA_ALLOW_MODEL_DOWNLOAD === "1",
     concurrency: given.concurrency ?? DEFAULTS.concurrency,
     rescanIntervalSec: given.rescanIntervalSec ?? DEFAULTS.rescanIntervalSec,
+    taskCache: given.taskCache ?? env.SOPHIA_TASK_CACHE !== "off",
   };
   assertWholeNumberUpTo("concurrency", settings.concurrency, LIMITS.concurrency);
   assertWholeNumberUpTo("rescanIntervalSec", settings.rescanIntervalSec, LIMITS.rescanIntervalSec);

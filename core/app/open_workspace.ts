@@ -25,7 +25,7 @@ import { startRunner } from "./start_runner.js";
 export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & { readonly exists: boolean } {
   const resolved = resolveSettings(settings);
   const workspace = new Workspace(resolved.workspace);
-  const store = new TaskStore(workspace);
+  const store = new TaskStore(workspace, { taskCache: resolved.taskCache });
   // What only some calls need is loaded on first use: `list` needs neither the engines, the runner
   // nor the event schema, and loading them is most of what a one-shot `list` would cost.
   let events: EventWriter | null = null;

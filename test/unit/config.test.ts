@@ -15,6 +15,13 @@ describe("settings", { timeout: 60_000 }, () => {
     assert.equal(settings.allowModelDownload, false);
     assert.equal(settings.concurrency, 1);
     assert.equal(settings.rescanIntervalSec, 5);
+    assert.equal(settings.taskCache, true);
+  });
+
+  test("the task cache is off only when SOPHIA_TASK_CACHE says off, or the option does", () => {
+    assert.equal(resolveSettings({}, { SOPHIA_TASK_CACHE: "off" }).taskCache, false);
+    assert.equal(resolveSettings({}, { SOPHIA_TASK_CACHE: "on" }).taskCache, true);
+    assert.equal(resolveSettings({ taskCache: true }, { SOPHIA_TASK_CACHE: "off" }).taskCache, true);
   });
 
   test("the environment overrides the defaults, and an explicit option overrides the environment", () => {

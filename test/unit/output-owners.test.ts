@@ -94,7 +94,7 @@ describe("output ownership", { timeout: 60_000 }, () => {
     let fakeNow: number;
     beforeEach(() => {
       fakeNow = Date.now() + 10_000;
-      store = new TaskStore(store.workspace, () => fakeNow);
+      store = new TaskStore(store.workspace, { now: () => fakeNow });
     });
 
     test("a task file another process writes after the index was built is seen at a start once the watcher names it", async () => {

@@ -247,7 +247,7 @@ describe("task file cache (store.list)", { timeout: 60_000 }, () => {
     workspace = new Workspace(path.join(root, "workspace"));
     mkdirSync(workspace.tasksDir, { recursive: true });
     fakeNow = Date.now() + 10_000;
-    store = new TaskStore(workspace, () => fakeNow);
+    store = new TaskStore(workspace, { now: () => fakeNow });
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -339,7 +339,7 @@ describe("task cache file (tasks/.sophia-task-cache.json)", { timeout: 60_000 },
   let fakeNow: number;
   const cacheFile = () => path.join(workspace.tasksDir, TASK_CACHE_FILE);
   // A fake clock ahead of the files' ctime, as above, so that finished tasks are cached and saved.
-  const coldStore = () => new TaskStore(workspace, () => fakeNow);
+  const coldStore = () => new TaskStore(workspace, { now: () => fakeNow });
   const rows = async (store: TaskStore) => (await store.list()).map((entry) => (entry.ok ? `${entry.stored.task.task_id} ${entry.stored.task.status} ${String(entry.stored.raw.tool)}` : entry.error.code));
   const put = (taskId: string, fields: Record<string, unknown>) => {
     const file = path.join(workspace.tasksDir, `20260206_${taskId}.task.json`);
@@ -366,6 +366,15 @@ describe("task cache file (tasks/.sophia-task-cache.json)", { timeout: 60_000 },
     fakeNow = Date.now() + 10_000;
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test("a store made with taskCache false (bench:queue's side without the cache) keeps no cache file", async () => {
+    put("kept", { status: "done" });
+    const uncached = new TaskStore(workspace, { now: () => fakeNow, taskCache: false });
+    assert.deepEqual(await rows(uncached), ["kept done sophia-desktop-v0.1.4"]);
+    assert.equal(existsSync(cacheFile()), false, "nothing saved");
+    await rows(coldStore());
+    assert.equal(existsSync(cacheFile()), true, "a store with the cache saves it");
+  });
 
   test("a cold store takes unchanged finished tasks from the cache file, and reads a file edited by hand since", async () => {
     put("kept", { status: "done" });

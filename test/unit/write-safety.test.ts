@@ -87,7 +87,7 @@ describe("writes that cannot be redirected", { timeout: 60_000 }, () => {
     // A clock ahead of the file's ctime, so that the finished task is cached and saved (task_file_cache.ts).
     const later = () => Date.now() + 10_000;
     const cache = path.join(fx.workspace.tasksDir, TASK_CACHE_FILE);
-    await new TaskStore(fx.workspace, later).list(); // writes the cache file
+    await new TaskStore(fx.workspace, { now: later }).list(); // writes the cache file
     // The same cache, forged to say `canceled` for the task whose file says `done`, put behind a link.
     const forged = path.join(fx.root, "forged-cache");
     writeFileSync(forged, readFileSync(cache, "utf8").replaceAll('"done"', '"canceled"'));
@@ -95,7 +95,7 @@ describe("writes that cannot be redirected", { timeout: 60_000 }, () => {
     rmSync(cache);
     symlinkSync(forged, cache);
 
-    const listed = await new TaskStore(fx.workspace, later).list();
+    const listed = await new TaskStore(fx.workspace, { now: later }).list();
     assert.equal(listed[0]?.ok && summaryOf(listed[0].stored).status, "done", "the cache behind the link was not read");
     assert.equal(readFileSync(forged, "utf8"), forgedText, "nor written through");
     assert.equal(taskOnDisk(file).status, "done");

@@ -46,8 +46,7 @@ interface Listing {
 }
 
 export class FolderIndex {
-  // Off only for bench/queue.bench.ts, which measures what the cache saves.
-  private readonly cache = new StampCache<TaskEntry>(process.env.SOPHIA_TASK_CACHE !== "off");
+  private readonly cache: StampCache<TaskEntry>;
   private readonly outputs: OutputIndex;
   private readonly cacheFile: string;
   private cacheFileRead = false;
@@ -69,11 +68,13 @@ export class FolderIndex {
   private named = new Set<string>();
 
 
-  /** `now` only for tests of the cache's clock rules. */
+  /** `now` only for tests of the cache's clock rules; `taskCache` false (bench:queue) keeps nothing between passes. */
   constructor(
     private readonly workspace: Workspace,
     private readonly now: () => number = Date.now,
+    taskCache = true,
   ) {
+    this.cache = new StampCache<TaskEntry>(taskCache);
     this.outputs = new OutputIndex(workspace);
     this.cacheFile = path.join(workspace.tasksDir, TASK_CACHE_FILE);
   }

@@ -54,12 +54,15 @@ export type DeadRunner =
 export class TaskStore {
   private readonly index: FolderIndex;
 
-  /** `now` only for tests of the cache's clock rules. */
+  /**
+   * `taskCache` (config.ts's setting, default true): keep what was read of each task file between
+   * passes and in the summary file. `now` only for tests of the cache's clock rules.
+   */
   constructor(
     readonly workspace: Workspace,
-    now: () => number = Date.now,
+    options: { taskCache?: boolean; now?: () => number } = {},
   ) {
-    this.index = new FolderIndex(workspace, now);
+    this.index = new FolderIndex(workspace, options.now ?? Date.now, options.taskCache ?? true);
   }
 
   /**
