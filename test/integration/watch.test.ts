@@ -117,7 +117,8 @@ describe("watch", { timeout: 300_000 }, () => {
     const stopSeconds = (Date.now() - stopping) / 1000;
     process.stdout.write(`# watch runner stopped ${stopSeconds.toFixed(2)} s after SIGTERM\n`);
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(stopSeconds < 5, `took ${stopSeconds} s to stop`);
+    // Against a hang: the stop takes about as long as a cancel (a second); 30 s is well over 10× that under load.
+    assert.ok(stopSeconds < 30, `took ${stopSeconds} s to stop`);
 
     const handedBack = readTask(ws, "long");
     assert.equal(handedBack.status, "queued");
