@@ -20,7 +20,6 @@ sends the worker). Every model is loaded once up front.
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -34,21 +33,9 @@ import speech_coverage  # noqa: E402
 import decoding  # noqa: E402
 import request_common  # noqa: E402
 import transcribe  # noqa: E402
+from asr_accuracy import find_corpus  # noqa: E402
 from audio_time import SAMPLING_RATE  # noqa: E402
-
-
-
-def find_corpus():
-    """$SOPHIA_CORPUS, else the first shared/corpus in a folder above the checkout (CI clones elsewhere)."""
-    if os.environ.get("SOPHIA_CORPUS"):
-        return os.environ["SOPHIA_CORPUS"]
-    here = ROOT
-    while os.path.dirname(here) != here:
-        here = os.path.dirname(here)
-        if os.path.isdir(os.path.join(here, "shared", "corpus")):
-            return os.path.join(here, "shared", "corpus")
-    raise SystemExit("no shared/corpus found above the project: set SOPHIA_CORPUS")
-
+from word_errors import normalise, wer  # noqa: E402, F401  (bench/asr_throughput.py takes them from here)
 
 CORPUS = find_corpus()
 READINGS = [("sonnet002", "en"), ("sonnet003", "en"), ("reading_de", "de"), ("reading_es", "es")]
@@ -73,34 +60,6 @@ CHOICES = {
     "batched": "batched",
     "sophia": "sophia",
 }
-
-NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
-ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18, "xix": 19, "xx": 20}
-
-
-def normalise(text):
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    text = re.sub(r"[-–—]", " ", text)
-    text = "".join(ch if ch.isalnum() or ch.isspace() else " " if ch != "'" else "" for ch in text)
-    tokens = []
-    for token in text.split():
-        if token.isdigit() and int(token) <= 20:
-            token = NUMBER_WORDS[int(token)]
-        elif token in ROMAN:
-            token = NUMBER_WORDS[ROMAN[token]]
-        tokens.append(token)
-    return tokens
-
-
-def wer(reference, hypothesis):
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        previous, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
-    return row[len(hyp)] / max(1, len(ref))
-
 
 def espeak_recording(directory):
     """espeak-ng paragraphs with silence between them: (audio, text)."""

@@ -1,4 +1,4 @@
-"""Sophia's asr against whisper-ctranslate2's defaults: same file, same model, side by side in one run.
+"""Sophia's asr against whisper-ctranslate2's defaults and bare faster-whisper: same file, same model, side by side in one run.
 
     npm run build && npm run bench:asr -- [--cold] [--rounds 3] [--files sonnet002,espeak] [--engine-options JSON]... [--json FILE]
 
@@ -17,7 +17,11 @@ the same for both:
            --no-progress` after an untimed `submit --model M --no-refine`, against
            `whisper-ctranslate2 --model_directory D --local_files_only True --output_dir T <media>`.
            This adds each one's start-up: Node, the preflight and the worker's imports for Sophia.
-Both use the same model directory (Sophia's resolution of the name). Timed: wall time and CPU time
+bare: faster-whisper alone as a script calls it, `WhisperModel(dir).transcribe(media, beam_size=5)`
+with its own defaults (compute type "default": float32 for these float16 models on a CPU), in
+this process with the model loaded (warm) or a process per file (cold): the floor for words, so
+each speed-up is printed beside the errors Sophia makes over bare's.
+All use the same model directory (Sophia's resolution of the name). Timed: wall time and CPU time
 (the worker's or server's /proc stat, warm; the process and its children, cold). WER is of each
 one's segment (SRT cue) text against the text that was read, with one normaliser for both
 (bench/asr_fidelity.py's); `words` counts the normalised words.
@@ -42,6 +46,7 @@ import tempfile
 import time
 
 from asr_fidelity import CORPUS, ROOT, engine_defaults, normalise, wer  # also puts the worker's folder on sys.path
+from word_errors import errors  # noqa: E402
 import models  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -187,6 +192,50 @@ class WarmWct2:
         self.child.wait()
 
 
+class WarmBare:
+    """faster-whisper alone in this process, as a script calls it: WhisperModel(dir) with its own
+    defaults (compute type "default"), transcribe(media, beam_size=5); model loaded by a first file."""
+
+    def __init__(self, model_dir, warmup):
+        from faster_whisper import WhisperModel
+
+        started = time.monotonic()
+        self.model = WhisperModel(model_dir, local_files_only=True)
+        self.load_sec = time.monotonic() - started
+        self.run(warmup)
+
+    def run(self, media):
+        cpu, wall = time.process_time(), time.monotonic()
+        segments, _ = self.model.transcribe(media, beam_size=5)
+        text = " ".join(segment.text.strip() for segment in segments)
+        return {"wall_sec": time.monotonic() - wall, "cpu_sec": time.process_time() - cpu, "text": text}
+
+    def close(self):
+        self.model = None
+
+
+BARE_PROGRAM = """
+import sys
+from faster_whisper import WhisperModel
+segments, _ = WhisperModel(sys.argv[2], local_files_only=True).transcribe(sys.argv[1], beam_size=5)
+print(" ".join(segment.text.strip() for segment in segments))
+"""
+
+
+class ColdBare:
+    """The same in a process of its own per file, loading the model."""
+
+    def __init__(self, model_dir, env):
+        self.model_dir, self.env, self.load_sec = model_dir, env, None
+
+    def run(self, media):
+        wall, cpu, stdout = timed_cli([sys.executable, "-c", BARE_PROGRAM, media, self.model_dir], self.env)
+        return {"wall_sec": wall, "cpu_sec": cpu, "text": stdout}
+
+    def close(self):
+        pass
+
+
 def timed_cli(argv, env):
     """(wall sec, cpu sec of it and its reaped children, stdout); a failure stops the bench."""
     cpu, wall = children_cpu(), time.monotonic()
@@ -251,6 +300,7 @@ def contestants(args, model, env, directory, warmup):
         else:
             sides[candidate_name(overrides)] = WarmSophia(model, overrides, env, warmup)
     sides["wct2"] = ColdWct2(args.wct2, model_dir, extra, env) if args.cold else WarmWct2(args.wct2, model_dir, extra, env, warmup)
+    sides["bare"] = ColdBare(model_dir, env) if args.cold else WarmBare(model_dir, warmup)
     return model_dir, sides
 
 
@@ -296,7 +346,7 @@ def main():
 
 
 def scored(reference, text):
-    return {"wer": wer(reference, text), "words": len(normalise(text))}
+    return {"wer": wer(reference, text), "errors": errors(reference, text), "words": len(normalise(text))}
 
 
 def summarise(stem, model, media, text, runs):
@@ -305,37 +355,48 @@ def summarise(stem, model, media, text, runs):
 
     media_sec = decode_audio(media).shape[0] / 16000
     median = lambda results, key: statistics.median(result[key] for result in results)  # noqa: E731
-    reference = runs["wct2"]
     rows = []
     for name, results in runs.items():
-        if name == "wct2":
+        if name in REFERENCES:
             continue
-        row = {"recording": stem, "model": model, "candidate": name, "media_sec": media_sec, "reference_words": len(normalise(text)), "runs": results, "wct2_runs": reference}
-        for key in ("wall_sec", "cpu_sec", "wer", "words"):
-            row[f"sophia_{key}"], row[f"wct2_{key}"] = median(results, key), median(reference, key)
+        row = {"recording": stem, "model": model, "candidate": name, "media_sec": media_sec, "reference_words": len(normalise(text)), "runs": results}
+        for key in ("wall_sec", "cpu_sec", "wer", "errors", "words"):
+            row[f"sophia_{key}"] = median(results, key)
+            for reference in REFERENCES:
+                row[f"{reference}_{key}"] = median(runs[reference], key)
+        for reference in REFERENCES:
+            row[f"{reference}_runs"] = runs[reference]
+            row[f"speedup_wall_{reference}"] = row[f"{reference}_wall_sec"] / row["sophia_wall_sec"]
+            row[f"speedup_cpu_{reference}"] = row[f"{reference}_cpu_sec"] / row["sophia_cpu_sec"]
         row["coverage_pct"] = min(result["coverage_pct"] for result in results)
-        row["speedup_wall"] = row["wct2_wall_sec"] / row["sophia_wall_sec"]
-        row["speedup_cpu"] = row["wct2_cpu_sec"] / row["sophia_cpu_sec"]
         rows.append(row)
     return rows
 
 
+# What each Sophia candidate is measured against: whisper-ctranslate2, and faster-whisper alone (the floor for words).
+REFERENCES = ("wct2", "bare")
+
+
 def print_table(rows, args):
-    print(f"\n{'cold' if args.cold else 'warm'}, medians of {args.rounds} round(s); speed-up = whisper-ctranslate2's time / Sophia's (goal >= 1.4); WER against the printed text")
-    print("| recording | model | Sophia | media s | Sophia wall s | wct2 wall s | speed-up wall | Sophia CPU s | wct2 CPU s | speed-up CPU | Sophia WER | wct2 WER | Sophia words | wct2 words | text words | Sophia coverage % |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\n{'cold' if args.cold else 'warm'}, medians of {args.rounds} round(s); speed-up = the other's time / Sophia's (goal > 1 against wct2, at no per-recording accuracy cost); WER against the printed text, errors in brackets")
+    print("| recording | model | Sophia | media s | Sophia wall s | wct2 wall s | bare wall s | speed-up wall vs wct2 | vs bare | Sophia CPU s | wct2 CPU s | bare CPU s | speed-up CPU vs wct2 | vs bare | Sophia WER | wct2 WER | bare WER | Sophia − bare errors | text words | Sophia coverage % |")
+    print("|---" * 20 + "|")
     for row in rows:
         print(
-            f"| {row['recording']} | {row['model']} | {row['candidate']} | {row['media_sec']:.0f} | {row['sophia_wall_sec']:.1f} | {row['wct2_wall_sec']:.1f} | {row['speedup_wall']:.2f} | "
-            f"{row['sophia_cpu_sec']:.1f} | {row['wct2_cpu_sec']:.1f} | {row['speedup_cpu']:.2f} | {row['sophia_wer']:.3f} | {row['wct2_wer']:.3f} | "
-            f"{row['sophia_words']:.0f} | {row['wct2_words']:.0f} | {row['reference_words']} | {row['coverage_pct']:.1f} |"
+            f"| {row['recording']} | {row['model']} | {row['candidate']} | {row['media_sec']:.0f} | {row['sophia_wall_sec']:.1f} | {row['wct2_wall_sec']:.1f} | {row['bare_wall_sec']:.1f} | "
+            f"{row['speedup_wall_wct2']:.2f} | {row['speedup_wall_bare']:.2f} | {row['sophia_cpu_sec']:.1f} | {row['wct2_cpu_sec']:.1f} | {row['bare_cpu_sec']:.1f} | "
+            f"{row['speedup_cpu_wct2']:.2f} | {row['speedup_cpu_bare']:.2f} | {row['sophia_wer']:.3f} ({row['sophia_errors']:.0f}) | {row['wct2_wer']:.3f} ({row['wct2_errors']:.0f}) | "
+            f"{row['bare_wer']:.3f} ({row['bare_errors']:.0f}) | {row['sophia_errors'] - row['bare_errors']:+.0f} | {row['reference_words']} | {row['coverage_pct']:.1f} |"
         )
     for candidate in dict.fromkeys(row["candidate"] for row in rows):
         mine = [row for row in rows if row["candidate"] == candidate]
         total = lambda key: sum(row[key] for row in mine)  # noqa: E731
+        words = total("reference_words")
         print(
-            f"{candidate}, all files: speed-up wall {total('wct2_wall_sec') / total('sophia_wall_sec'):.2f}, CPU {total('wct2_cpu_sec') / total('sophia_cpu_sec'):.2f}; "
-            f"mean WER Sophia {total('sophia_wer') / len(mine):.3f}, wct2 {total('wct2_wer') / len(mine):.3f}"
+            f"{candidate}, all files: speed-up wall {total('wct2_wall_sec') / total('sophia_wall_sec'):.2f} vs wct2, {total('bare_wall_sec') / total('sophia_wall_sec'):.2f} vs bare; "
+            f"CPU {total('wct2_cpu_sec') / total('sophia_cpu_sec'):.2f} vs wct2, {total('bare_cpu_sec') / total('sophia_cpu_sec'):.2f} vs bare; "
+            f"pooled WER Sophia {total('sophia_errors') / words:.3f}, wct2 {total('wct2_errors') / words:.3f}, bare {total('bare_errors') / words:.3f}; "
+            f"recordings worse than bare by more than one error: {', '.join(row['recording'] for row in mine if row['sophia_errors'] - row['bare_errors'] > 1) or 'none'}"
         )
     print(uptime())
 

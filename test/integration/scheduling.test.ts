@@ -20,12 +20,12 @@ describe("scheduling", { timeout: 300_000 }, () => {
   });
   after(() => rmSync(ws.root, { recursive: true, force: true }));
 
-  const task = (taskId: string, createdAt: string, media: string) =>
+  const task = (taskId: string, createdAt: string, media: string, engine: Record<string, unknown> = {}) =>
     specExampleTask({
       task_id: taskId,
       created_at: createdAt,
       pipeline: ["asr"],
-      config_snapshot: { engine: { type: "faster_whisper", language: "en" } },
+      config_snapshot: { engine: { type: "faster_whisper", language: "en", ...engine } },
       input: { media: `workspace/inbox/${media}`, script: null },
       output: { raw_srt: `workspace/outputs/${taskId}.raw.srt` },
     });
@@ -45,12 +45,12 @@ describe("scheduling", { timeout: 300_000 }, () => {
     const asr = readEvents(ws, "made_first").find((event) => event.type === "stage.completed");
     assert.ok(asr?.type === "stage.completed");
     assert.equal(asr.payload.summary.model, "tiny.en", "English and no model named: the bundled tiny.en");
-    assert.equal(asr.payload.summary.model_lanes, availableParallelism(), "one task at a time: every core is a lane of its worker");
+    assert.equal(asr.payload.summary.model_lanes, 1, "by default one lane: no cut in the media (spec §4.1)");
   });
 
-  test("--concurrency 2 runs two tasks at once, each with its own worker", async () => {
-    dropTask(ws, task("parallel_a", "2026-02-07T10:00:00Z", "medium.wav"));
-    dropTask(ws, task("parallel_b", "2026-02-07T10:00:01Z", "medium.wav"));
+  test("--concurrency 2 runs two tasks at once, each with its own worker and its share of the cores", async () => {
+    dropTask(ws, task("parallel_a", "2026-02-07T10:00:00Z", "medium.wav", { lanes: 0 }));
+    dropTask(ws, task("parallel_b", "2026-02-07T10:00:01Z", "medium.wav", { lanes: 0 }));
     const result = await cli(ws, ["run", "--concurrency", "2"]);
     assert.equal(result.code, 0, result.stderr);
     for (const taskId of ["parallel_a", "parallel_b"]) assert.equal(readTask(ws, taskId).status, "done");
@@ -69,7 +69,7 @@ describe("scheduling", { timeout: 300_000 }, () => {
     assert.deepEqual(
       summaries.map((summary) => summary.model_lanes),
       [share, share],
-      "each worker has its share of the cores as lanes",
+      "lanes: 0 makes each worker's share of the cores its lanes",
     );
   });
 });

@@ -40,6 +40,7 @@ describe("engine options", { timeout: 60_000 }, () => {
       compute_type: "int8",
       device: "cpu",
       cpu_threads: 0,
+      lanes: 1,
       batch_size: 1,
       allow_download: false,
     });

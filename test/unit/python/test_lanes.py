@@ -61,7 +61,7 @@ class Parts(unittest.TestCase):
 
 
 class CpuLayout(unittest.TestCase):
-    OPTIONS = {"cpu_threads": 0, "batch_size": 1, "device": "cpu"}
+    OPTIONS = {"cpu_threads": 0, "lanes": 1, "batch_size": 1, "device": "cpu"}
 
     def layout(self, lanes_env="3", **options):
         import model_cache
@@ -70,13 +70,18 @@ class CpuLayout(unittest.TestCase):
         with mock.patch.dict(os.environ, {"SOPHIA_ASR_LANES": lanes_env}):
             return model_cache.cpu_layout({**self.OPTIONS, **options})
 
-    def test_cpu_threads_0_on_a_cpu_is_one_thread_per_lane_and_the_lanes_the_runner_gives(self):
-        self.assertEqual(self.layout(), (1, 3))
-
-    def test_threads_asked_for_batching_or_a_gpu_is_one_lane(self):
+    def test_by_default_one_lane_with_every_core_the_runner_gives(self):
+        self.assertEqual(self.layout(), (3, 1))
         self.assertEqual(self.layout(cpu_threads=2), (2, 1))
-        self.assertEqual(self.layout(batch_size=8), (0, 1))
-        self.assertEqual(self.layout(device="cuda"), (0, 1))
+
+    def test_lanes_0_is_a_lane_per_core_of_one_thread_and_a_count_is_that_many(self):
+        self.assertEqual(self.layout(lanes=0), (1, 3))
+        self.assertEqual(self.layout(lanes=2), (1, 2))
+        self.assertEqual(self.layout(lanes=2, cpu_threads=2), (2, 2))
+
+    def test_batching_or_a_gpu_is_one_lane(self):
+        self.assertEqual(self.layout(lanes=0, batch_size=8), (0, 1))
+        self.assertEqual(self.layout(lanes=0, device="cuda"), (0, 1))
 
 
 class FakePartTranscriber:

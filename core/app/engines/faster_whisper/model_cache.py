@@ -45,14 +45,20 @@ class ModelCache:
 
 
 def cpu_layout(options):
-    """(CTranslate2 threads per lane, lanes): with cpu_threads 0 on a CPU, one thread per lane and a
-    lane per core the runner gives this worker (lanes.py says why); otherwise one lane, as asked.
-    The batched pipeline is one lane too: its batches are what share out its work."""
-    if options["cpu_threads"] != 0 or options.get("batch_size", 1) > 1 or runs_on_gpu(options["device"]):
+    """(CTranslate2 threads per lane, lanes) on the cores the runner gives this worker (lanes.py).
+
+    One lane by default: lanes cost words near their cuts (spec §4.1, "accuracy first"). cpu_threads
+    0 is the worker's cores on one lane, one thread each on several. On a GPU or batched, one lane:
+    the device or the batches share out the work."""
+    if options.get("batch_size", 1) > 1 or runs_on_gpu(options["device"]):
         return options["cpu_threads"], 1
     import lanes
 
-    return 1, lanes.configured_lanes()
+    cores = lanes.configured_lanes()
+    count = cores if options["lanes"] == 0 else options["lanes"]
+    if count == 1:
+        return options["cpu_threads"] or cores, 1
+    return options["cpu_threads"] or 1, count
 
 
 def runs_on_gpu(device):

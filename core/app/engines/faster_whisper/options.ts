@@ -75,7 +75,16 @@ export const FasterWhisperConfigSchema = z
       .max(256)
       .default(0)
       .describe(
-        "CPU threads per worker. 0: one thread per lane, a lane per core the worker has (the cores over the runner's concurrency), each lane transcribing its own stretch of the media; above 0: that many threads on one stretch at a time.",
+        "CTranslate2 threads per lane. 0: with one lane, the cores the worker has (the cores over the runner's concurrency); with several lanes, one thread each.",
+      ),
+    lanes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(1)
+      .describe(
+        "Stretches of the media transcribed at once. 1: the media as one stretch, each 30 s window decoded after the one before, as faster-whisper does. 0: a lane per core the worker has; above 1: that many. Several lanes are faster on media over 30 s but cost words near each cut (measured: spec §4.1, README).",
       ),
     batch_size: z
       .number()

@@ -63,7 +63,7 @@ export const ModelMessageSchema = z.object({
   load_sec: seconds,
   /** True when this worker had the model loaded already (load_sec is then 0). */
   cached: z.boolean(),
-  /** Stretches of the media it transcribes at once, one CTranslate2 thread each (lanes.py); 1 when cpu_threads is set, on a GPU, or batched. */
+  /** Stretches of the media it transcribes at once (lanes.py): 1 unless the options ask for lanes, and always on a GPU or batched. */
   lanes: z.number().int().positive().optional(),
 });
 
