@@ -35,7 +35,7 @@ describe("engine options", { timeout: 60_000 }, () => {
       initial_prompt: null,
       hotwords: null,
       vad_filter: false,
-      condition_on_previous_text: false,
+      condition_on_previous_text: true,
       hallucination_silence_threshold: null,
       compute_type: "int8",
       device: "cpu",
