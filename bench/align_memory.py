@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "test", "support"))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "fixtures", "corpus_onsets"))
 
 RATE = 16000
-OPTIONS = {"allow_download": False, "device": "cpu", "compute_type": "int8", "cpu_threads": 0}
+OPTIONS = {"allow_download": False, "device": "cpu", "compute_type": "int8", "cpu_threads": 0, "lanes": 1}
 SONNETS = ("sonnet002", "sonnet003")
 LONG_SPAN_MIN = 15.0
 SHORT_SPAN_EVERY_MIN = 10.0

@@ -30,7 +30,7 @@ from derive_onsets import find_corpus
 from whole_waveform import WholeWaveform
 
 RATE = SAMPLING_RATE
-OPTIONS = {"allow_download": False, "device": "cpu", "compute_type": "int8", "cpu_threads": 0}
+OPTIONS = {"allow_download": False, "device": "cpu", "compute_type": "int8", "cpu_threads": 0, "lanes": 1}
 ONSETS = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "corpus_onsets", "sonnet002.json")
 LONG_MEDIA_SEC = 600.0
 # Sentences said in ten minutes of silence: (onset in seconds, text).
