@@ -41,6 +41,7 @@ interface Options {
 }
 
 const STOP_PAST_LEASE_MS = [11_000, 14_000] as const;
+const END_TYPES = new Set(["task.completed", "task.failed", "task.canceled"]);
 const QUIESCE_TIMEOUT_MS = 300_000;
 
 function parseOptions(argv: string[]): Options {
@@ -197,7 +198,14 @@ class Campaign {
     const id = `soak_${String(this.nextTask++).padStart(4, "0")}`;
     const raw = `workspace/outputs/${id}.raw.srt`;
     const refined = paths.refined ?? `workspace/outputs/${id}.refined.srt`;
-    if (kind === "refine") writeFileSync(path.join(this.root, raw), syntheticSrt(60 + Math.floor(this.random() * 240), { wordsPerCue: 7, everySec: 3 }));
+    if (kind === "refine") {
+      try {
+        writeFileSync(path.join(this.root, raw), syntheticSrt(60 + Math.floor(this.random() * 240), { wordsPerCue: 7, everySec: 3 }));
+      } catch (error) {
+        rmSync(path.join(this.root, raw), { force: true }); // cut short by a full disk
+        throw error;
+      }
+    }
     const task = {
       task_id: id,
       run_id: `run_${id}`,
@@ -262,9 +270,9 @@ class Campaign {
     return stage;
   }
 
-  /** Each task's end (its last task.completed, task.failed or task.canceled) and its last task.started, as event times. */
-  private finishTimes(): Map<string, { end?: string; lastStart?: string }> {
-    const times = new Map<string, { end?: string; lastStart?: string }>();
+  /** Each task's events (time and type), in the stream's order. */
+  private timelines(): Map<string, { ts: string; type: string }[]> {
+    const timelines = new Map<string, { ts: string; type: string }[]>();
     for (const line of this.eventLines()) {
       let event: { ts: string; task_id: string; type: string };
       try {
@@ -272,12 +280,9 @@ class Campaign {
       } catch {
         continue;
       }
-      const entry = times.get(event.task_id) ?? {};
-      if (event.type === "task.started") entry.lastStart = event.ts;
-      if (event.type === "task.completed" || event.type === "task.failed" || event.type === "task.canceled") entry.end = event.ts;
-      times.set(event.task_id, entry);
+      timelines.set(event.task_id, [...(timelines.get(event.task_id) ?? []), { ts: event.ts, type: event.type }]);
     }
-    return times;
+    return timelines;
   }
 
   private eventLines(): string[] {
@@ -506,6 +511,7 @@ class Campaign {
     }
 
     let tornLines = 0;
+    let cutLines = 0;
     const completions = new Map<string, number>();
     const happenings: Record<string, number> = {};
     for (const line of this.eventLines()) {
@@ -516,7 +522,10 @@ class Campaign {
           event.type === "stage.aborted" ? `aborted: ${event.payload.reason}` : event.type === "task.requeued" ? `requeued: ${event.payload.reason}` : event.type === "task.conflict" ? "conflicts reported" : null;
         if (what) happenings[what] = (happenings[what] ?? 0) + 1;
       } catch {
-        tornLines++;
+        // A full disk can cut an append short (ENOSPC part-way); the next event then starts on a line
+        // of its own. Two events glued on one line would be the defect.
+        if (this.options.diskFull && line.startsWith('{"ts":') && !line.includes('}{"ts":')) cutLines++;
+        else tornLines++;
       }
     }
     if (tornLines > 0) violations.push(`${tornLines} event lines do not parse`);
@@ -555,15 +564,19 @@ class Campaign {
     }
     const eventLogs = readdirSync(path.join(this.ws, "events"));
     if (eventLogs.some((name) => isLink(path.join(this.ws, "events", name)))) violations.push("an event log is a link");
-    const finishedAt = this.finishTimes();
+    const timelines = this.timelines();
     for (const clobber of this.clobbers) {
-      const status = statusOf.get(clobber.taskId);
       const intact = readFileSync(clobber.input, "utf8") === clobber.before;
-      // Done only if the victim had finished before the task that wrote on its input started.
-      const victimEnd = finishedAt.get(clobber.victim)?.end;
-      const clobberStart = finishedAt.get(clobber.taskId)?.lastStart;
-      if (status === "done" && !(victimEnd && clobberStart && victimEnd < clobberStart)) violations.push(`${clobber.taskId} wrote on the input of ${clobber.victim} before it finished`);
-      if (status !== "done" && !intact) violations.push(`${clobber.victim}'s input was changed, ${clobber.taskId} is ${status}`);
+      // The runs of the task that wrote on the input: each must have started while the victim was
+      // finished (the start check), and the input may have changed only through a run that completed.
+      const writer = timelines.get(clobber.taskId) ?? [];
+      const victim = timelines.get(clobber.victim) ?? [];
+      const completedRuns = writer.filter((event, i) => event.type === "task.started" && writer.slice(i + 1).find((next) => next.type === "task.started" || END_TYPES.has(next.type))?.type === "task.completed");
+      for (const run of completedRuns) {
+        const victimThen = [...victim].reverse().find((event) => event.ts <= run.ts && (event.type === "task.created" || event.type === "task.started" || event.type === "task.requeued" || END_TYPES.has(event.type)));
+        if (!victimThen || !END_TYPES.has(victimThen.type)) violations.push(`${clobber.taskId} started writing on the input of ${clobber.victim} at ${run.ts}, when ${clobber.victim} was not finished (${victimThen?.type ?? "not yet created"})`);
+      }
+      if (!intact && completedRuns.length === 0) violations.push(`${clobber.victim}'s input was changed, and ${clobber.taskId} never completed`);
     }
     const created = new Map<string, number>();
     for (const line of this.eventLines()) {
@@ -609,6 +622,7 @@ class Campaign {
       outputs_incomplete: outputsIncomplete,
       outputs_left_by_canceled_tasks: leftByCanceled,
       torn_lines: tornLines,
+      lines_cut_by_full_disk: cutLines,
       event_lines: this.eventLines().length,
       strays,
       violations,
@@ -625,7 +639,7 @@ class Campaign {
         `link swaps: ${JSON.stringify(report.link_swaps)}; outputs on an input: ${JSON.stringify(report.inputs_as_outputs)}; same-id races: ${JSON.stringify(report.same_id_races)}`,
         `runners: ${JSON.stringify(report.happenings)}`,
         `completions per task: ${Object.entries(report.completions_per_task).map(([times, n]) => `${n} tasks × ${times}`).join(", ")}`,
-        `outputs lost: ${report.outputs_lost}; incomplete: ${report.outputs_incomplete}; torn event lines: ${report.torn_lines} of ${report.event_lines}`,
+        `outputs lost: ${report.outputs_lost}; incomplete: ${report.outputs_incomplete}; torn event lines: ${report.torn_lines} of ${report.event_lines} (cut short by the full disk, the next event on a line of its own: ${report.lines_cut_by_full_disk})`,
         `strays: ${report.strays.length}; violations: ${report.violations.length}`,
         ...report.violations.slice(0, 30).map((violation) => `  ✗ ${violation}`),
       ].join("\n"),
@@ -657,6 +671,7 @@ interface Report {
   outputs_incomplete: number;
   outputs_left_by_canceled_tasks: number;
   torn_lines: number;
+  lines_cut_by_full_disk: number;
   event_lines: number;
   strays: string[];
   violations: string[];
