@@ -565,8 +565,8 @@ class Campaign {
     const eventLogs = readdirSync(path.join(this.ws, "events"));
     if (eventLogs.some((name) => isLink(path.join(this.ws, "events", name)))) violations.push("an event log is a link");
     const timelines = this.timelines();
+    const writtenThrough = new Set<string>();
     for (const clobber of this.clobbers) {
-      const intact = readFileSync(clobber.input, "utf8") === clobber.before;
       // The runs of the task that wrote on the input: each must have started while the victim was
       // finished (the start check), and the input may have changed only through a run that completed.
       const writer = timelines.get(clobber.taskId) ?? [];
@@ -576,7 +576,11 @@ class Campaign {
         const victimThen = [...victim].reverse().find((event) => event.ts <= run.ts && (event.type === "task.created" || event.type === "task.started" || event.type === "task.requeued" || END_TYPES.has(event.type)));
         if (!victimThen || !END_TYPES.has(victimThen.type)) violations.push(`${clobber.taskId} started writing on the input of ${clobber.victim} at ${run.ts}, when ${clobber.victim} was not finished (${victimThen?.type ?? "not yet created"})`);
       }
-      if (!intact && completedRuns.length === 0) violations.push(`${clobber.victim}'s input was changed, and ${clobber.taskId} never completed`);
+      if (completedRuns.length > 0) writtenThrough.add(clobber.input);
+    }
+    // An input changed only by a completed run of a task that wrote on it (several may aim at one input).
+    for (const clobber of this.clobbers) {
+      if (!writtenThrough.has(clobber.input) && readFileSync(clobber.input, "utf8") !== clobber.before) violations.push(`${clobber.victim}'s input was changed, and no task writing on it completed`);
     }
     const created = new Map<string, number>();
     for (const line of this.eventLines()) {
