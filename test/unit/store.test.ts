@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -105,6 +105,25 @@ describe("task store", { timeout: 60_000 }, () => {
     // Against waiting the lock out, not a speed: a takeover takes milliseconds, 10 s is 10× the 1 s it was once held to.
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
     assert.ok(!existsSync(lock), "the stale lock is gone");
+  });
+
+  test("a claim that waited longer than the stale time for a held lock holds a fresh one: nobody takes it for stale", { timeout: 30_000 }, async () => {
+    const created = await store.create(specExampleTask());
+    const holder = path.join(`${created.file}.lock`, "0123456789abcdef");
+    mkdirSync(holder, { recursive: true });
+    const refresh = setInterval(() => utimesSync(holder, new Date(), new Date()), 200); // a live holder, slow
+    setTimeout(() => {
+      clearInterval(refresh);
+      rmSync(`${created.file}.lock`, { recursive: true, force: true });
+    }, 6_000);
+    let ageOfOurs = Infinity;
+    await store.transition(created.file, "cancel", () => {
+      const lock = `${created.file}.lock`;
+      const [ours] = readdirSync(lock);
+      ageOfOurs = Date.now() - statSync(path.join(lock, ours as string)).mtimeMs;
+      return {};
+    });
+    assert.ok(ageOfOurs < 2_000, `the lock taken after a 6 s wait looked ${ageOfOurs} ms old`);
   });
 
   test("a run lease is exclusive while held and free once released", async () => {

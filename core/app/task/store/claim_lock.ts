@@ -16,7 +16,7 @@
  * stale one over by removing it, which gives the old holder no way to notice before it writes.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, utimesSync, writeSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fsyncDirectory } from "../../atomic_write.js";
@@ -71,6 +71,8 @@ async function acquire(file: string, token: string): Promise<void> {
   try {
     for (;;) {
       try {
+        // Stale is judged by this folder's mtime: fresh at the rename, however long the wait was.
+        if (wait > 2) utimesSync(path.join(staging, token), new Date(), new Date());
         renameSync(staging, lock);
         return;
       } catch (error) {
