@@ -116,7 +116,7 @@ export interface CancelResult {
   stopped: boolean;
 }
 
-/** A runner process, alive because it holds the run lease of a task it is executing. */
+/** A runner process, alive because it holds the run lease of a task it is executing, or (watching, idle: `tasks` empty) by its presence file. */
 export interface LiveRunner {
   host: string;
   pid: number;
@@ -130,8 +130,8 @@ export interface WorkspaceStatus {
   /** Every running task, with where it runs; `orphaned` when its runner is gone (the next runner recovers it). */
   running: Array<TaskInfo & { runner: { host: string; pid: number } | null; orphaned: boolean }>;
   /**
-   * Runners executing a task now, told by their fresh run leases. A watch runner with nothing to do
-   * holds no lease and is not listed.
+   * Runners alive: those executing a task now, told by their fresh run leases, and watching runners
+   * with nothing to do (`tasks` empty), told by their presence files in runners/.
    */
   runners: LiveRunner[];
 }

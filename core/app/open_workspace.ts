@@ -122,6 +122,11 @@ export function openWorkspace(settings: SophiaSettings = {}): SophiaWorkspace & 
           runners.set(key, live);
         }
       }
+      // A watching runner with nothing to do holds no lease: its presence file tells it.
+      for (const present of await (await import("./runner/presence.js")).presentRunners(workspace)) {
+        const key = `${present.host}:${present.pid}`;
+        if (!runners.has(key)) runners.set(key, { host: present.host, pid: present.pid, tasks: [] });
+      }
       return { dir: workspace.dir, counts, running, runners: [...runners.values()] };
     },
 

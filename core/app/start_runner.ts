@@ -17,7 +17,7 @@ import type { SophiaEvent } from "./task/model/schema.js";
 import type { TaskStore } from "./task/store/store.js";
 
 async function runnerModules() {
-  const [registry, stages, eventWriter, lifecycle, recovery, runner, scheduler] = await Promise.all([
+  const [registry, stages, eventWriter, lifecycle, recovery, runner, scheduler, presence] = await Promise.all([
     import("./engines/registry.js"),
     import("./stages/index.js"),
     import("./task/events/event_writer.js"),
@@ -25,8 +25,9 @@ async function runnerModules() {
     import("./runner/recovery.js"),
     import("./runner/runner.js"),
     import("./runner/scheduler.js"),
+    import("./runner/presence.js"),
   ]);
-  return { ...registry, ...stages, ...eventWriter, ...lifecycle, ...recovery, ...runner, ...scheduler };
+  return { ...registry, ...stages, ...eventWriter, ...lifecycle, ...recovery, ...runner, ...scheduler, ...presence };
 }
 
 export interface StartRunnerArgs {
@@ -127,7 +128,16 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
     try {
       if (options.tasks !== undefined) await runEach(options.tasks);
       else if (options.task !== undefined) await runOne(options.task);
-      else if (options.watch) await scheduler?.watch();
+      else if (options.watch) {
+        // An idle watcher holds no lease: its presence file is what `status` shows it by.
+        const presence = new modules.RunnerPresence(store.workspace);
+        await presence.start();
+        try {
+          await scheduler?.watch();
+        } finally {
+          await presence.stop();
+        }
+      }
       else await scheduler?.drain();
       return results;
     } finally {

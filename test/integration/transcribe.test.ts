@@ -157,6 +157,26 @@ describe("transcribe and the commands around a task", { timeout: 600_000 }, () =
     assert.equal(readTask(ws, "still_queued").status, "queued");
   });
 
+  test("status shows an idle run --watch runner, and no longer once it has stopped", { timeout: 120_000 }, async () => {
+    const idle = makeWorkspace();
+    try {
+      const watcher = startCli(idle, ["run", "--watch", "--no-progress"]);
+      const finished = collect(watcher, 60_000);
+      const runnersOf = async () => (JSON.parse((await cli(idle, ["status", "--json"])).stdout) as { runners: { pid: number; tasks: string[] }[] }).runners;
+      for (let tries = 0; !(await runnersOf()).some((runner) => runner.pid === watcher.pid); tries++) {
+        assert.ok(tries < 60, "the watching runner never showed in status");
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      assert.deepEqual((await runnersOf()).find((runner) => runner.pid === watcher.pid)?.tasks, []);
+      assert.match((await cli(idle, ["status"])).stdout, new RegExp(`pid ${watcher.pid} watching, idle`));
+      watcher.kill("SIGINT");
+      assert.equal((await finished).code, 0);
+      assert.deepEqual(await runnersOf(), []);
+    } finally {
+      rmSync(idle.root, { recursive: true, force: true });
+    }
+  });
+
   test("show prints the task file's JSON alone (for jq), --json wraps it with its file", { timeout: 60_000 }, async () => {
     dropTask(ws, specExampleTask({ task_id: "shown" }));
     const plain = await cli(ws, ["show", "shown"]);

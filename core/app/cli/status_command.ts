@@ -34,7 +34,6 @@ function statusText(status: WorkspaceStatus): string {
     lines.push(`  ${task.id}  ${progressText(task)}  ${where}${task.orphaned ? " (its runner is gone: the next runner recovers it)" : ""}`);
   }
   lines.push(`runners alive: ${status.runners.length}`);
-  for (const runner of status.runners) lines.push(`  ${runner.host} pid ${runner.pid} running ${runner.tasks.join(", ")}`);
-  if (status.runners.length === 0) lines.push("  (a runner shows here while it runs a task; an idle `run --watch` holds nothing to show)");
+  for (const runner of status.runners) lines.push(`  ${runner.host} pid ${runner.pid} ${runner.tasks.length > 0 ? `running ${runner.tasks.join(", ")}` : "watching, idle"}`);
   return `${lines.join("\n")}\n`;
 }

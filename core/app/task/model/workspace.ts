@@ -23,6 +23,8 @@ export class Workspace {
   readonly eventsDir: string;
   readonly outputsDir: string;
   readonly modelsDir: string;
+  /** One file per watching runner (runner/presence.ts). */
+  readonly runnersDir: string;
 
   constructor(dir: string) {
     this.dir = path.resolve(dir);
@@ -31,6 +33,7 @@ export class Workspace {
     this.eventsDir = path.join(this.dir, "events");
     this.outputsDir = path.join(this.dir, "outputs");
     this.modelsDir = path.join(this.dir, "models");
+    this.runnersDir = path.join(this.dir, "runners");
   }
 
   tmpDir(taskId: string): string {
@@ -72,6 +75,7 @@ export class Workspace {
       { dir: this.eventsDir, holds: "the event stream" },
       { dir: path.join(this.outputsDir, "_tmp"), holds: "the runner's intermediates" },
       { dir: this.modelsDir, holds: "the engine's models" },
+      { dir: this.runnersDir, holds: "the watching runners' presence files" },
     ];
   }
 
