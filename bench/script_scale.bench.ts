@@ -114,7 +114,7 @@ async function measure(minutes: number): Promise<void> {
     process.stdout.write(`  peak RSS: worker ${python.toFixed(0)} MiB, CLI ${node.toFixed(0)} MiB, tree ${memory.treePeakMiB.toFixed(0)} MiB sampled (goal ≤ 600 MB: ${memory.treePeakMiB <= GOAL_MIB ? "met" : "NOT met"})\n`);
     process.stdout.write(`  WER against the script: ${wordError.toFixed(4)}\n`);
     process.stdout.write(
-      `  alignment: match ratio ${alignment.match_ratio}, ${alignment.aligned_words} words force-aligned, ${alignment.interpolated_words} interpolated, ${alignment.script_words_not_spoken} not spoken, ${alignment.speech_not_in_script_words} heard words not in the script, ${alignment.repeated_passages} repeated passages\n`,
+      `  alignment: match ratio ${alignment.match_ratio}, ${alignment.aligned_words} words force-aligned, ${alignment.heard_timed_words} timed where misheard, ${alignment.interpolated_words} interpolated, ${alignment.script_words_not_spoken} not spoken, ${alignment.speech_not_in_script_words} heard words not in the script, ${alignment.repeated_passages} repeated passages\n`,
     );
     process.stdout.write(
       `  cue starts: ${errors.length} of ${withOnset} lines with an onset begin a cue; error mean ${mean(errors).toFixed(3)} s, max ${Math.max(0, ...errors).toFixed(3)} s, ${errors.filter((e) => e > MAX_START_ERROR_SEC).length} over ${MAX_START_ERROR_SEC} s\n`,

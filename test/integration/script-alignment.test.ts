@@ -71,7 +71,7 @@ describe("a human reading with its printed text as the script", { timeout: 600_0
       assertInsideAndShort(name, cues, durationSec);
       const errors = cueStartErrors(cues, corpusOnsets(name).lines);
       process.stdout.write(
-        `# ${name} with its script: ${errors.length} lines begin a cue, start error mean ${mean(errors.map((e) => e.error)).toFixed(3)} s, max ${Math.max(...errors.map((e) => e.error)).toFixed(3)} s; ${alignment.aligned_words} words aligned on the audio, ${alignment.interpolated_words} interpolated\n`,
+        `# ${name} with its script: ${errors.length} lines begin a cue, start error mean ${mean(errors.map((e) => e.error)).toFixed(3)} s, max ${Math.max(...errors.map((e) => e.error)).toFixed(3)} s; ${alignment.aligned_words} words aligned on the audio, ${alignment.heard_timed_words} timed where misheard, ${alignment.interpolated_words} interpolated\n`,
       );
       assert.ok(errors.length >= 5, `most lines begin a cue: ${JSON.stringify(cues.map((cue) => cue.lines.join(" ")))}`);
       const late = errors.filter((e) => e.error > MAX_START_ERROR_SEC);

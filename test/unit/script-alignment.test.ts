@@ -286,3 +286,31 @@ describe("the stretches of media the engine aligns for the gaps", { timeout: 60_
     assert.deepEqual(only, { start: gap.start, end: gap.end, first: gap.first, last: gap.last, gaps: [0] });
   });
 });
+
+describe("script words the engine misheard", { timeout: 60_000 }, () => {
+  test("are timed where the engine heard the words it wrote in their place, and need no window of the engine's alignment", () => {
+    const said = heardSaying(A, B);
+    // "discuss" heard as "this cuss", after a pause the engine heard too.
+    const misheard = said.flatMap((word, k) => (k === 6 ? [{ ...word, start: word.start + 0.6, end: word.start + 0.8, text: "this" }, { ...word, start: word.start + 0.8, end: word.end + 0.6, text: "cuss" }] : k > 6 ? [{ ...word, start: word.start + 0.6, end: word.end + 0.6 }] : [word]));
+    const plan = planScript(misheard, `${A} ${B}`, { minMatch: 0.5, durationSec: null, language: null });
+    assert.equal(plan.gaps.length, 1);
+    const gap = plan.gaps[0] as ScriptGap;
+    assert.deepEqual(gap.heard, { start: (misheard[6] as TimedWord).start, end: (misheard[7] as TimedWord).end }, "the misheard words' span, not the stretch from the word before (with the pause)");
+    assert.deepEqual(alignWindows(plan), []);
+    const { words, report } = timeScript(plan, [null]);
+    assert.deepEqual([report.heard_timed_words, report.aligned_words, report.interpolated_words], [1, 0, 0]);
+    const discuss = words[6] as TimedWord;
+    assert.equal(discuss.text, "discuss");
+    assert.ok(discuss.start === gap.heard?.start && discuss.end <= (gap.heard?.end ?? 0), JSON.stringify(discuss));
+  });
+
+  test("a short word heard for a whole phrase does not time it: the phrase goes to the engine's alignment", () => {
+    const said = heardSaying(A, B);
+    // "why the dredging contract" (words 14 to 17 of the two sentences) heard as one short "uh".
+    const misheard = [...said.slice(0, 14), { ...(said[14] as TimedWord), end: (said[14] as TimedWord).start + 0.2, text: "uh" }, ...said.slice(18)];
+    const plan = planScript(misheard, `${A} ${B}`, { minMatch: 0.5, durationSec: null, language: null });
+    assert.equal(plan.gaps.length, 1);
+    assert.equal(plan.gaps[0]?.heard, null);
+    assert.equal(alignWindows(plan).length, 1);
+  });
+});

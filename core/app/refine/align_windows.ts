@@ -8,7 +8,8 @@
  * pass); only the gaps' words take the times found. The timed words around them are context that
  * pins the alignment to the speech, and the window starts and ends in the pauses around them.
  * A gap longer than a window is a window of its own, its words alone (the engine goes through it
- * chunk by chunk).
+ * chunk by chunk). A gap the engine misheard (ScriptGap.heard) is timed where it heard it, and is in
+ * no window.
  */
 import type { TimedWord } from "../transcript.js";
 import type { GapTimes, ScriptPlan } from "./alignment.js";
@@ -34,7 +35,7 @@ export function alignWindows(plan: ScriptPlan): AlignWindow[] {
   const windows: AlignWindow[] = [];
   let open: AlignWindow | null = null;
   plan.gaps.forEach((gap, k) => {
-    if (!(gap.end > gap.start)) return;
+    if (!(gap.end > gap.start) || gap.heard) return;
     const own = windowOf(plan.words, gap, k);
     if (open && own.end - open.start <= WINDOW_SEC && own.end - own.start <= WINDOW_SEC) {
       open.end = own.end;

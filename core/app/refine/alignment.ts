@@ -26,6 +26,8 @@ export interface AlignmentReport {
   match_ratio: number;
   /** Script words the engine missed or misheard, timed by forced alignment on the audio. */
   aligned_words: number;
+  /** Script words the engine misheard, timed where it heard the words it wrote in their place. */
+  heard_timed_words: number;
   /** Script words timed by interpolation between their neighbours (no audio alignment for them). */
   interpolated_words: number;
   /** Script words never spoken (a passage cut in the edit): not in the subtitles. */
@@ -52,6 +54,12 @@ export interface ScriptGap {
   last: number;
   start: number;
   end: number;
+  /**
+   * Where the engine heard other words in their place (the gap's words misheard), when those span
+   * about the time the gap's words take at the speaker's pace: the gap is timed there, as matched
+   * words are timed by what was heard, and needs no alignment on the audio. Null otherwise.
+   */
+  heard: { start: number; end: number } | null;
 }
 
 export interface ScriptPlan {
@@ -91,6 +99,14 @@ const CHARS_PER_SEC_RANGE = [5, 30] as const;
 /** Interpolated words last at most this many times what their length needs at the speaker's pace. */
 const MAX_STRETCH = 2;
 const EXCERPT_WORDS = 8;
+/**
+ * Misheard words time a gap when they last between these multiples of what the gap's words take at
+ * the speaker's pace: the engine heard about as much speech there. Outside, the gap goes to the
+ * engine's alignment (a word heard for a whole phrase, or heard words that run over a pause).
+ */
+const HEARD_SPAN = [0.5, 2] as const;
+/** Heard and plan times are both rounded to the millisecond. */
+const TIME_EPSILON = 0.0005;
 
 interface Token {
   text: string;
@@ -145,7 +161,7 @@ export function planScript(heard: readonly TimedWord[], script: string, options:
   ].sort((x, y) => x.key - y.key || x.order - y.order);
 
   const words = items.map((item) => item.word);
-  const gaps = gapsOf(words, options.durationSec, charsPerSec);
+  const gaps = gapsOf(words, options.durationSec, charsPerSec, heard);
   const notInScript = runsOf(items, (item) => item.heard).map(([first, last]) => ({
     start: (words[first] as TimedWord).start,
     end: (words[last] as TimedWord).end,
@@ -167,6 +183,7 @@ export function planScript(heard: readonly TimedWord[], script: string, options:
       heard_words: heard.length,
       match_ratio: round(matchRatio, 4),
       aligned_words: 0,
+      heard_timed_words: 0,
       interpolated_words: 0,
       script_words_not_spoken: notSpoken.reduce((sum, run) => sum + run.words, 0),
       script_not_spoken: notSpoken,
@@ -190,6 +207,7 @@ export function planScript(heard: readonly TimedWord[], script: string, options:
 export function timeScript(plan: ScriptPlan, times: readonly GapTimes[]): { words: TimedWord[]; report: AlignmentReport } {
   const words = plan.words.map((word) => ({ ...word }));
   let aligned = 0;
+  let heardTimed = 0;
   let interpolated = 0;
   plan.gaps.forEach((gap, k) => {
     const run = words.slice(gap.first, gap.last + 1);
@@ -197,13 +215,16 @@ export function timeScript(plan: ScriptPlan, times: readonly GapTimes[]): { word
     if (found && found.length === run.length) {
       placeAligned(run, found, gap);
       aligned += run.length;
+    } else if (gap.heard) {
+      interpolate(run, { ...gap, ...gap.heard }, plan.charsPerSec, "spread");
+      heardTimed += run.length;
     } else {
       const anchor = gap.last === words.length - 1 ? "start" : gap.first === 0 ? "end" : "spread";
       interpolate(run, gap, plan.charsPerSec, anchor);
       interpolated += run.length;
     }
   });
-  return { words, report: { ...plan.report, aligned_words: aligned, interpolated_words: interpolated } };
+  return { words, report: { ...plan.report, aligned_words: aligned, heard_timed_words: heardTimed, interpolated_words: interpolated } };
 }
 
 /** A word's tokens share its time in proportion to their length. */
@@ -395,8 +416,11 @@ function heardItems(heard: readonly TimedWord[], tokens: readonly Token[], kept:
   return items;
 }
 
-/** Runs of untimed words, each with the stretch from the end of the timed word before to the start of the one after. */
-function gapsOf(words: readonly TimedWord[], durationSec: number | null, charsPerSec: number): ScriptGap[] {
+/**
+ * Runs of untimed words, each with the stretch from the end of the timed word before to the start of
+ * the one after, and where in it the engine heard other words (ScriptGap.heard).
+ */
+function gapsOf(words: readonly TimedWord[], durationSec: number | null, charsPerSec: number, heard: readonly TimedWord[]): ScriptGap[] {
   const gaps: ScriptGap[] = [];
   for (const [first, last] of runsOf(words, (word) => Number.isNaN(word.start))) {
     const needed = words.slice(first, last + 1).reduce((sum, word) => sum + word.text.length + 1, 0) / charsPerSec;
@@ -405,9 +429,27 @@ function gapsOf(words: readonly TimedWord[], durationSec: number | null, charsPe
     const limit = durationSec ?? Infinity;
     const start = before ? before.end : after ? (durationSec === null ? Math.max(0, after.start - needed) : 0) : 0;
     const end = after ? after.start : durationSec === null ? start + needed : limit;
-    gaps.push({ first, last, start: Math.min(start, limit), end: Math.max(Math.min(start, limit), Math.min(end, limit)) });
+    const stretch = { start: Math.min(start, limit), end: Math.max(Math.min(start, limit), Math.min(end, limit)) };
+    gaps.push({ first, last, ...stretch, heard: heardIn(heard, stretch, needed) });
   }
   return gaps;
+}
+
+/** The span of the heard words inside a gap's stretch, when it is between HEARD_SPAN times what the gap's words need; else null. */
+function heardIn(heard: readonly TimedWord[], stretch: { start: number; end: number }, needed: number): ScriptGap["heard"] {
+  let lo = 0;
+  let hi = heard.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((heard[mid] as TimedWord).start < stretch.start - TIME_EPSILON) lo = mid + 1;
+    else hi = mid;
+  }
+  let last = lo - 1;
+  while (last + 1 < heard.length && (heard[last + 1] as TimedWord).end <= stretch.end + TIME_EPSILON) last++;
+  if (last < lo) return null;
+  const span = { start: (heard[lo] as TimedWord).start, end: (heard[last] as TimedWord).end };
+  const length = span.end - span.start;
+  return length >= HEARD_SPAN[0] * needed && length <= HEARD_SPAN[1] * needed ? span : null;
 }
 
 function runsOf<T>(items: readonly T[], inRun: (item: T) => boolean): [number, number][] {

@@ -201,7 +201,13 @@ class Row {
     tied.sort((x, y) => Math.abs((this.cols[x] as number) - near) - Math.abs((this.cols[y] as number) - near));
     for (const k of tied.slice(room)) keep[k] = 0;
     let kept = 0;
-    for (let k = 0; k < this.length; k++) if (keep[k]) this.move(k, kept++);
+    for (let k = 0; k < this.length; k++) {
+      // A b-gap state whose cell to the left went has nothing left to come from: it goes too.
+      const leftGone = k > 0 && this.cols[k - 1] === (this.cols[k] as number) - 1 && (!keep[k - 1] || (this.bOnly[k - 1] === none && ((this.from[k] as number) >> 4) === B_ONLY));
+      if (leftGone) this.bOnly[k] = none;
+      if (keep[k] && this.top(k) === none) keep[k] = 0;
+      if (keep[k]) this.move(k, kept++);
+    }
     this.length = kept;
   }
 
