@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { resolveSettings } from "../core/app/config.js";
 import { FasterWhisperEngine } from "../core/app/engines/faster_whisper/engine.js";
-import { transcriptWords } from "../core/app/transcript.js";
+import { transcriptWords } from "../test/support/timed_words.js";
 import { wer, whisperConfig } from "../test/support/harness.js";
 import { CORPUS } from "../test/support/corpus.js";
 

@@ -90,7 +90,3 @@ export const TranscriptSchema = z.object({
   coverage: SpeechCoverageSchema.optional(),
 });
 export type Transcript = z.infer<typeof TranscriptSchema>;
-
-export function transcriptWords(transcript: Transcript): TimedWord[] {
-  return transcript.segments.flatMap((segment) => segment.words);
-}

@@ -9,7 +9,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TranscriptSchema, transcriptWords, type Transcript } from "../../core/app/transcript.js";
+import { TranscriptSchema, type Transcript } from "../../core/app/transcript.js";
+import { transcriptWords } from "../support/timed_words.js";
 import type { SophiaEvent } from "../../core/app/interfaces.js";
 import { cli, dropTask, MAX_WER, makeWorkspace, PROJECT, readEvents, specExampleTask, spokenSentences, VENV_PYTHON, wer, type TestWorkspace } from "../support/harness.js";
 

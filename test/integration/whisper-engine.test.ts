@@ -14,7 +14,8 @@ import { resolveSettings } from "../../core/app/config.js";
 import { FasterWhisperEngine } from "../../core/app/engines/faster_whisper/engine.js";
 import { WhisperWorker } from "../../core/app/engines/faster_whisper/worker_process.js";
 import type { LoadedModel, TranscribeControls } from "../../core/app/engines/engine.js";
-import { transcriptWords, TranscriptSchema } from "../../core/app/transcript.js";
+import { TranscriptSchema } from "../../core/app/transcript.js";
+import { transcriptWords } from "../support/timed_words.js";
 import { CORPUS } from "../support/corpus.js";
 import { LONG_TEXT, MAX_WER, SENTENCE, bundledModelDir, transcode, wer, whisperConfig } from "../support/harness.js";
 

@@ -2,7 +2,12 @@
  * Timed words for refine's unit tests: text "spoken" at a steady rate, with a pause after each
  * sentence, or with pauses exactly where a test wants them.
  */
-import type { TimedWord } from "../../core/app/transcript.js";
+import type { TimedWord, Transcript } from "../../core/app/transcript.js";
+
+/** Every word of a transcript, in order. */
+export function transcriptWords(transcript: Transcript): TimedWord[] {
+  return transcript.segments.flatMap((segment) => segment.words);
+}
 
 export interface Speaking {
   /** Characters per second (a word and its following space take (length + 1) / cps seconds). */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isSophiaError } from "../../core/app/errors.js";
-import { alignScript } from "../../core/app/refine/alignment.js";
+import { alignScript } from "../support/script_alignment.js";
 import { classifyBreaks } from "../../core/app/refine/break_points.js";
 import { checkCues, refineSegments, resolveRules, segmentsFromCues, summarize } from "../../core/app/refine/index.js";
 import type { Cue } from "../../core/app/subtitles/index.js";

@@ -10,7 +10,7 @@ import * as library from "../../core/app/index.js";
 import { parseAss } from "../../core/app/subtitles/ass.js";
 import { parseJson } from "../../core/app/subtitles/json.js";
 import { parseTsv } from "../../core/app/subtitles/tsv.js";
-import { parseTxt } from "../../core/app/subtitles/txt.js";
+import { parseTxt } from "../support/txt.js";
 import { parseVtt } from "../../core/app/subtitles/vtt.js";
 import { withoutCueArrow } from "../../core/app/subtitles/srt.js";
 import { SubtitleDocumentSchema, formatOfFile, formatSrt, formatSubtitles, parseSrt, parseSubtitles, siblingPath, type Cue } from "../../core/app/subtitles/index.js";

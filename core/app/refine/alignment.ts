@@ -125,13 +125,6 @@ interface Passage {
   skip: Uint8Array | null;
 }
 
-
-/** Steps 1 and 3 without the engine: every gap interpolated. What a refine without media does. */
-export function alignScript(heard: readonly TimedWord[], script: string, minMatch: number, durationSec: number | null = null, language: string | null = null): { words: TimedWord[]; report: AlignmentReport } {
-  const plan = planScript(heard, script, { minMatch, durationSec, language });
-  return timeScript(plan, plan.gaps.map(() => null));
-}
-
 export function planScript(heard: readonly TimedWord[], script: string, options: PlanOptions): ScriptPlan {
   const written = wordSplitter(options.language)(script);
   const texts = written.map((word) => word.text);

@@ -7,12 +7,3 @@ import { oneLine, type Cue } from "./cue.js";
 export function formatTxt(cues: readonly Cue[]): string {
   return cues.map((cue) => `${oneLine(cue)}\n`).join("");
 }
-
-/** The text of each cue, in order: all a TXT file holds. */
-export function parseTxt(text: string): string[] {
-  return text
-    .replace(/^\uFEFF/, "")
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== "");
-}
