@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { PACKAGE_DIR } from "../core/app/config.js";
 
-const ASSET_DIRS = ["core/app/engines/faster_whisper"];
+const ASSET_DIRS = ["core/app/engines/faster_whisper", "core/app/engines/faster_whisper/cluster"];
 const ASSET_FILE = /\.(py|txt)$/;
 
 for (const dir of ASSET_DIRS) {

@@ -24,7 +24,8 @@ def load(channel, cache, request):
     loaded_model(channel, cache, rid, name, directory, source, options)
 
 
-def handle_line(channel, cache, line):
+def handle_line(channel, cache, line, handlers=None):
+    """Answers one request line; handlers (by request type) replace REQUESTS, as in cluster mode (worker.py)."""
     try:
         request = json.loads(line)
     except ValueError as error:
@@ -32,7 +33,7 @@ def handle_line(channel, cache, line):
         return
     rid = request.get("id") if isinstance(request, dict) else None
     rid = rid if isinstance(rid, str) else None
-    handler = REQUESTS.get(request.get("type")) if isinstance(request, dict) else None
+    handler = (handlers or REQUESTS).get(request.get("type")) if isinstance(request, dict) else None
     if handler is None or rid is None:
         kind = request.get("type") if isinstance(request, dict) else type(request).__name__
         channel.error(rid, "internal", f'unknown request (type {kind!r}, id {rid!r}): expected {{"type": "transcribe", "align" or "load", "id": "..."}}')

@@ -32,6 +32,7 @@ import heap  # noqa: E402
 from stdout_channel import Channel, take_stdout  # noqa: E402
 from dispatch import handle_line  # noqa: E402
 from model_cache import ModelCache  # noqa: E402
+from request_common import WorkerError  # noqa: E402
 
 log = logging.getLogger("sophia.worker")
 
@@ -42,6 +43,19 @@ def exit_when_orphaned(parent):
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(0)
+
+
+def cluster_handlers():
+    """With a cluster address, requests go to Ray actors on the cluster's nodes (cluster/driver.py); None: served here."""
+    address = os.environ.get("SOPHIA_CLUSTER")
+    if not address:
+        return None
+    from cluster import driver
+
+    shared = [path for path in os.environ.get("SOPHIA_CLUSTER_SHARED_PATHS", "").split(os.pathsep) if path]
+    cluster = driver.ClusterDriver(address, shared, WorkerError)
+    cluster.connected()  # a cluster that cannot be reached stops the worker before ready
+    return cluster.handlers()
 
 
 def main():
@@ -65,10 +79,16 @@ def main():
     channel = Channel(protocol)
     cache = ModelCache()
     try:
+        handlers = cluster_handlers()
+    except WorkerError as error:
+        # Before ready: the runner reads this line as the reason the worker could not start.
+        channel.error(None, error.code, error.message)
+        return 4
+    try:
         channel.send({"type": "ready", "pid": os.getpid(), "faster_whisper": faster_whisper.__version__, "ctranslate2": ctranslate2.__version__})
         for line in sys.stdin:
             if line.strip():
-                handle_line(channel, cache, line)
+                handle_line(channel, cache, line, handlers)
     except BrokenPipeError:
         return 0  # the runner went away; nobody is left to answer
     return 0
