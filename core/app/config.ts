@@ -58,6 +58,21 @@ export interface SophiaSettings {
    * @defaultValue `$SOPHIA_TASK_CACHE` is not `off`, else true
    */
   taskCache?: boolean;
+  /**
+   * Run the speech work (transcription, alignment) on a Ray cluster: the address of its head
+   * (`host:port`, Ray's port is 6379), or `auto` for the cluster this machine is a node of. The runner's
+   * machine must be a node of the cluster (`ray start --address host:6379 --num-cpus 0`), and `ray` installed
+   * (`./scripts/setup --cluster`). Task files, events and outputs stay with the runner; `concurrency` is
+   * then the number of tasks in flight on the cluster.
+   * @defaultValue `$SOPHIA_CLUSTER`, else none: the engine runs on this machine
+   */
+  cluster?: string | null;
+  /**
+   * With `cluster`: folders every node sees at the same path (a shared mount). Media under them is read
+   * there by the node; other media travels through Ray's object store.
+   * @defaultValue `$SOPHIA_CLUSTER_SHARED_PATHS`, folders separated by `path.delimiter` (`:`; Windows `;`), else none
+   */
+  clusterSharedPaths?: string[];
 }
 
 export type ResolvedSettings = Required<SophiaSettings>;
@@ -81,7 +96,10 @@ export function resolveSettings(given: SophiaSettings = {}, env: NodeJS.ProcessE
     concurrency: given.concurrency ?? DEFAULTS.concurrency,
     rescanIntervalSec: given.rescanIntervalSec ?? DEFAULTS.rescanIntervalSec,
     taskCache: given.taskCache ?? env.SOPHIA_TASK_CACHE !== "off",
+    cluster: given.cluster ?? nonEmpty(env.SOPHIA_CLUSTER) ?? null,
+    clusterSharedPaths: (given.clusterSharedPaths ?? nonEmpty(env.SOPHIA_CLUSTER_SHARED_PATHS)?.split(path.delimiter) ?? []).filter((dir) => dir !== "").map((dir) => path.resolve(dir)),
   };
+  if (settings.cluster !== null) assertClusterAddress(settings.cluster);
   assertWholeNumberUpTo("concurrency", settings.concurrency, LIMITS.concurrency);
   assertWholeNumberUpTo("rescanIntervalSec", settings.rescanIntervalSec, LIMITS.rescanIntervalSec);
   return settings;
@@ -98,6 +116,12 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function assertWholeNumberUpTo(name: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 1 || value > max) throw new SophiaError("usage", `${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+}
+
+/** `auto`, or host:port of the head: what ray.init takes for a driver on a node of the cluster (not a `ray://` client address). */
+function assertClusterAddress(address: string): void {
+  if (address === "auto" || /^[^\s:/]+:\d{1,5}$/.test(address)) return;
+  throw new SophiaError("usage", `cluster must be "auto" or the host:port of the Ray head (such as head.local:6379), got ${JSON.stringify(address)}`);
 }
 
 function packageDir(moduleDir: string): string {

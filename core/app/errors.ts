@@ -31,6 +31,7 @@ export type ErrorCode =
   | "model_unavailable"
   | "model_english_only" // an English-only model (*.en) asked for another language, or to translate
   | "worker_crashed"
+  | "cluster_unavailable" // the Ray cluster (--cluster) cannot be reached: the runner stops, its tasks stay queued
   | "stage_unknown"
   | "stage_input_missing"
   | "srt_invalid"

@@ -136,7 +136,7 @@ export interface WorkspaceStatus {
   runners: LiveRunner[];
 }
 
-export interface RunnerOptions extends Pick<SophiaSettings, "concurrency" | "rescanIntervalSec" | "keepTmp" | "allowModelDownload" | "python"> {
+export interface RunnerOptions extends Pick<SophiaSettings, "concurrency" | "rescanIntervalSec" | "keepTmp" | "allowModelDownload" | "python" | "cluster" | "clusterSharedPaths"> {
   /**
    * false: run every queued task, then finish. true: keep running, picking up new task files as
    * they appear, until stop().

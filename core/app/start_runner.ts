@@ -69,6 +69,7 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
     const result = kept.resultOf(outcome);
     results.push(result);
     handle.tell("result", result);
+    if (started?.runner.clusterLost) void handle.stop();
   };
   let stopping = false;
   // Set once the modules are loaded; a stop before that only keeps the runner from starting.
@@ -86,6 +87,7 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
       modelsDir: store.workspace.modelsDir,
       maxWorkers: settings.concurrency,
       allowModelDownload: settings.allowModelDownload,
+      cluster: settings.cluster === null ? null : { address: settings.cluster, sharedPaths: settings.clusterSharedPaths },
     });
     const runner = new modules.TaskRunner({ store, events, stages: modules.createStages(engines), keepTmp: settings.keepTmp });
     const scheduler =
@@ -126,6 +128,9 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
     };
 
     try {
+      // A cluster that cannot be reached stops the runner here, before any task is claimed.
+      await engines.connect();
+      if (stopping) return results;
       if (options.tasks !== undefined) await runEach(options.tasks);
       else if (options.task !== undefined) await runOne(options.task);
       else if (options.watch) {
@@ -139,6 +144,7 @@ export function startRunner({ store, settings, options }: StartRunnerArgs): Runn
         }
       }
       else await scheduler?.drain();
+      if (runner.clusterLost) throw runner.clusterLost;
       return results;
     } finally {
       await runner.abandonStranded();

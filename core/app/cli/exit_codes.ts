@@ -21,6 +21,8 @@ export const EXIT = {
    * SOPHIA_PYTHON), or `setup-python` could not prepare one.
    */
   engine: 6,
+  /** The Ray cluster (`--cluster`) cannot be reached: the runner stopped, and its tasks are back in the queue. */
+  clusterUnavailable: 7,
   /** Stopped by SIGINT/SIGTERM; the task it was running is back in the queue. */
   interrupted: 130,
 } as const;
@@ -55,6 +57,7 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
   workspace_unwritable: EXIT.unwritable,
   canceled: EXIT.canceled,
   interrupted: EXIT.interrupted,
+  cluster_unavailable: EXIT.clusterUnavailable,
   // What a task run meets: the task ended failed.
   media_unreadable: EXIT.failed,
   script_invalid: EXIT.failed,

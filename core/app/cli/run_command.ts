@@ -13,6 +13,7 @@ interface RunOptions {
   concurrency?: number;
   rescanInterval?: number;
   keepTmp?: boolean;
+  cluster?: string;
   progress: boolean;
 }
 
@@ -23,6 +24,7 @@ export function runCommand(): Command {
     .option("--watch", "keep running: pick up new task files as they appear, until SIGINT/SIGTERM")
     .option("--concurrency <n>", `tasks run at once, 1 to ${LIMITS.concurrency} (default: 1)`, wholeNumberUpTo(LIMITS.concurrency))
     .option("--rescan-interval <sec>", `watch mode: seconds between safety-net rescans of the task folder, 1 to ${LIMITS.rescanIntervalSec} (default: 5)`, wholeNumberUpTo(LIMITS.rescanIntervalSec))
+    .option("--cluster <address>", "run the speech work on a Ray cluster: host:port of its head, or auto (this machine must be a node of it; also SOPHIA_CLUSTER)")
     .option("--keep-tmp", "keep every task's outputs/_tmp/<task_id>/ for debugging (also SOPHIA_KEEP_TMP=1)")
     .option("--no-progress", "no progress bars or stage lines on stderr")
     .action(async (options: RunOptions, command: Command) => {
@@ -36,6 +38,7 @@ export function runCommand(): Command {
         concurrency: options.concurrency,
         rescanIntervalSec: options.rescanInterval,
         keepTmp: options.keepTmp ? true : undefined,
+        cluster: options.cluster,
       });
       narrate(runner, view, context.workspace.dir);
       const interrupted = onSignals(view, () => void runner.stop());

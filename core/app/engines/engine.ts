@@ -84,6 +84,14 @@ export interface ModelInfo {
   multilingual: boolean | null;
 }
 
+/** A Ray cluster that runs an engine's requests instead of this machine (config.ts: cluster). */
+export interface ClusterSettings {
+  /** host:port of the head, or `auto`. */
+  address: string;
+  /** Folders every node sees at the same path: media under them is not sent through the object store. */
+  sharedPaths: string[];
+}
+
 export interface AsrEngine {
   /** Every model available to this engine here. */
   models(): Promise<ModelInfo[]>;
@@ -102,6 +110,11 @@ export interface AsrEngine {
    * a time inside the span for every word, or null where the span has no audio to place them in.
    */
   align(request: AlignRequest, controls: AlignControls): Promise<(AlignedWord[] | null)[]>;
+  /**
+   * An engine that runs on a cluster: reaches it before any task starts, so that a cluster that
+   * cannot be reached leaves every task queued. Rejects with cluster_unavailable.
+   */
+  connect?(signal?: AbortSignal): Promise<void>;
   /** Ends the engine's processes; safe to call twice. */
   close(): Promise<void>;
 }

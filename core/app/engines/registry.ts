@@ -3,7 +3,7 @@
  * runner process, so a long-running runner loads each model once rather than once per task.
  */
 import { SophiaError } from "../errors.js";
-import type { AsrEngine, EngineConfig } from "./engine.js";
+import type { AsrEngine, ClusterSettings, EngineConfig } from "./engine.js";
 import { FasterWhisperEngine } from "./faster_whisper/engine.js";
 import { resolveFasterWhisperConfig } from "./faster_whisper/options.js";
 
@@ -16,6 +16,8 @@ export interface EngineSettings {
   maxWorkers: number;
   /** Whether a model missing locally may be downloaded (config.ts: allowModelDownload). */
   allowModelDownload: boolean;
+  /** The Ray cluster the engines run on, or null for this machine (config.ts: cluster, clusterSharedPaths). */
+  cluster?: ClusterSettings | null;
 }
 
 interface EngineKind {
@@ -59,6 +61,12 @@ export class EngineRegistry {
     const engine = engineKind(type).create(this.settings);
     this.started.set(type, engine);
     return engine;
+  }
+
+  /** With a cluster: reaches it with every engine kind, before any task starts (AsrEngine.connect). */
+  async connect(signal?: AbortSignal): Promise<void> {
+    if (!this.settings.cluster) return;
+    for (const type of ENGINE_TYPES) await this.get(type).connect?.(signal);
   }
 
   async close(): Promise<void> {

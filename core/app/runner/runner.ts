@@ -116,9 +116,18 @@ export class TaskRunner {
   private readonly active = new Map<string, AbortController>();
   private readonly stranded = new Map<string, Stranded>();
   private readonly stages: ReadonlyMap<string, Stage>;
+  private lostCluster: SophiaError | null = null;
 
   constructor(private readonly options: TaskRunnerOptions) {
     this.stages = new Map(options.stages.map((stage) => [stage.name, stage]));
+  }
+
+  /**
+   * The cluster the engine runs on could not be reached (cluster_unavailable): every task this runner
+   * was executing went back to the queue, and it is shutting down (spec §4, faults). Null otherwise.
+   */
+  get clusterLost(): SophiaError | null {
+    return this.lostCluster;
   }
 
   /** Aborts every task this runner is executing; each is handed back to the queue. */
@@ -235,6 +244,12 @@ export class TaskRunner {
       outcome = await this.finishDone(run);
     } catch (thrown) {
       stopWatchdog();
+      // Not the task's fault: it goes back to the queue with every other task of this runner, which stops.
+      if (isSophiaError(thrown, "cluster_unavailable")) {
+        this.lostCluster ??= thrown;
+        this.shutdown();
+        controller.abort(new StageAbort("shutdown"));
+      }
       const abort = abortReasonOf(thrown, controller.signal);
       outcome = abort ? await this.finishAborted(run, abort) : await this.finishFailed(run, thrown);
     } finally {

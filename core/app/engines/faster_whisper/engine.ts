@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
-import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, EngineConfig, ModelInfo, TranscribeControls, TranscribeRequest } from "../engine.js";
+import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, ClusterSettings, EngineConfig, ModelInfo, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { assertHasAudio, assertModelSpeaks, findModel, isMultilingual, listModels, needsMultilingual, type ModelLookup } from "./models.js";
 import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
@@ -20,6 +20,8 @@ export interface FasterWhisperEngineOptions {
   modelsDir?: string;
   /** Most worker processes alive at once; more requests than that wait for a free worker. */
   maxWorkers: number;
+  /** Each worker a Ray driver whose requests run on this cluster's nodes (cluster/driver.py), or null. */
+  cluster?: ClusterSettings | null;
   /** Worker script and environment overrides, for tests. */
   script?: string;
   env?: Record<string, string>;
@@ -95,6 +97,17 @@ export class FasterWhisperEngine implements AsrEngine {
     return this.withWorker(controls.signal, (worker) => worker.align(request, controls));
   }
 
+  /** A first worker, connected to the cluster and kept for the first request (cluster mode only). */
+  async connect(signal?: AbortSignal): Promise<void> {
+    if (!this.options.cluster) return;
+    await this.takeSlot(signal ?? new AbortController().signal);
+    try {
+      this.putBack(await this.workerForSlot(signal));
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.warmup.abort(this.closedError());
@@ -149,7 +162,7 @@ export class FasterWhisperEngine implements AsrEngine {
     else this.slotsInUse--;
   }
 
-  private async workerForSlot(): Promise<WhisperWorker> {
+  private async workerForSlot(signal?: AbortSignal): Promise<WhisperWorker> {
     for (let worker = this.idle.pop(); worker; worker = this.idle.pop()) {
       if (worker.alive) return worker;
       this.workers.delete(worker); // died while idle (killed from outside, out of memory)
@@ -159,7 +172,7 @@ export class FasterWhisperEngine implements AsrEngine {
     const replacement = warming ? await warming : null;
     if (replacement?.alive && !this.closed) return replacement;
     this.assertOpen(); // closed while the replacement was awaited: it was killed, start no other
-    const worker = await WhisperWorker.start(this.workerOptions());
+    const worker = await WhisperWorker.start(this.workerOptions(), signal);
     if (this.closed) {
       await worker.close();
       throw this.closedError();
@@ -203,7 +216,7 @@ export class FasterWhisperEngine implements AsrEngine {
   }
 
   private workerOptions(): WhisperWorkerOptions {
-    return { python: this.options.python, modelsDir: this.options.modelsDir, script: this.options.script, env: { ...this.lanes(), ...this.options.env } };
+    return { python: this.options.python, modelsDir: this.options.modelsDir, script: this.options.script, env: { ...this.lanes(), ...this.clusterEnv(), ...this.options.env } };
   }
 
   /**
@@ -212,8 +225,14 @@ export class FasterWhisperEngine implements AsrEngine {
    * SOPHIA_ASR_LANES set for the runner is kept.
    */
   private lanes(): Record<string, string> {
-    if (process.env.SOPHIA_ASR_LANES) return {};
+    // On a cluster each actor is a lane of its own, on a CPU of its node (cluster/driver.py): this machine's cores do not count.
+    if (process.env.SOPHIA_ASR_LANES || this.options.cluster) return {};
     return { SOPHIA_ASR_LANES: String(Math.max(1, Math.floor(availableParallelism() / this.options.maxWorkers))) };
+  }
+
+  private clusterEnv(): Record<string, string> {
+    const { cluster } = this.options;
+    return cluster ? { SOPHIA_CLUSTER: cluster.address, SOPHIA_CLUSTER_SHARED_PATHS: cluster.sharedPaths.join(path.delimiter) } : {};
   }
 
   private putBack(worker: WhisperWorker): void {

@@ -139,7 +139,7 @@ export const AlignedMessageSchema = z.object({
 });
 
 /** The worker's own failure codes; any other string is treated as "internal". */
-export const WORKER_ERROR_CODES = ["model_unavailable", "model_english_only", "media_unreadable", "internal"] as const;
+export const WORKER_ERROR_CODES = ["model_unavailable", "model_english_only", "media_unreadable", "internal", "cluster_unavailable", "worker_crashed", "engine_unavailable"] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 
 export const ErrorMessageSchema = z.object({

@@ -10,7 +10,7 @@ import { SophiaError, type ErrorCode } from "../../errors.js";
 import type { Transcript, TranscriptSegment } from "../../transcript.js";
 import type { AlignControls, AlignedWord, AlignRequest, EngineConfig, LoadedModel, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { workerOptions } from "./options.js";
-import { parseWorkerLine, workerErrorCode, type AlignRequestMessage, type LoadRequestMessage, type ReadyMessage, type RequestMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
+import { parseWorkerLine, workerErrorCode, type AlignRequestMessage, type LoadRequestMessage, type ErrorMessage, type ReadyMessage, type RequestMessage, type TranscribeRequestMessage, type WorkerMessage } from "./protocol.js";
 import { PYTHON_HINT } from "./python_setup.js";
 
 export interface WhisperWorkerOptions {
@@ -59,6 +59,8 @@ export class WhisperWorker {
   /** Set once a kill is under way: late lines from the dying process are ignored. */
   private killing = false;
   private onReady: ((message: ReadyMessage) => void) | null = null;
+  /** Why the worker could not start, when it said so before exiting (a cluster it cannot reach). */
+  private startError: ErrorMessage | null = null;
   private lastRequestConfig: EngineConfig | null = null;
 
   /**
@@ -236,6 +238,9 @@ export class WhisperWorker {
     clearTimeout(timer);
     if (typeof outcome === "object") return;
     if (outcome === "timeout") await this.kill();
+    if (outcome === "exited" && this.startError) {
+      throw new SophiaError(workerErrorCode(this.startError.code), this.startError.message, { details: { python: options.python, stderr_tail: this.stderrTail } });
+    }
     const how =
       outcome === "timeout"
         ? `it did not say ready within ${timeoutMs / 1000} s`
@@ -274,6 +279,7 @@ export class WhisperWorker {
     const pending = this.pending;
     if (!pending) {
       if (message.type !== "error") this.fault(`sent "${message.type}" with no request in flight`);
+      else if (this.onReady) this.startError = message;
       return;
     }
     if (message.id !== pending.message.id) {

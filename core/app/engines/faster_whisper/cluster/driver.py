@@ -21,6 +21,7 @@ local protocol, message for message:
 import logging
 import os
 import signal
+import socket
 
 from cluster import media as shipped
 
@@ -34,6 +35,10 @@ RUNTIME_ENV = {"working_dir": FASTER_WHISPER_DIR, "excludes": ["*.ts", "*.js", "
 MAX_ATTEMPTS = 3
 # Each actor is one lane of one CTranslate2 thread (lanes.py): a node runs as many at once as it has CPUs.
 ACTOR_CPUS = 1
+CONNECT_TIMEOUT_SEC = 5.0
+# An actor waits this long for a node with room for it (and loads its modules) before the task goes
+# back to the queue: a cluster whose nodes are all busy with other work, or gone.
+ACTOR_START_TIMEOUT_SEC = 120.0
 # Settings the actor's worker modules read, passed on from this process (the runner set them for it).
 FORWARDED_SETTINGS = ("SOPHIA_MODELS_DIR", "SOPHIA_ALLOW_MODEL_DOWNLOAD", "SOPHIA_ASR_PIECE_SEC", "SOPHIA_ASR_UNHEAR", "HF_HUB_OFFLINE")
 
@@ -48,7 +53,6 @@ class ClusterDriver:
         self.actor = None
         self.actor_key = None
         self.actor_node = None
-        signal.signal(signal.SIGTERM, self.on_terminate)
 
     def handlers(self):
         """The worker's request handlers, by request type, in cluster mode."""
@@ -58,35 +62,38 @@ class ClusterDriver:
         ray = self.connected()
         media_ref = self.ship(request.get("media"))
         relay = Relay(channel, request["type"])
-        died = []
+        died = []  # (node id, description) of each node whose actor died
         try:
             for _ in range(MAX_ATTEMPTS):
-                actor, node = self.actor_for(request["options"])
+                actor, node = self.actor_for(request.get("model"), request["options"], avoid=[node_id for node_id, _ in died])
                 try:
                     for ref in actor.run.remote(request, media_ref):
                         relay.forward(ray.get(ref))
                     if not relay.finished:
-                        raise self.error_type("internal", f"the actor on {node} ended the request without an answer")
+                        raise self.error_type("internal", f"the actor on {node['name']} ended the request without an answer")
                     return
                 except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as error:
-                    log.warning("the actor on %s died during request %s: %s", node, request["id"], str(error).splitlines()[0])
-                    died.append(node)
+                    log.warning("the actor on %s died during request %s: %s", node["name"], request["id"], str(error).splitlines()[0])
+                    died.append((node["node_id"], node["name"]))
                     self.drop_actor()
         except ray.exceptions.RaySystemError as error:
             self.drop_actor()
             raise self.error_type("cluster_unavailable", f"lost the Ray cluster at {self.address}: {error}")
         finally:
             del media_ref  # the object store frees the media once no reference is left
-        raise self.error_type("worker_crashed", f"the request failed {MAX_ATTEMPTS} times, each time because the node or actor running it died: {'; '.join(died)}")
+        raise self.error_type("worker_crashed", f"the request failed {MAX_ATTEMPTS} times, each time because the node or actor running it died: {'; '.join(name for _, name in died)}")
 
     def connected(self):
         import ray
 
         if not ray.is_initialized():
+            reachable(self.address, self.error_type)
             try:
                 ray.init(address=self.address, namespace="sophia", runtime_env=RUNTIME_ENV, logging_level=logging.WARNING, configure_logging=False)
             except Exception as error:  # ConnectionError, or a RuntimeError when no node of the cluster runs here
                 raise self.error_type("cluster_unavailable", f"cannot reach the Ray cluster at {self.address}: {error}")
+            # After ray.init, which installs a SIGTERM handler of its own.
+            signal.signal(signal.SIGTERM, self.on_terminate)
         return ray
 
     def ship(self, path):
@@ -97,24 +104,32 @@ class ClusterDriver:
         except OSError as error:
             raise self.error_type("media_unreadable", f"cannot read media {path}: {error.strerror or error}")
 
-    def actor_for(self, options):
-        """The actor for these options, started on a node with room for it if it is not running yet."""
+    def actor_for(self, model, options, avoid=()):
+        """The actor for these options, started on a node with room for it if it is not running yet,
+        and not on a node in avoid (ids of nodes that died under this request: until the cluster marks
+        them dead, which takes tens of seconds, Ray would still place an actor there)."""
         import ray
 
         from cluster.actor import WhisperActor
 
-        key = (options.get("device"), options.get("compute_type"))
+        key = (model, options.get("device"), options.get("compute_type"))
         if key != self.actor_key:
             self.drop_actor()
             gpus = 1 if options.get("device") == "cuda" else 0
             settings = {name: os.environ[name] for name in FORWARDED_SETTINGS if name in os.environ}
             settings["SOPHIA_ASR_LANES"] = str(ACTOR_CPUS)
-            actor = ray.remote(WhisperActor).options(num_cpus=ACTOR_CPUS, num_gpus=gpus, max_restarts=0).remote(settings)
+            placement = {"label_selector": {"ray.io/node-id": f"!in({','.join(avoid)})"}} if avoid else {}
+            log.info("starting an actor for %s (%s, %s)%s", model, options.get("device"), options.get("compute_type"), f", not on {', '.join(avoid)}" if avoid else "")
+            actor = ray.remote(WhisperActor).options(num_cpus=ACTOR_CPUS, num_gpus=gpus, max_restarts=0, **placement).remote(settings)
             try:
-                self.actor_node = ray.get(actor.node.remote())["name"]
+                node = ray.get(actor.node.remote(), timeout=ACTOR_START_TIMEOUT_SEC)
+            except ray.exceptions.GetTimeoutError:
+                ray.kill(actor)
+                raise self.error_type("cluster_unavailable", f"no node of the Ray cluster at {self.address} took the engine's actor within {ACTOR_START_TIMEOUT_SEC:.0f} s ({ACTOR_CPUS} CPU{', 1 GPU' if gpus else ''} free, not on a node that failed)")
             except ray.exceptions.RayActorError as error:
                 raise self.error_type("engine_unavailable", f"the engine's actor could not start on the cluster: {error}")
-            self.actor, self.actor_key = actor, key
+            log.info("the actor runs on %s", node["name"])
+            self.actor, self.actor_key, self.actor_node = actor, key, node
         return self.actor, self.actor_node
 
     def drop_actor(self):
@@ -137,6 +152,24 @@ class ClusterDriver:
 
 # The message that answers each kind of request (an error answers any).
 LAST_MESSAGE = {"transcribe": "done", "align": "aligned", "load": "model"}
+
+
+def reachable(address, error_type):
+    """Fails fast, with cluster_unavailable, when nothing answers at the head's address: ray.init
+    itself waits minutes for a GCS that is not there (spec §4: 2 min measured with Ray 2.60)."""
+    from ray._private import services
+
+    try:
+        bootstrap = services.canonicalize_bootstrap_address(address)
+    except ValueError as error:
+        raise error_type("cluster_unavailable", f'"{address}" is not a Ray cluster address (host:port of its head, or auto): {error}')
+    if bootstrap is None:
+        raise error_type("cluster_unavailable", f'no Ray cluster runs on this machine ("{address}" finds none): join it with `ray start --address <head>:6379 --num-cpus 0`')
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_SEC).close()
+    except (OSError, ValueError) as error:
+        raise error_type("cluster_unavailable", f"cannot reach the Ray cluster at {address} ({bootstrap}): {error}")
 
 
 class Relay:
