@@ -5,6 +5,7 @@
  * process groups and the workers their raylets started, never other clusters on the machine (no `ray stop`).
  */
 import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -20,6 +21,12 @@ export interface RayNode {
 export interface RayCluster {
   /** host:port of the head's GCS, what `--cluster` takes. */
   address: string;
+  /**
+   * What a runner on this machine needs in its environment to join: Ray's token authentication, on
+   * with a token of this cluster's own (as the docs tell a studio to run it), so that no token file
+   * in ~/.ray decides it.
+   */
+  env: Record<string, string>;
   head: RayNode;
   workNodes: RayNode[];
   /** Ends one node's processes and the workers (actors) its raylet started. */
@@ -44,7 +51,6 @@ export function rayInstalled(): boolean {
   }
 }
 
-const NODE_ENV = { ...process.env, HF_HUB_OFFLINE: "1", RAY_USAGE_STATS_ENABLED: "0" };
 const COMMON = ["--disable-usage-stats", "--object-store-memory", String(200 * 1024 * 1024)];
 
 /**
@@ -53,6 +59,8 @@ const COMMON = ["--disable-usage-stats", "--object-store-memory", String(200 * 1
  */
 export async function startRayCluster(workNodes = 2): Promise<RayCluster> {
   const tempDir = mkdtempSync(path.join(tmpdir(), "sophia-ray-"));
+  const env = { RAY_AUTH_MODE: "token", RAY_AUTH_TOKEN: randomBytes(32).toString("hex") };
+  const nodeEnv = { ...process.env, HF_HUB_OFFLINE: "1", RAY_USAGE_STATS_ENABLED: "0", ...env };
   const nodes: RayNode[] = [];
   const cluster: Partial<RayCluster> = {};
   const stop = () => {
@@ -61,18 +69,19 @@ export async function startRayCluster(workNodes = 2): Promise<RayCluster> {
   };
   try {
     const [gcsPort, dashboardPort, agentPort] = await freePorts(3);
-    const head = await rayStart(["--head", "--num-cpus", "0", "--port", String(gcsPort), "--dashboard-port", String(dashboardPort), "--dashboard-agent-listen-port", String(agentPort), "--include-dashboard", "false", "--temp-dir", tempDir]);
+    const head = await rayStart(nodeEnv, ["--head", "--num-cpus", "0", "--port", String(gcsPort), "--dashboard-port", String(dashboardPort), "--dashboard-agent-listen-port", String(agentPort), "--include-dashboard", "false", "--temp-dir", tempDir]);
     nodes.push(head);
     const address = `127.0.0.1:${gcsPort}`;
     const workers: RayNode[] = [];
     for (let k = 0; k < workNodes; k++) {
       const [port] = await freePorts(1);
-      const node = await rayStart(["--address", address, "--num-cpus", "1", "--dashboard-agent-listen-port", String(port)]);
+      const node = await rayStart(nodeEnv, ["--address", address, "--num-cpus", "1", "--dashboard-agent-listen-port", String(port)]);
       nodes.push(node);
       workers.push(node);
     }
     Object.assign(cluster, {
       address,
+      env,
       head,
       workNodes: workers,
       killNode: (node: RayNode) => killGroups([node.pgid]),
@@ -86,9 +95,9 @@ export async function startRayCluster(workNodes = 2): Promise<RayCluster> {
   }
 }
 
-async function rayStart(args: string[]): Promise<RayNode> {
+async function rayStart(env: NodeJS.ProcessEnv, args: string[]): Promise<RayNode> {
   // detached: a process group of its own, which the node's daemons inherit (ray start returns once they run).
-  const child = spawn(rayCommand(), ["start", ...args, ...COMMON], { env: NODE_ENV, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(rayCommand(), ["start", ...args, ...COMMON], { env, detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const pgid = child.pid ?? -1;

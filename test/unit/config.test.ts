@@ -40,6 +40,22 @@ describe("settings", { timeout: 60_000 }, () => {
     assert.throws(() => resolveSettings({ rescanIntervalSec: 1.5 }, {}), /rescanIntervalSec .* got 1.5/);
   });
 
+  test("a cluster is off by default, set by SOPHIA_CLUSTER or the option, and refused unless auto or host:port", { timeout: 10_000 }, () => {
+    assert.equal(resolveSettings({}, {}).cluster, null);
+    assert.deepEqual(resolveSettings({}, {}).clusterSharedPaths, []);
+    const fromEnv = resolveSettings({}, { SOPHIA_CLUSTER: "head.local:6379", SOPHIA_CLUSTER_SHARED_PATHS: ["/mnt/media", "", "/srv/a"].join(path.delimiter) });
+    assert.equal(fromEnv.cluster, "head.local:6379");
+    assert.deepEqual(fromEnv.clusterSharedPaths, ["/mnt/media", "/srv/a"]);
+    assert.equal(resolveSettings({ cluster: "auto" }, { SOPHIA_CLUSTER: "head.local:6379" }).cluster, "auto");
+    for (const bad of ["ray://head:10001", "head", "head:port", ""]) {
+      assert.throws(
+        () => resolveSettings({ cluster: bad }, {}),
+        (error: unknown) => isSophiaError(error, "usage") && error.message.includes(JSON.stringify(bad)),
+        bad,
+      );
+    }
+  });
+
   test("the package folder and version come from this module's location, not the current folder", () => {
     assert.ok(existsSync(path.join(PACKAGE_DIR, "package.json")));
     assert.match(VERSION, /^\d+\.\d+\.\d+/);

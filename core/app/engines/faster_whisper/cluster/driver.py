@@ -76,6 +76,7 @@ class ClusterDriver:
                     log.warning("the actor on %s died during request %s: %s", node["name"], request["id"], str(error).splitlines()[0])
                     died.append((node["node_id"], node["name"]))
                     self.drop_actor()
+                    relay.again()
         except ray.exceptions.RaySystemError as error:
             self.drop_actor()
             raise self.error_type("cluster_unavailable", f"lost the Ray cluster at {self.address}: {error}")
@@ -182,6 +183,10 @@ class Relay:
         self.position = float("-inf")
         self.segments = []
         self.finished = False
+
+    def again(self):
+        """The request runs again from the start: the segments of the attempt that died are dropped."""
+        self.segments = []
 
     def forward(self, message):
         kind = message["type"]
