@@ -84,7 +84,7 @@ describe("the engine on a Ray cluster", { timeout: 600_000 }, () => {
   test("a cluster that cannot be reached leaves the task queued, untouched", { timeout: 120_000 }, async () => {
     dropTask(ws, task("waiting", "short.wav"));
     const result = await cli(ws, ["run", "--cluster", "127.0.0.1:9"], cluster.env);
-    assert.equal(result.code, 6, result.stderr);
+    assert.equal(result.code, 7, result.stderr);
     assert.match(result.stderr, /cannot reach the Ray cluster at 127\.0\.0\.1:9/);
     const stored = readTask(ws, "waiting");
     assert.equal(stored.status, "queued");

@@ -11,6 +11,7 @@ import { SophiaError } from "../../errors.js";
 import type { Transcript } from "../../transcript.js";
 import type { AlignControls, AlignedWord, AlignRequest, AsrEngine, ClusterSettings, EngineConfig, ModelInfo, TranscribeControls, TranscribeRequest } from "../engine.js";
 import { assertHasAudio, assertModelSpeaks, findModel, isMultilingual, listModels, needsMultilingual, type ModelLookup } from "./models.js";
+import { asClusterLoss } from "./cluster_reach.js";
 import { WhisperWorker, type WhisperWorkerOptions } from "./worker_process.js";
 
 export interface FasterWhisperEngineOptions {
@@ -124,6 +125,8 @@ export class FasterWhisperEngine implements AsrEngine {
       const worker = await this.workerForSlot();
       try {
         return await use(worker);
+      } catch (error) {
+        throw this.options.cluster ? await asClusterLoss(error, this.options.cluster) : error;
       } finally {
         this.putBack(worker);
         // An abort kills the worker (the only prompt way to stop CTranslate2 mid-decode): its replacement starts now, not when the next task asks.
