@@ -4,13 +4,9 @@ a node died. The channel is a fake that records what it is sent, named as such; 
 Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
 
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "core", "app", "engines", "faster_whisper"))
-
-from cluster.driver import Relay  # noqa: E402
+from cluster.driver import Relay
 
 
 class FakeChannel:
