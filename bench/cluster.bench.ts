@@ -108,8 +108,8 @@ function objectStoreCost(address: string, dir: string): { mb: number; sec: numbe
     `import json, os, sys, time
 sys.path.insert(0, ${JSON.stringify(path.join(PROJECT, "dist/core/app/engines/faster_whisper"))})
 import ray
-from cluster import media
-ray.init(address=sys.argv[1], logging_level="ERROR")
+from cluster import driver, media
+ray.init(address=sys.argv[1], logging_level="ERROR", runtime_env=driver.RUNTIME_ENV)
 
 @ray.remote(num_cpus=1)
 class Sink:
@@ -118,7 +118,7 @@ class Sink:
             return os.path.getsize(local)
 
 sink = Sink.remote()
-ray.get(sink.take.remote(None, "warm"))
+ray.get(sink.take.remote(ray.put(b"warm"), "warm"))
 rows = []
 for mb in (1, 16, 64):
     path = os.path.join(sys.argv[2], f"{mb}.bin")
@@ -132,7 +132,7 @@ for mb in (1, 16, 64):
 print(json.dumps(rows))
 `,
   );
-  const out = execFileSync(resolveSettings().python, [script, address, dir], { env: ENV, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const out = execFileSync(resolveSettings().python, [script, address, dir], { env: ENV, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   return JSON.parse(out.trim().split("\n").at(-1) ?? "[]") as { mb: number; sec: number }[];
 }
 

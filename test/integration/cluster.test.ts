@@ -14,7 +14,9 @@ import { pidsNamed, rayInstalled, startRayCluster, waitForPid, type RayCluster }
 /** Ray names an actor's process after its class and the method it runs. */
 const ACTOR = "ray::WhisperActor";
 
-describe("the engine on a Ray cluster", { timeout: 600_000 }, () => {
+// Generous timeouts: on a machine shared with other runs (load average 25 on 2 cores) one task through a
+// node's death took 237 s; on a quiet machine the whole file takes a fraction of that.
+describe("the engine on a Ray cluster", { timeout: 1_500_000 }, () => {
   let ws: TestWorkspace;
   let cluster: RayCluster;
 
@@ -92,9 +94,9 @@ describe("the engine on a Ray cluster", { timeout: 600_000 }, () => {
     assert.deepEqual(types("waiting"), []);
   });
 
-  test("a node that dies mid-task: the task runs again on another node and completes once", { timeout: 300_000 }, async () => {
+  test("a node that dies mid-task: the task runs again on another node and completes once", { timeout: 600_000 }, async () => {
     dropTask(ws, task("survivor", "long.wav"));
-    const runner = collect(startCli(ws, ["run", "--task", "survivor", "--cluster", cluster.address], cluster.env), 240_000);
+    const runner = collect(startCli(ws, ["run", "--task", "survivor", "--cluster", cluster.address], cluster.env), 540_000);
     await waitFor("transcription under way on the cluster", () => readEvents(ws, "survivor").some((event) => event.type === "stage.progress" && event.payload.progress > 0), 180_000);
     const actor = pidsNamed(ACTOR)[0];
     const node = actor === undefined ? undefined : cluster.nodeOf(actor);
