@@ -1,6 +1,7 @@
 /**
- * Accuracy first (spec §4.1, "at least the words faster-whisper alone gets right"): every short
- * corpus clip (under 10 s: ../shared/corpus/clips.tsv) through the real CLI's default asr
+ * Accuracy first (spec §4.1, "accuracy first"): every corpus clip of one window or less (under
+ * 30 s: the 11 short clips of ../shared/corpus/clips.tsv and the two MFA monologues of 26–27 s)
+ * through the real CLI's default asr
  * (`submit --no-refine`, one `run` for all of them) and through bare faster-whisper
  * (`WhisperModel(dir).transcribe(media, beam_size=5)`, its own defaults), tiny.en for English and
  * base for the rest, no side told the language. Per clip, Sophia may make at most one error more
@@ -17,7 +18,9 @@ import { test } from "node:test";
 import { resolveSettings } from "../../core/app/config.js";
 import { PROJECT } from "../support/harness.js";
 
-const SHORT_CLIP_SEC = 10;
+// One window: clips a lane would never cut, cheap enough for the suite. mfa_cold_corpus_en (26 s)
+// is the one the old default (no previous text) made 2 errors over bare on (spec §4.1).
+const SHORT_CLIP_SEC = 30;
 const MAX_EXTRA_ERRORS = 1;
 
 interface Side {
@@ -29,8 +32,8 @@ interface Measured {
   recordings: { stem: string; model: string; reference_words: number; sides: { sophia: Side; bare: Side } }[];
 }
 
-// About 100 s on a quiet 2-core machine (11 clips, two models per side); ten times that under load.
-test("on every short corpus clip the default asr makes at most one error more than bare faster-whisper", { timeout: 1_200_000 }, () => {
+// About 100 s of CPU (13 clips, two models per side); ten times that in wall time under load.
+test("on every corpus clip of one window the default asr makes at most one error more than bare faster-whisper", { timeout: 1_200_000 }, () => {
   const directory = mkdtempSync(path.join(os.tmpdir(), "sophia-accuracy-"));
   try {
     const json = path.join(directory, "accuracy.json");
@@ -42,7 +45,7 @@ test("on every short corpus clip the default asr makes at most one error more th
     });
     assert.equal(run.status, 0, run.stderr);
     const { recordings } = JSON.parse(readFileSync(json, "utf8")) as Measured;
-    assert.ok(recordings.length >= 10, `the short clips of clips.tsv: ${recordings.map((r) => r.stem).join(", ")}`);
+    assert.ok(recordings.length >= 13, `the clips of clips.tsv under 30 s: ${recordings.map((r) => r.stem).join(", ")}`);
     const table = recordings.map((r) => `${r.stem} ${r.model}: sophia ${r.sides.sophia.errors} errors "${r.sides.sophia.text}", bare ${r.sides.bare.errors} "${r.sides.bare.text}" (of ${r.reference_words})`);
     process.stdout.write(table.map((line) => `# ${line}\n`).join(""));
     const worse = recordings.filter((r) => r.sides.sophia.errors > r.sides.bare.errors + MAX_EXTRA_ERRORS);
