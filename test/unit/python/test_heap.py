@@ -1,4 +1,7 @@
-"""heap.returning_large_blocks with a fake mallopt (named as such): the 128 KB threshold only for long media, and always set back.
+"""heap.returning_large_blocks with a fake mallopt (named as such): the 1 MB threshold only for long media, and always set back to 32 MB.
+
+The documented figures (README and spec §4.1: 1 MB for long media, glibc's 32 MB ceiling otherwise,
+M_MMAP_THRESHOLD being mallopt's option -3) are written here, not read from the module.
 
 Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 """
@@ -6,6 +9,11 @@ Run by test/unit/speech-coverage.test.ts with the rest of test/unit/python.
 import unittest
 
 import heap
+
+
+M_MMAP_THRESHOLD = -3
+ONE_MB = 1024 * 1024
+THIRTY_TWO_MB = 32 * 1024 * 1024
 
 
 class FakeMallopt:
@@ -31,9 +39,9 @@ class ReturningLargeBlocks(unittest.TestCase):
 
     def test_long_media_lowers_it_for_the_request_and_sets_it_back_even_on_failure(self):
         with self.assertRaises(RuntimeError), heap.returning_large_blocks(True):
-            self.assertEqual(heap.MALLOPT.calls, [(heap.M_MMAP_THRESHOLD, heap.LONG_MEDIA_THRESHOLD_BYTES)])
+            self.assertEqual(heap.MALLOPT.calls, [(M_MMAP_THRESHOLD, ONE_MB)])
             raise RuntimeError("a piece failed")
-        self.assertEqual(heap.MALLOPT.calls[-1], (heap.M_MMAP_THRESHOLD, heap.USUAL_THRESHOLD_BYTES))
+        self.assertEqual(heap.MALLOPT.calls, [(M_MMAP_THRESHOLD, ONE_MB), (M_MMAP_THRESHOLD, THIRTY_TWO_MB)])
 
 
 if __name__ == "__main__":
