@@ -105,4 +105,35 @@ describe("what a run leaves behind (in-process, fake stages)", { timeout: 60_000
     assert.ok(progressEvents >= 1 && progressEvents <= allowed, `${progressEvents} progress events for ${reports} reports over ${Math.round(spanMs)} ms (at most ${allowed})`);
     assert.ok(allowed < reports, `the reports took ${Math.round(spanMs)} ms: too slow to tell a throttle from none`);
   });
+
+  test("what a run records: a failure's code, message and stack with its cause; a completion's duration in seconds", async () => {
+    const store = new TaskStore(fx.workspace);
+    const file = queueTask(fx.workspace, "records_failure");
+    const crashing: Stage = {
+      name: "asr",
+      outputs: (paths) => [paths.raw],
+      preflight: async () => undefined,
+      run: async () => {
+        throw new Error("fake engine crash", { cause: new Error("fake root cause") });
+      },
+    };
+    const outcome = await runnerFor(store, crashing).run(await store.read(file));
+    assert.equal(outcome.kind, "failed");
+    const failed = (await store.read(file)).task;
+    assert.equal(failed.error?.code, "internal", "an error that is not a SophiaError is internal");
+    assert.equal(failed.error?.message, "fake engine crash");
+    assert.equal(failed.error?.stage, "asr");
+    assert.match(failed.error?.stack ?? "", /fake engine crash[\s\S]*Caused by: Error: fake root cause/);
+    const event = eventsOf(fx.workspace, "records_failure").find((e) => e.type === "task.failed")?.payload as { error: string; stack: string } | undefined;
+    assert.equal(event?.error, "fake engine crash");
+    assert.match(event?.stack ?? "", /Caused by: Error: fake root cause/);
+
+    const done = await startWithScratch("records_duration");
+    await sleep(50);
+    done.run.finish();
+    assert.equal((await done.outcome).kind, "done");
+    const completed = eventsOf(fx.workspace, "records_duration").find((e) => e.type === "task.completed")?.payload as { duration_sec: number } | undefined;
+    // Seconds, not milliseconds: the run took at least the 50 ms waited and far less than a minute.
+    assert.ok(completed && completed.duration_sec >= 0.05 && completed.duration_sec < 60, JSON.stringify(completed));
+  });
 });
