@@ -165,4 +165,37 @@ describe("the CLI's promised exits and views", { timeout: 300_000 }, () => {
       rmSync(lock, { recursive: true, force: true });
     }
   });
+
+  test("a runner frozen past its lease while another ran the task exits 4 (superseded) and leaves the other's record", async () => {
+    writeFileSync(path.join(ws.dir, "outputs", "frozen.raw.srt"), syntheticSrt(300));
+    dropTask(
+      ws,
+      specExampleTask({
+        task_id: "frozen",
+        pipeline: ["refine"],
+        config_snapshot: { engine: { type: "faster_whisper" } },
+        input: { media: "workspace/inbox/long.wav", script: null },
+        output: { raw_srt: "workspace/outputs/frozen.raw.srt", refined_srt: "workspace/outputs/frozen.refined.srt" },
+      }),
+    );
+    const first = startCli(ws, ["run", "--task", "frozen"]);
+    const firstDone = collect(first, 280_000);
+    await waitFor("refine started", () => readEvents(ws, "frozen").some((event) => event.type === "stage.started"), 120_000, 5);
+    first.kill("SIGSTOP");
+    try {
+      // Past the lease's 10 s (spec), another runner takes the task over and runs it to the end.
+      await sleep(11_000);
+      const second = await cli(ws, ["run", "--task", "frozen"], {}, 280_000);
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(readTask(ws, "frozen").status, "done");
+    } finally {
+      first.kill("SIGCONT");
+    }
+    const record = readFileSync(path.join(ws.tasksDir, "20260206_frozen.task.json"), "utf8");
+    const result = await firstDone;
+    assert.equal(result.code, 4, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stderr, /superseded/);
+    assert.equal(readFileSync(path.join(ws.tasksDir, "20260206_frozen.task.json"), "utf8"), record, "the second runner's record is left as it was");
+    assert.equal(readEvents(ws, "frozen").filter((event) => event.type === "task.completed").length, 1);
+  });
 });
