@@ -11,11 +11,20 @@ import { describe, test } from "node:test";
 import lockfile from "proper-lockfile";
 import { isSophiaError } from "../../core/app/errors.js";
 import { leaseKeeper } from "../../core/app/task/store/lease_keeper.js";
-import { offThreadJob, runOffThread } from "../../core/app/threads/off_thread.js";
+import { jobOf, offThreadJob, runOffThread } from "../../core/app/threads/off_thread.js";
+import type * as FakeJobs from "../support/fake_jobs.js";
 
 const JOBS = new URL("../support/fake_jobs.js", import.meta.url);
 
 describe("runOffThread", { timeout: 60_000 }, () => {
+  test("a job named by its module's export is checked by the compiler: input and result come from the function", async () => {
+    const sum = jobOf<typeof FakeJobs>()(JOBS, "sumJob");
+    const result: { sum: number } = await runOffThread(sum, { numbers: [4, 5] });
+    assert.deepEqual(result, { sum: 9 });
+    // @ts-expect-error a name the module does not export does not compile (npm run typecheck fails if it did)
+    assert.equal(jobOf<typeof FakeJobs>()(JOBS, "noSuchJob").name, "noSuchJob");
+  });
+
   test("runs a job of a module in a worker thread and resolves with its result, passing its progress on", async () => {
     const progress: string[] = [];
     const result = await runOffThread(offThreadJob<{ numbers: number[] }, { sum: number }>(JOBS, "sumJob"), { numbers: [1, 2, 3] }, { onProgress: (fraction, msg) => progress.push(`${fraction} ${msg}`) });

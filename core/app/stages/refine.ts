@@ -10,10 +10,11 @@ import { assertFileExists } from "../file_exists.js";
 import { scriptText } from "../refine/script_input.js";
 import { readUtf8File } from "../utf8_file.js";
 import { resolveEngineConfig, type EngineRegistry } from "../engines/registry.js";
-import { alignWindows, gapTimesOf, languageOfScript, resolveRules, segmentsFromCues, type FinishJobInput, type GapTimes, type PlanJobInput, type RefinePlan, type RefineResult } from "../refine/index.js";
+import { alignWindows, gapTimesOf, languageOfScript, resolveRules, segmentsFromCues, type GapTimes, type RefinePlan } from "../refine/index.js";
 import { formatSubtitles, parseSrt, type Cue } from "../subtitles/index.js";
 import type { Task } from "../task/model/schema.js";
-import { offThreadJob, runOffThread } from "../threads/off_thread.js";
+import type * as RefineJobs from "../refine/refine.js";
+import { jobOf, runOffThread } from "../threads/off_thread.js";
 import { readTranscript } from "./transcript_handoff.js";
 import type { Artifact, PreflightContext, Stage, StageContext, StageResult } from "./stage.js";
 
@@ -21,14 +22,15 @@ import type { Artifact, PreflightContext, Stage, StageContext, StageResult } fro
  * The refine itself runs in a worker thread: for hours of speech it is seconds to minutes of CPU,
  * which on the main thread would hold up the cancel watchdog and progress; abort ends the thread.
  */
-const PLAN_JOB = offThreadJob<PlanJobInput, RefinePlan>(new URL("../refine/refine.js", import.meta.url), "planRefineJob");
+const REFINE_JOBS = new URL("../refine/refine.js", import.meta.url);
+const PLAN_JOB = jobOf<typeof RefineJobs>()(REFINE_JOBS, "planRefineJob");
 /** The share of the progress bar the engine's alignment of the script's gaps takes, and where it starts. */
 const ALIGNING_FROM = 0.3;
 const ALIGNING_TO = 0.85;
 /** Up to a few minutes of speech: refined on the main thread (see `inline` in run). */
 const INLINE_MAX_WORDS = 500;
 const INLINE_MAX_SCRIPT_CHARS = 5_000;
-const FINISH_JOB = offThreadJob<FinishJobInput, RefineResult>(new URL("../refine/refine.js", import.meta.url), "finishRefineJob");
+const FINISH_JOB = jobOf<typeof RefineJobs>()(REFINE_JOBS, "finishRefineJob");
 
 export function createRefineStage(engines: EngineRegistry): Stage {
   return {

@@ -24,6 +24,19 @@ export function offThreadJob<I, O>(module: URL, name: string): OffThreadJob<I, O
   return { module, name };
 }
 
+/** The exports of module type M that are jobs: functions of (input, progress). */
+type JobNames<M> = { [K in keyof M]: M[K] extends (input: never, progress: JobProgress) => unknown ? K : never }[keyof M] & string;
+type JobOf<F> = F extends (input: infer I, progress: JobProgress) => infer O ? OffThreadJob<I, O> : never;
+
+/**
+ * A job named by the export of a module whose type the caller gives (`import type * as M`):
+ * `jobOf<typeof M>()(url, "planRefineJob")`. A name the module does not export, or an export that
+ * is not a job, does not compile, and the job's input and result types come from the function.
+ */
+export function jobOf<M>() {
+  return <K extends JobNames<M>>(module: URL, name: K): JobOf<M[K]> => ({ module, name }) as unknown as JobOf<M[K]>;
+}
+
 /** Messages from the job thread (job_thread.ts). */
 export type JobMessage =
   | { type: "progress"; fraction: number; msg: string }
